@@ -1,0 +1,11 @@
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY src ./src
+COPY migrations ./migrations
+COPY bin ./bin
+ENV HOST=0.0.0.0 PORT=3000
+EXPOSE 3000
+USER node
+CMD ["npm", "start"]

@@ -1,0 +1,136 @@
+/**
+ * `buildApp(config)`: the one factory used by the server, the OpenAPI script and every test.
+ * Registration order: errors → database → auth → OpenAPI → routes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import AjvCompiler from '@fastify/ajv-compiler';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { API_VERSION } from './lib/version.js';
+import authPlugin from './plugins/auth.js';
+import databasePlugin from './plugins/database.js';
+import errorsPlugin from './plugins/errors.js';
+import apiKeyRoutes from './routes/api-keys.js';
+import areaRoutes from './routes/areas.js';
+import healthRoutes from './routes/health.js';
+import metaRoutes from './routes/meta.js';
+import returnRoutes from './routes/returns.js';
+import serviceRoutes from './routes/services.js';
+import { CreatedApiKeySchema } from './schema/api/api-keys.js';
+import { AreaSchema } from './schema/api/areas.js';
+import { sharedSchemas } from './schema/api/common.js';
+import { DryRunResultSchema, RecordSchema, ReturnSummarySchema } from './schema/api/returns.js';
+import { ServiceSchema } from './schema/api/services.js';
+import { bootstrapAdminAccess } from './services/bootstrap.js';
+
+export interface BuildOptions {
+  /** Where logs go (tests capture them to check nothing sensitive is written). Default stdout. */
+  logStream?: Writable;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Bodies are never coerced or stripped: an unknown field is an error, `"7"` is not 7. Query strings
+ * and paths are text, so they are coerced to the declared types. Bodies marked `x-validated-by` are
+ * validated by their service, which reports every problem and the rules across records.
+ */
+type ValidatorFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator'];
+type AjvOptions = { customOptions?: Record<string, unknown> } & Record<string, unknown>;
+
+function buildValidatorFactory(): ValidatorFactory {
+  const factory = AjvCompiler();
+  const build = (externalSchemas: Parameters<typeof factory>[0], ajvOptions: AjvOptions | undefined) => {
+    const base = {
+      ...ajvOptions,
+      customOptions: { ...(ajvOptions?.customOptions ?? {}), removeAdditional: false, allErrors: true, keywords: ['x-validated-by'] },
+    };
+    const body = factory(externalSchemas, { ...base, customOptions: { ...base.customOptions, coerceTypes: false, useDefaults: false } });
+    const other = factory(externalSchemas, { ...base, customOptions: { ...base.customOptions, coerceTypes: 'array', useDefaults: true } });
+    return (route: { httpPart?: string; schema: Record<string, unknown> }) => {
+      if (route.httpPart !== 'body') return other(route as never);
+      if (route.schema['x-validated-by']) return () => true;
+      return body(route as never);
+    };
+  };
+  return build as unknown as ValidatorFactory;
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}) {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.slk581', '*.linkageSecret', '*.key'], censor: '[redacted]' },
+    },
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    schemaController: { compilersFactory: { buildValidator: buildValidatorFactory() } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+    },
+  });
+  await app.register(databasePlugin, { databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await app.register(authPlugin);
+
+  for (const schema of [...sharedSchemas, ServiceSchema, CreatedApiKeySchema, AreaSchema, RecordSchema, ReturnSummarySchema, DryRunResultSchema])
+    app.addSchema(schema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'VAWG Dataset API',
+        version: API_VERSION,
+        description:
+          'A standardised, versioned REST service for violence-against-women-and-girls data. Providers submit quarterly returns of pseudonymous referral records; analysts read aggregates with disclosure control. Errors are RFC 9457 problem details.',
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      servers: [{ url: '/', description: 'This server' }],
+      tags: [
+        { name: 'Health', description: 'Liveness and readiness' },
+        { name: 'Metadata', description: 'API metadata and the OpenAPI document' },
+        { name: 'Dataset', description: 'The dataset definition and code lists' },
+        { name: 'Services', description: 'Services that submit returns' },
+        { name: 'API keys', description: 'Access for providers, analysts and admins' },
+        { name: 'Areas', description: 'Areas and population figures' },
+        { name: 'Returns', description: 'Quarterly returns of referral records' },
+      ],
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/api-keys.' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  await app.register(healthRoutes);
+  await app.register(metaRoutes);
+  await app.register(serviceRoutes);
+  await app.register(apiKeyRoutes);
+  await app.register(areaRoutes);
+  await app.register(returnRoutes, { linkageSecret: config.linkageSecret });
+
+  app.addHook('onReady', async () => {
+    await bootstrapAdminAccess(app.db, { bootstrapAdminKey: config.bootstrapAdminKey, databaseKind: app.databaseKind, dataDir: config.dataDir }, app.log);
+  });
+
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,93 @@
+/**
+ * Configuration: one TypeBox schema for the environment, validated once at boot. Nothing else in
+ * the code base reads `process.env`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Listen port.' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Listen address.' }),
+  DATABASE_URL: Type.Optional(
+    Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string; when unset the embedded PGlite database is used.' }),
+  ),
+  VAWG_DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'Where the embedded database keeps its files (`memory://` for none).' }),
+  VAWG_LINKAGE_SECRET: Type.Optional(
+    Type.String({ minLength: 32, description: 'HMAC key for linkage tokens (at least 32 characters); required with DATABASE_URL.' }),
+  ),
+  VAWG_BOOTSTRAP_ADMIN_KEY: Type.Optional(Type.String({ minLength: 24, description: 'If set, an admin API key with exactly this value exists after start.' })),
+  LOG_LEVEL: Type.String({ default: 'info', enum: [...LOG_LEVELS], description: 'pino level.' }),
+  VAWG_SUPPRESS_BELOW: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Counts from 1 to this minus 1 are suppressed for analysts.' }),
+  VAWG_BODY_LIMIT_MB: Type.Integer({ minimum: 1, maximum: 1024, default: 100, description: 'Largest request body accepted, in MiB.' }),
+});
+
+export type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  linkageSecret: string;
+  bootstrapAdminKey?: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  suppressBelow: number;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates the environment: defaults applied, numbers converted, unknown VAWG_* names ignored. */
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const known = Object.fromEntries(Object.keys(EnvSchema.properties).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])));
+  const value = Value.Convert(EnvSchema, Value.Default(EnvSchema, known));
+  if (!Value.Check(EnvSchema, value)) {
+    const problems = [...Value.Errors(EnvSchema, value)].map((e) => `${e.instancePath.slice(1) || 'environment'}: ${e.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (value.DATABASE_URL && !value.VAWG_LINKAGE_SECRET) {
+    throw new ConfigError('invalid configuration: VAWG_LINKAGE_SECRET is required when DATABASE_URL is set');
+  }
+  return value;
+}
+
+/**
+ * In embedded mode the linkage secret is generated once and kept beside the database, so tokens
+ * stay stable across restarts without the newcomer configuring anything.
+ */
+async function resolveLinkageSecret(env: Env): Promise<string> {
+  if (env.VAWG_LINKAGE_SECRET) return env.VAWG_LINKAGE_SECRET;
+  if (env.VAWG_DATA_DIR === 'memory://') return randomBytes(32).toString('base64url');
+  const file = path.resolve(env.VAWG_DATA_DIR, 'linkage-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export async function loadConfig(env: Record<string, string | undefined>): Promise<Config> {
+  const parsed = parseEnv(env);
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    databaseUrl: parsed.DATABASE_URL,
+    dataDir: parsed.VAWG_DATA_DIR,
+    linkageSecret: await resolveLinkageSecret(parsed),
+    bootstrapAdminKey: parsed.VAWG_BOOTSTRAP_ADMIN_KEY,
+    logLevel: parsed.LOG_LEVEL as Config['logLevel'],
+    suppressBelow: parsed.VAWG_SUPPRESS_BELOW,
+    bodyLimitBytes: parsed.VAWG_BODY_LIMIT_MB * 1024 * 1024,
+  };
+}

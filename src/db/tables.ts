@@ -1,0 +1,115 @@
+/**
+ * The database tables (drizzle). JSON is camelCase, SQL is snake_case: drizzle's `casing` option
+ * maps the keys below to their column names.
+ */
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+export const services = pgTable('services', {
+  id: text().primaryKey(),
+  name: text().notNull(),
+  serviceType: text().notNull(),
+  area: text().notNull(),
+  createdAt: createdAt(),
+});
+
+export const areas = pgTable('areas', {
+  code: text().primaryKey(),
+  name: text().notNull(),
+  updatedAt: createdAt(),
+});
+
+export const areaPopulations = pgTable(
+  'area_populations',
+  {
+    areaCode: text()
+      .notNull()
+      .references(() => areas.code, { onDelete: 'cascade' }),
+    year: integer().notNull(),
+    total: integer().notNull(),
+    adultFemale: integer(),
+    byGroup: jsonb(),
+  },
+  (t) => [primaryKey({ columns: [t.areaCode, t.year] })],
+);
+
+export const apiKeys = pgTable('api_keys', {
+  id: uuid().primaryKey().defaultRandom(),
+  label: text().notNull(),
+  role: text().notNull(),
+  /** SHA-256 of the key: keys are 256-bit random, so a fast hash is enough and the key is never stored. */
+  keyHash: text().notNull().unique(),
+  services: text()
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  createdAt: createdAt(),
+  revokedAt: timestamp({ withTimezone: true, mode: 'date' }),
+});
+
+export const returns = pgTable(
+  'returns',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    serviceId: text()
+      .notNull()
+      .references(() => services.id),
+    period: text().notNull(),
+    version: integer().notNull(),
+    datasetVersion: text().notNull(),
+    recordCount: integer().notNull(),
+    warnings: jsonb().notNull().default([]),
+    submittedBy: uuid().references(() => apiKeys.id),
+    receivedAt: createdAt(),
+    /** Set when a later version of the same service and period is accepted. */
+    supersededAt: timestamp({ withTimezone: true, mode: 'date' }),
+  },
+  (t) => [unique().on(t.serviceId, t.period, t.version), index().on(t.period, t.serviceId)],
+);
+
+export const records = pgTable(
+  'records',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    returnId: uuid()
+      .notNull()
+      .references(() => returns.id, { onDelete: 'cascade' }),
+    position: integer().notNull(),
+    referralId: text().notNull(),
+    referralDate: date({ mode: 'string' }).notNull(),
+    referralSource: text().notNull(),
+    category: text().notNull(),
+    vawgTypes: text().array(),
+    nonVawgCrimeType: text(),
+    policeInvolvement: text().notNull(),
+    riskLevel: text().notNull(),
+    riskTool: text(),
+    repeatReferral: boolean().notNull(),
+    childrenInHousehold: integer().notNull(),
+    victimAge: integer(),
+    victimSex: text().notNull(),
+    victimGenderIdentitySameAsSex: text().notNull(),
+    victimSexualOrientation: text().notNull(),
+    victimEthnicity: text().notNull(),
+    victimReligion: text().notNull(),
+    victimDisability: text().notNull(),
+    victimPregnancy: text(),
+    victimMaritalStatus: text(),
+    victimInterpreterRequired: boolean(),
+    victimRelationshipToArea: text().notNull(),
+    victimResidence: text().notNull(),
+    victimVulnerabilities: text().array().notNull(),
+    /** HMAC-SHA-256 of the SLK-581 under VAWG_LINKAGE_SECRET; the clear key is never stored. */
+    victimLinkageSlk581Token: text(),
+    perpetrators: jsonb().notNull(),
+    supportNeeds: text().array(),
+    onwardReferrals: jsonb().notNull(),
+    closureClosedDate: date({ mode: 'string' }),
+    closureReason: text(),
+    closureRiskReduced: boolean(),
+    closureFeelsSafer: boolean(),
+  },
+  (t) => [unique().on(t.returnId, t.referralId), index().on(t.returnId, t.position), index().on(t.victimLinkageSlk581Token)],
+);

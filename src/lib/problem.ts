@@ -1,0 +1,80 @@
+/**
+ * RFC 9457 problem details. Services throw `problem(...)`; the one error handler in
+ * `plugins/errors.ts` turns any error into `application/problem+json`.
+ */
+import createError from 'http-errors';
+
+export interface FieldProblem {
+  /** JSON pointer into the body (`/records/12/victim/ethnicity`) or `row 13, column victim.ethnicity` for CSV. */
+  pointer?: string;
+  /** The query, path or header parameter at fault. */
+  parameter?: string;
+  code: string;
+  detail: string;
+}
+
+/** Problem type URIs are stable identifiers documented in the README, not fetched. */
+export const problemTypes = {
+  validation: 'urn:vawg:problem:validation-error',
+  badRequest: 'urn:vawg:problem:bad-request',
+  unauthenticated: 'urn:vawg:problem:unauthenticated',
+  forbidden: 'urn:vawg:problem:forbidden',
+  notFound: 'urn:vawg:problem:not-found',
+  conflict: 'urn:vawg:problem:conflict',
+  tooLarge: 'urn:vawg:problem:payload-too-large',
+  unsupportedMediaType: 'urn:vawg:problem:unsupported-media-type',
+  internal: 'urn:vawg:problem:internal-error',
+} as const;
+
+export type ProblemType = keyof typeof problemTypes;
+
+export function problem(status: number, type: ProblemType, detail: string, errors?: FieldProblem[]): createError.HttpError {
+  return createError(status, detail, { problemType: problemTypes[type], ...(errors ? { errors } : {}) });
+}
+
+interface AjvLikeError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string | undefined;
+}
+
+const codeByKeyword: Record<string, string> = {
+  required: 'required',
+  additionalProperties: 'unknown_field',
+  enum: 'not_in_code_list',
+  const: 'not_allowed',
+  type: 'wrong_type',
+  format: 'invalid_format',
+  pattern: 'invalid_format',
+  minimum: 'out_of_range',
+  maximum: 'out_of_range',
+  minLength: 'too_short',
+  maxLength: 'too_long',
+  minItems: 'too_few_items',
+  maxItems: 'too_many_items',
+  uniqueItems: 'duplicate_items',
+};
+
+/** One problem per ajv error, pointing at the field itself (for missing and unknown fields too). */
+export function problemsFromAjv(errors: readonly AjvLikeError[], prefix = ''): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const error of errors) {
+    // `if`/`then` failures repeat the `required` error they wrap.
+    if (error.keyword === 'if') continue;
+    let pointer = `${prefix}${error.instancePath}`;
+    let detail = error.message ?? 'is invalid';
+    if (error.keyword === 'required') {
+      pointer += `/${String(error.params.missingProperty)}`;
+      detail = 'is required';
+    } else if (error.keyword === 'additionalProperties') {
+      pointer += `/${String(error.params.additionalProperty)}`;
+      detail = 'is not a known field (unknown fields are rejected, never dropped)';
+    } else if (error.keyword === 'enum') {
+      const allowed = (error.params.allowedValues as unknown[] | undefined) ?? [];
+      detail = `must be one of: ${allowed.map(String).join(', ')}`;
+    }
+    problems.push({ pointer: pointer || '/', code: codeByKeyword[error.keyword] ?? error.keyword, detail });
+  }
+  return problems;
+}

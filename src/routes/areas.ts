@@ -1,0 +1,45 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AreaParams, PutAreaSchema } from '../schema/api/areas.js';
+import { errorResponses } from '../schema/api/common.js';
+import { getArea, putArea } from '../services/areas.js';
+
+const areaRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.put(
+    '/v1/areas/:code',
+    {
+      onRequest: app.requireRole('admin'),
+      schema: {
+        operationId: 'putArea',
+        tags: ['Areas'],
+        summary: 'Create or replace an area and its population figures',
+        security: [{ bearerAuth: [] }],
+        params: AreaParams,
+        body: PutAreaSchema,
+        response: { 200: Type.Ref('Area'), 201: Type.Ref('Area'), ...errorResponses(400, 401, 403, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { created, area } = await putArea(app.db, request.params.code, request.body);
+      return reply.status(created ? 201 : 200).send(area);
+    },
+  );
+
+  app.get(
+    '/v1/areas/:code',
+    {
+      onRequest: app.requireRole('admin', 'analyst'),
+      schema: {
+        operationId: 'getArea',
+        tags: ['Areas'],
+        summary: 'Read an area and its population figures',
+        security: [{ bearerAuth: [] }],
+        params: AreaParams,
+        response: { 200: Type.Ref('Area'), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => getArea(app.db, request.params.code),
+  );
+};
+
+export default areaRoutes;

@@ -1,0 +1,87 @@
+import { Type } from 'typebox';
+import { buildRecordJsonSchema } from '../dataset/record-schema.js';
+import { PERIOD_PATTERN, QUARTER_PATTERN } from '../../lib/periods.js';
+import { PaginationQuery, ServiceIdSchema } from './common.js';
+
+export const RecordSchema = Type.Unsafe<Record<string, unknown>>({ ...buildRecordJsonSchema(), $id: 'Record' });
+
+export const QuarterSchema = Type.String({ pattern: QUARTER_PATTERN, description: 'UK financial quarter, e.g. `2022-23-Q1` (April–June 2022).' });
+
+export const SubmitReturnSchema = Type.Object(
+  {
+    service: ServiceIdSchema,
+    period: QuarterSchema,
+    records: Type.Array(Type.Ref('Record')),
+  },
+  {
+    additionalProperties: false,
+    // The body is validated as a whole by the returns validator (every problem listed, plus rules
+    // across records); see `services/returns/validate-return.ts`.
+    'x-validated-by': 'returns-validator',
+  },
+);
+
+export const SubmitReturnQuery = Type.Object({
+  dryRun: Type.Boolean({ default: false, description: 'Validate and report without storing anything.' }),
+});
+
+const WarningSchema = Type.Ref('FieldProblem');
+
+export const ReturnSummarySchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    service: Type.String(),
+    period: Type.String(),
+    version: Type.Integer({ minimum: 1 }),
+    status: Type.String({ enum: ['current', 'superseded'], description: 'Only the current version of a service and period counts in aggregates.' }),
+    recordCount: Type.Integer(),
+    datasetVersion: Type.String(),
+    receivedAt: Type.String({ format: 'date-time' }),
+    supersededAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    warnings: Type.Array(WarningSchema),
+  },
+  { $id: 'ReturnSummary' },
+);
+
+export const DryRunResultSchema = Type.Object(
+  {
+    dryRun: Type.Literal(true),
+    service: Type.String(),
+    period: Type.String(),
+    recordCount: Type.Integer(),
+    wouldBeVersion: Type.Integer(),
+    warnings: Type.Array(WarningSchema),
+  },
+  { $id: 'DryRunResult' },
+);
+
+export const ReturnListQuery = Type.Object({
+  service: Type.Optional(ServiceIdSchema),
+  period: Type.Optional(Type.String({ pattern: PERIOD_PATTERN, description: 'A quarter (`2022-23-Q1`) or a financial year (`2022-23`).' })),
+  status: Type.String({ enum: ['current', 'all'], default: 'all' }),
+  ...PaginationQuery,
+});
+
+export const ReturnListSchema = Type.Object({
+  items: Type.Array(Type.Ref('ReturnSummary')),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+export const ReturnIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export const ReturnDetailSchema = Type.Object({
+  ...ReturnSummarySchema.properties,
+  versions: Type.Array(
+    Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      version: Type.Integer(),
+      status: Type.String(),
+      recordCount: Type.Integer(),
+      receivedAt: Type.String({ format: 'date-time' }),
+    }),
+    { description: 'Every version of this service and period, oldest first.' },
+  ),
+  records: Type.Array(Type.Ref('Record'), { description: 'The records as submitted; linkage keys are never returned.' }),
+});

@@ -1,0 +1,343 @@
+/**
+ * The fields of one record of a quarterly return (one referral received by a service in the
+ * period), as data. The record JSON Schema, the `/v1/dataset` description, the storage mapping and
+ * (later) CSV headers are derived from this tree.
+ */
+import { codeLists, personAnswerCodes, type CodeList } from './code-lists.js';
+
+export type FieldType = 'string' | 'date' | 'integer' | 'boolean' | 'code' | 'codes' | 'object' | 'objects';
+
+export interface FieldDefinition {
+  readonly name: string;
+  readonly label: string;
+  readonly definition: string;
+  readonly type: FieldType;
+  /** Required unless false; `requiredWhen` explains a conditional requirement. */
+  readonly required: boolean;
+  readonly requiredWhen?: { readonly field: string; readonly equals: string; readonly text: string };
+  readonly codeList?: CodeList;
+  /** Coded person fields also accept `not_known` and `prefer_not_to_say`. */
+  readonly personAnswers?: boolean;
+  readonly nullable?: boolean;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly pattern?: string;
+  readonly maxLength?: number;
+  /** Linkage keys: turned into keyed hashes on arrival, never stored, logged or returned. */
+  readonly linkageKey?: boolean;
+  readonly fields?: readonly FieldDefinition[];
+}
+
+const SLK581_PATTERN = '^(?:[A-Z2]{3}|999)(?:[A-Z2]{2}|99)(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{4}[1239]$';
+
+/** Demographic and protected-characteristic fields shared by victims and alleged perpetrators. */
+function personFields(required: boolean): FieldDefinition[] {
+  return [
+    {
+      name: 'genderIdentitySameAsSex',
+      label: 'Gender identity same as sex registered at birth',
+      definition: 'Census 2021 gender identity question; asked of people aged 16 or over.',
+      type: 'code',
+      codeList: codeLists.genderIdentitySameAsSex,
+      personAnswers: true,
+      required,
+    },
+    {
+      name: 'sexualOrientation',
+      label: 'Sexual orientation',
+      definition: 'Self-perceived sexual identity (GSS harmonised standard).',
+      type: 'code',
+      codeList: codeLists.sexualOrientation,
+      personAnswers: true,
+      required,
+    },
+    {
+      name: 'ethnicity',
+      label: 'Ethnic group',
+      definition: 'GSS 2021 ethnic group (19 categories). Record ethnicity, never nationality.',
+      type: 'code',
+      codeList: codeLists.ethnicity,
+      personAnswers: true,
+      required,
+    },
+    {
+      name: 'religion',
+      label: 'Religion',
+      definition: 'Religious affiliation (GSS harmonised standard).',
+      type: 'code',
+      codeList: codeLists.religion,
+      personAnswers: true,
+      required,
+    },
+    {
+      name: 'disability',
+      label: 'Disability',
+      definition: 'Has a physical or mental impairment with a substantial and long-term adverse effect on day-to-day activities (Equality Act 2010).',
+      type: 'code',
+      codeList: codeLists.yesNo,
+      personAnswers: true,
+      required,
+    },
+    {
+      name: 'pregnancy',
+      label: 'Pregnancy and maternity',
+      definition: 'Pregnant, or gave birth in the last 26 weeks.',
+      type: 'code',
+      codeList: codeLists.pregnancy,
+      personAnswers: true,
+      required: false,
+    },
+    {
+      name: 'maritalStatus',
+      label: 'Marriage and civil partnership',
+      definition: 'Legal marital or civil partnership status.',
+      type: 'code',
+      codeList: codeLists.maritalStatus,
+      personAnswers: true,
+      required: false,
+    },
+  ];
+}
+
+const vulnerabilities: FieldDefinition = {
+  name: 'vulnerabilities',
+  label: 'Vulnerabilities',
+  definition: 'Areas of vulnerability that apply (empty when none).',
+  type: 'codes',
+  codeList: codeLists.vulnerability,
+  required: true,
+};
+
+const age: FieldDefinition = {
+  name: 'age',
+  label: 'Age',
+  definition: 'Age in whole years at the referral date; null when not known.',
+  type: 'integer',
+  minimum: 0,
+  maximum: 120,
+  nullable: true,
+  required: true,
+};
+
+const sexField: FieldDefinition = {
+  name: 'sex',
+  label: 'Sex',
+  definition: 'Census 2021 sex question.',
+  type: 'code',
+  codeList: codeLists.sex,
+  personAnswers: true,
+  required: true,
+};
+
+export const victimFields: readonly FieldDefinition[] = [
+  age,
+  sexField,
+  ...personFields(true),
+  {
+    name: 'interpreterRequired',
+    label: 'Interpreter required',
+    definition: 'The person needs an interpreter to use the service; null when not known.',
+    type: 'boolean',
+    nullable: true,
+    required: true,
+  },
+  {
+    name: 'relationshipToArea',
+    label: 'Relationship to the area',
+    definition: 'Resident, worker or visitor in the area the service covers.',
+    type: 'code',
+    codeList: codeLists.relationshipToArea,
+    personAnswers: true,
+    required: true,
+  },
+  {
+    name: 'residence',
+    label: 'Residence',
+    definition: 'Where the person lives, as a group rather than a named place.',
+    type: 'code',
+    codeList: codeLists.residence,
+    personAnswers: true,
+    required: true,
+  },
+  vulnerabilities,
+  {
+    name: 'linkage',
+    label: 'Linkage keys',
+    definition:
+      'Keys used to count people once across services. Turned into keyed hashes (HMAC-SHA-256) on arrival; the clear key is never stored, logged or returned.',
+    type: 'object',
+    required: false,
+    fields: [
+      {
+        name: 'slk581',
+        label: 'SLK-581',
+        definition:
+          'The AIHW statistical linkage key 581 computed by the provider: letters 2, 3, 5 of the family name, 2, 3 of the given name, date of birth DDMMYYYY and a sex code (14 characters, upper case).',
+        type: 'string',
+        pattern: SLK581_PATTERN,
+        linkageKey: true,
+        required: false,
+      },
+    ],
+  },
+];
+
+export const perpetratorFields: readonly FieldDefinition[] = [
+  {
+    name: 'relationshipToVictim',
+    label: 'Relationship to victim',
+    definition: "The alleged perpetrator's relationship to the victim.",
+    type: 'code',
+    codeList: codeLists.relationshipToVictim,
+    required: true,
+  },
+  sexField,
+  age,
+  ...personFields(false),
+  { ...vulnerabilities, required: false, definition: "The alleged perpetrator's areas of vulnerability or need." },
+];
+
+export const recordFields: readonly FieldDefinition[] = [
+  {
+    name: 'referralId',
+    label: 'Referral ID',
+    definition:
+      "The provider's own pseudonymous reference for the referral, unique within the service and period. Never a name: letters, digits and . _ : / - only.",
+    type: 'string',
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$',
+    maxLength: 64,
+    required: true,
+  },
+  {
+    name: 'referralDate',
+    label: 'Referral date',
+    definition: 'The date the service received the referral (ISO 8601), inside the return period.',
+    type: 'date',
+    required: true,
+  },
+  {
+    name: 'referralSource',
+    label: 'Referral source',
+    definition: 'Who referred the person.',
+    type: 'code',
+    codeList: codeLists.referralSource,
+    required: true,
+  },
+  { name: 'category', label: 'Category', definition: 'VAWG or non-VAWG crime.', type: 'code', codeList: codeLists.category, required: true },
+  {
+    name: 'vawgTypes',
+    label: 'VAWG types',
+    definition: 'Forms of VAWG involved (at least one).',
+    type: 'codes',
+    codeList: codeLists.vawgType,
+    required: false,
+    requiredWhen: { field: 'category', equals: 'vawg', text: 'required when category is vawg' },
+  },
+  {
+    name: 'nonVawgCrimeType',
+    label: 'Non-VAWG crime type',
+    definition: 'The kind of crime when the referral is not VAWG.',
+    type: 'code',
+    codeList: codeLists.nonVawgCrimeType,
+    required: false,
+    requiredWhen: { field: 'category', equals: 'non_vawg', text: 'required when category is non_vawg' },
+  },
+  {
+    name: 'policeInvolvement',
+    label: 'Police involvement',
+    definition: 'Crime, non-crime incident, or not reported.',
+    type: 'code',
+    codeList: codeLists.policeInvolvement,
+    required: true,
+  },
+  { name: 'riskLevel', label: 'Risk level', definition: 'Risk level identified at referral.', type: 'code', codeList: codeLists.riskLevel, required: true },
+  { name: 'riskTool', label: 'Risk tool', definition: 'The risk-assessment tool used.', type: 'code', codeList: codeLists.riskTool, required: false },
+  {
+    name: 'repeatReferral',
+    label: 'Repeat referral',
+    definition: 'The person was referred to this service in the previous 12 months.',
+    type: 'boolean',
+    required: true,
+  },
+  {
+    name: 'childrenInHousehold',
+    label: 'Children in household',
+    definition: 'Children in the household, who are victims of domestic abuse in their own right (Domestic Abuse Act 2021 s.3).',
+    type: 'integer',
+    minimum: 0,
+    maximum: 30,
+    required: true,
+  },
+  { name: 'victim', label: 'Victim', definition: 'The victim/survivor referred.', type: 'object', required: true, fields: victimFields },
+  {
+    name: 'perpetrators',
+    label: 'Alleged perpetrators',
+    definition: 'Alleged perpetrators, recorded separately from the victim (may be empty).',
+    type: 'objects',
+    required: true,
+    fields: perpetratorFields,
+  },
+  { name: 'supportNeeds', label: 'Support needs', definition: "The victim's support needs.", type: 'codes', codeList: codeLists.supportNeed, required: false },
+  {
+    name: 'onwardReferrals',
+    label: 'Onward referrals',
+    definition: 'Referrals this service made to others (e.g. VVA to IDVA), so records can be matched across services.',
+    type: 'objects',
+    required: true,
+    fields: [
+      {
+        name: 'serviceType',
+        label: 'Service type',
+        definition: 'The kind of service referred to.',
+        type: 'code',
+        codeList: codeLists.serviceType,
+        required: true,
+      },
+      {
+        name: 'service',
+        label: 'Service',
+        definition: 'The registered service id referred to, when known.',
+        type: 'string',
+        pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$',
+        maxLength: 64,
+        required: false,
+      },
+    ],
+  },
+  {
+    name: 'closure',
+    label: 'Closure',
+    definition: 'Outcome and service-user feedback at the end of contact (review section 4.6).',
+    type: 'object',
+    required: false,
+    fields: [
+      { name: 'closedDate', label: 'Closed date', definition: 'The date contact ended; on or after the referral date.', type: 'date', required: true },
+      { name: 'reason', label: 'Reason', definition: 'Why contact ended.', type: 'code', codeList: codeLists.closureReason, required: true },
+      {
+        name: 'riskReduced',
+        label: 'Risk reduced',
+        definition: 'Risk was reduced at closure; null when not assessed.',
+        type: 'boolean',
+        nullable: true,
+        required: true,
+      },
+      {
+        name: 'feelsSafer',
+        label: 'Feels safer',
+        definition: 'The person said they feel safer; null when not asked or not answered.',
+        type: 'boolean',
+        nullable: true,
+        required: true,
+      },
+    ],
+  },
+];
+
+/** Codes a coded field accepts, including the person answers where they apply. */
+export function acceptedCodes(field: FieldDefinition): string[] {
+  const codes = field.codeList ? field.codeList.codes.map((c) => c.code) : [];
+  if (field.personAnswers) {
+    for (const { code } of personAnswerCodes) if (!codes.includes(code)) codes.push(code);
+  }
+  return codes;
+}

@@ -1,0 +1,88 @@
+/** Lists and reads returns, their versions and records, within what the caller may see. */
+import { and, asc, count, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/connect.js';
+import { records, returns } from '../../db/tables.js';
+import { quartersOf } from '../../lib/periods.js';
+import { problem, type FieldProblem } from '../../lib/problem.js';
+import { assertServiceAccess, type Principal } from '../api-keys.js';
+import { rowToRecord } from './record-rows.js';
+
+type ReturnRow = typeof returns.$inferSelect;
+
+export function toReturnSummary(row: ReturnRow) {
+  return {
+    id: row.id,
+    service: row.serviceId,
+    period: row.period,
+    version: row.version,
+    status: row.supersededAt ? ('superseded' as const) : ('current' as const),
+    recordCount: row.recordCount,
+    datasetVersion: row.datasetVersion,
+    receivedAt: row.receivedAt.toISOString(),
+    supersededAt: row.supersededAt ? row.supersededAt.toISOString() : null,
+    warnings: row.warnings as FieldProblem[],
+  };
+}
+
+export interface ListReturnsParams {
+  principal: Principal;
+  service?: string | undefined;
+  period?: string | undefined;
+  status: string;
+  limit: number;
+  offset: number;
+}
+
+export async function listReturns(db: Database, params: ListReturnsParams) {
+  const filters: SQL[] = [];
+  if (params.service) {
+    assertServiceAccess(params.principal, params.service);
+    filters.push(eq(returns.serviceId, params.service));
+  } else if (params.principal.role === 'provider') {
+    filters.push(inArray(returns.serviceId, params.principal.services));
+  }
+  if (params.period) {
+    const quarters = quartersOf(params.period);
+    if (!quarters)
+      throw problem(400, 'badRequest', `period ${params.period} is not a financial year or quarter`, [
+        { parameter: 'period', code: 'invalid_format', detail: 'use 2022-23 or 2022-23-Q1' },
+      ]);
+    filters.push(
+      inArray(
+        returns.period,
+        quarters.map((q) => q.id),
+      ),
+    );
+  }
+  if (params.status === 'current') filters.push(isNull(returns.supersededAt));
+  const where = and(...filters);
+  const [total] = await db.select({ n: count() }).from(returns).where(where);
+  const rows = await db
+    .select()
+    .from(returns)
+    .where(where)
+    .orderBy(asc(returns.period), asc(returns.serviceId), desc(returns.version))
+    .limit(params.limit)
+    .offset(params.offset);
+  return { items: rows.map(toReturnSummary), total: total?.n ?? 0, limit: params.limit, offset: params.offset };
+}
+
+export async function getReturn(db: Database, principal: Principal, id: string) {
+  const [row] = await db.select().from(returns).where(eq(returns.id, id));
+  if (!row) throw problem(404, 'notFound', `no return ${id}`);
+  assertServiceAccess(principal, row.serviceId);
+  const versions = await db
+    .select()
+    .from(returns)
+    .where(and(eq(returns.serviceId, row.serviceId), eq(returns.period, row.period)))
+    .orderBy(asc(returns.version));
+  const recordRows = await db.select().from(records).where(eq(records.returnId, id)).orderBy(asc(records.position));
+  return {
+    ...toReturnSummary(row),
+    versions: versions.map((v) => {
+      const { id: versionId, version, status, recordCount, receivedAt } = toReturnSummary(v);
+      return { id: versionId, version, status, recordCount, receivedAt };
+    }),
+    records: recordRows.map(rowToRecord),
+  };
+}
