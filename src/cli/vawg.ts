@@ -1,0 +1,41 @@
+/**
+ * The `vawg` command-line tool: `bin/vawg.js` loads this module, which runs the subcommand named
+ * in `process.argv`. Subcommands are a table so new ones (validate, submit) are one entry each.
+ */
+import { runSlkCommand, type CommandIo } from './slk-command.js';
+
+interface Subcommand {
+  summary: string;
+  run: (args: string[], io: CommandIo) => Promise<number>;
+}
+
+const subcommands: Record<string, Subcommand> = {
+  slk: { summary: 'Replace names and dates of birth in a CSV with SLK-581 linkage keys (offline)', run: runSlkCommand },
+};
+
+function formatUsage(): string {
+  const width = Math.max(...Object.keys(subcommands).map((name) => name.length));
+  const lines = Object.entries(subcommands).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`);
+  return `Usage: vawg <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun vawg <command> --help for a command's options.\n`;
+}
+
+export async function runVawg(argv: string[], io: CommandIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined) {
+    io.stderr.write(formatUsage());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(formatUsage());
+    return 0;
+  }
+  const subcommand = Object.hasOwn(subcommands, name) ? subcommands[name] : undefined;
+  if (!subcommand) {
+    io.stderr.write(`vawg: unknown command ${JSON.stringify(name)}\n\n${formatUsage()}`);
+    return 2;
+  }
+  return subcommand.run(args, io);
+}
+
+// exitCode rather than exit(): stdout may still be flushing a large CSV to a pipe.
+process.exitCode = await runVawg(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
