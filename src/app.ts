@@ -15,13 +15,17 @@ import { API_VERSION } from './lib/version.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin from './plugins/errors.js';
+import aggregateRoutes from './routes/aggregates.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import areaRoutes from './routes/areas.js';
+import completenessRoutes from './routes/completeness.js';
 import healthRoutes from './routes/health.js';
+import indicatorRoutes from './routes/indicators.js';
 import metaRoutes from './routes/meta.js';
 import returnRoutes from './routes/returns.js';
 import serviceRoutes from './routes/services.js';
 import { CreatedApiKeySchema } from './schema/api/api-keys.js';
+import { AggregateSchema, DisclosureSchema, PublishedValueSchema } from './schema/api/aggregates.js';
 import { AreaSchema } from './schema/api/areas.js';
 import { sharedSchemas } from './schema/api/common.js';
 import { DryRunResultSchema, RecordSchema, ReturnSummarySchema } from './schema/api/returns.js';
@@ -90,8 +94,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(databasePlugin, { databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await app.register(authPlugin);
 
-  for (const schema of [...sharedSchemas, ServiceSchema, CreatedApiKeySchema, AreaSchema, RecordSchema, ReturnSummarySchema, DryRunResultSchema])
-    app.addSchema(schema);
+  const namedSchemas = [
+    ServiceSchema,
+    CreatedApiKeySchema,
+    AreaSchema,
+    RecordSchema,
+    ReturnSummarySchema,
+    DryRunResultSchema,
+    PublishedValueSchema,
+    DisclosureSchema,
+    AggregateSchema,
+  ];
+  for (const schema of [...sharedSchemas, ...namedSchemas]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -112,6 +126,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         { name: 'API keys', description: 'Access for providers, analysts and admins' },
         { name: 'Areas', description: 'Areas and population figures' },
         { name: 'Returns', description: 'Quarterly returns of referral records' },
+        { name: 'Analytics', description: 'Aggregates, indicators and completeness, with disclosure control for analysts' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/api-keys.' } } },
     },
@@ -125,6 +140,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(apiKeyRoutes);
   await app.register(areaRoutes);
   await app.register(returnRoutes, { linkageSecret: config.linkageSecret });
+  await app.register(aggregateRoutes, { suppressBelow: config.suppressBelow });
+  await app.register(indicatorRoutes, { suppressBelow: config.suppressBelow });
+  await app.register(completenessRoutes, { suppressBelow: config.suppressBelow });
 
   app.addHook('onReady', async () => {
     await bootstrapAdminAccess(app.db, { bootstrapAdminKey: config.bootstrapAdminKey, databaseKind: app.databaseKind, dataDir: config.dataDir }, app.log);

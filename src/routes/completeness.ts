@@ -1,0 +1,33 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { principalOf } from '../plugins/auth.js';
+import { errorResponses } from '../schema/api/common.js';
+import { CompletenessQuery, CompletenessSchema } from '../schema/api/completeness.js';
+import { computeCompleteness } from '../services/aggregates/completeness.js';
+
+export interface AnalyticsRoutesOptions {
+  suppressBelow: number;
+}
+
+const completenessRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {
+  app.get(
+    '/v1/completeness',
+    {
+      onRequest: app.requireRole('analyst', 'admin'),
+      schema: {
+        operationId: 'getCompleteness',
+        tags: ['Analytics'],
+        summary: 'Which services submitted which quarters, and how complete the victim fields are',
+        description:
+          'Every registered service in scope, with each quarter in scope: whether a return was submitted, its current version, when it was received and its record count. ' +
+          'Then, over the current records in scope, the share of known answers for each victim field that may be unknown. ' +
+          'For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures.',
+        security: [{ bearerAuth: [] }],
+        querystring: CompletenessQuery,
+        response: { 200: CompletenessSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => computeCompleteness(app.db, { ...request.query, role: principalOf(request).role, threshold: options.suppressBelow }),
+  );
+};
+
+export default completenessRoutes;

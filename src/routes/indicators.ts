@@ -1,0 +1,33 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { principalOf } from '../plugins/auth.js';
+import { errorResponses } from '../schema/api/common.js';
+import { IndicatorListSchema, IndicatorQuery } from '../schema/api/indicators.js';
+import { computeIndicators } from '../services/aggregates/indicators.js';
+
+export interface AnalyticsRoutesOptions {
+  suppressBelow: number;
+}
+
+const indicatorsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {
+  app.get(
+    '/v1/indicators',
+    {
+      onRequest: app.requireRole('analyst', 'admin'),
+      schema: {
+        operationId: 'getIndicators',
+        tags: ['Analytics'],
+        summary: 'Headline indicators for a period: counts, rates, rates per population, SafeLives Marac and data-quality measures',
+        description:
+          'Give `period` (a quarter `2022-23-Q1` or a financial year `2022-23`) or `from` and `to` (quarters), and optionally `service`, `serviceType` or `area`. ' +
+          'Only the current version of each return counts. Rates are fractions from 0 to 1 in `value`, with `percent` rounded half-up to 1 decimal place. ' +
+          'For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures.',
+        security: [{ bearerAuth: [] }],
+        querystring: IndicatorQuery,
+        response: { 200: IndicatorListSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => computeIndicators(app.db, { ...request.query, role: principalOf(request).role, threshold: options.suppressBelow }),
+  );
+};
+
+export default indicatorsRoutes;

@@ -1,0 +1,210 @@
+/**
+ * Counts by dimensions: one SQL query with grouping sets gives every cell, each dimension's totals
+ * and the grand total over the current records in scope; the table is completed with zeros from the
+ * dimensions' domains; analysts get it through disclosure control.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/connect.js';
+import { problem } from '../../lib/problem.js';
+import type { AgeBandSetId } from '../../schema/dataset/derived.js';
+import { applyDisclosureControl, describeDisclosureRule, type CellInput, type PublishedValue } from './disclosure.js';
+import { dimensionIds, dimensions, lateralJoins, type Dimension, type DimensionContext } from './dimensions.js';
+import { countDistinctBy, personKeySql } from './people.js';
+import { populationShares } from './population.js';
+import { currentRecordsIn, queryRows, resolveScope, type ScopeQuery } from './scope.js';
+
+export const MAX_DIMENSIONS = 4;
+export const MAX_CELLS = 20_000;
+const POPULATION_DIMENSIONS = new Set(['sex', 'ageBand', 'ethnicityGroup']);
+
+export interface AggregateParams extends ScopeQuery {
+  measure: 'referrals' | 'people';
+  groupBy: string[];
+  ageBands: AgeBandSetId;
+  /** Exact figures (admins); otherwise disclosure control applies. */
+  exact: boolean;
+  threshold: number;
+}
+
+export function dimensionsHelp(): string {
+  return dimensionIds.map((id) => `\`${id}\`${dimensions[id]!.multiValued ? ' (multi-valued)' : ''}`).join(', ');
+}
+
+export function parseGroupBy(text: string | undefined): string[] {
+  const groupBy = text ? text.split(',') : [];
+  const unknown = groupBy.filter((d) => !dimensions[d]);
+  if (unknown.length > 0) {
+    throw problem(400, 'badRequest', `unknown groupBy dimension ${unknown.join(', ')}`, [
+      { parameter: 'groupBy', code: 'not_in_code_list', detail: `must be among: ${dimensionIds.join(', ')}` },
+    ]);
+  }
+  if (new Set(groupBy).size !== groupBy.length)
+    throw problem(400, 'badRequest', 'a dimension appears twice in groupBy', [{ parameter: 'groupBy', code: 'duplicate', detail: 'list each dimension once' }]);
+  if (groupBy.length > MAX_DIMENSIONS)
+    throw problem(400, 'badRequest', `at most ${MAX_DIMENSIONS} dimensions`, [
+      { parameter: 'groupBy', code: 'too_many_items', detail: `at most ${MAX_DIMENSIONS} dimensions` },
+    ]);
+  return groupBy;
+}
+
+const keyOf = (codes: readonly string[]) => codes.join('\u0000');
+
+function cartesian(domains: readonly string[][]): string[][] {
+  return domains.reduce<string[][]>((rows, domain) => rows.flatMap((row) => domain.map((code) => [...row, code])), [[]]);
+}
+
+interface CountRow {
+  g: number | string | null;
+  n: number | string;
+  [dimension: string]: unknown;
+}
+
+interface Counts {
+  cells: Map<string, number>;
+  margins: Array<Map<string, number>>;
+  total: number;
+}
+
+function columns(k: number): SQL[] {
+  return Array.from({ length: k }, (_, i) => sql.raw(`d${i}`));
+}
+
+function codesOf(row: CountRow, k: number): string[] {
+  return Array.from({ length: k }, (_, i) => String(row[`d${i}`]));
+}
+
+/** `select <dimensions>, count(*) … group by <dimensions>`: one scan, no de-duplication needed. */
+async function countBy(db: Database, chosen: Dimension[], context: DimensionContext): Promise<Map<string, number>> {
+  const selected = chosen.map((d, i) => sql`${d.expression(context)} as ${sql.raw(`d${i}`)}`);
+  const groupBy = chosen.length ? sql`group by ${sql.join(columns(chosen.length), sql`, `)}` : sql``;
+  const rows = await queryRows<CountRow>(
+    db,
+    sql`select ${sql.join([...selected, sql`count(*) as n`], sql`, `)} ${currentRecordsIn(context.scope, lateralJoins(chosen))} ${groupBy}`,
+  );
+  return new Map(rows.map((row) => [keyOf(codesOf(row, chosen.length)), Number(row.n)]));
+}
+
+/**
+ * Referral counts are additive over single-valued dimensions, so margins and the total are sums of
+ * cells; only a margin taken across a list dimension (where a record appears once per value) needs
+ * its own, cheaper query. List values are unique within a record, so count(*) is exact.
+ */
+async function countAdditive(db: Database, chosen: Dimension[], context: DimensionContext): Promise<Counts> {
+  const k = chosen.length;
+  const cells = await countBy(db, chosen, context);
+  const sumOver = (keep: number) => {
+    const sums = new Map<string, number>();
+    for (const [key, n] of cells) {
+      const code = key.split('\u0000')[keep]!;
+      sums.set(code, (sums.get(code) ?? 0) + n);
+    }
+    return sums;
+  };
+  const margins: Array<Map<string, number>> = [];
+  for (let i = 0; i < k && k > 1; i++) {
+    const othersSingle = chosen.every((d, j) => j === i || !d.multiValued);
+    margins.push(othersSingle ? sumOver(i) : await countBy(db, [chosen[i]!], context));
+  }
+  let total: number;
+  const single = chosen.findIndex((d) => !d.multiValued);
+  if (k === 0) total = cells.get('') ?? 0;
+  else if (chosen.every((d) => !d.multiValued)) total = [...cells.values()].reduce((a, b) => a + b, 0);
+  else if (single >= 0 && k > 1) total = [...margins[single]!.values()].reduce((a, b) => a + b, 0);
+  else total = (await countBy(db, [], context)).get('') ?? 0;
+  return { cells, margins, total };
+}
+
+/**
+ * People (and records with perpetrator dimensions, where one record can repeat a value) are not
+ * additive: cells, each margin and the total are separate distinct counts. They are independent, so
+ * they run concurrently (PostgreSQL uses a connection each; PGlite runs them in turn).
+ */
+async function countDistinct(db: Database, chosen: Dimension[], context: DimensionContext, measure: AggregateParams['measure']): Promise<Counts> {
+  const counted = measure === 'people' ? personKeySql() : sql`r.id`;
+  const countOf = async (dims: Dimension[]) => {
+    const groups = dims.map((d, i) => ({ name: `d${i}`, expression: d.expression(context) }));
+    const rows = await countDistinctBy(db, context.scope, counted, groups, lateralJoins(dims));
+    return new Map(rows.map((row) => [keyOf(codesOf(row as CountRow, dims.length)), Number(row.n)]));
+  };
+  const k = chosen.length;
+  const [cells, total, ...margins] = await Promise.all([
+    countOf(chosen),
+    k > 0 ? countOf([]) : Promise.resolve(null),
+    ...(k > 1 ? chosen.map((d) => countOf([d])) : []),
+  ]);
+  return { cells: cells!, total: total ? (total.get('') ?? 0) : (cells!.get('') ?? 0), margins: margins as Array<Map<string, number>> };
+}
+
+export async function computeAggregate(db: Database, params: AggregateParams) {
+  const scope = await resolveScope(db, params);
+  const chosen = params.groupBy.map((id) => dimensions[id]!);
+  const context: DimensionContext = { scope, ageBands: params.ageBands };
+  const domains = chosen.map((d) => d.domain(context));
+  const size = domains.reduce((n, d) => n * Math.max(d.length, 1), 1);
+  if (size > MAX_CELLS) {
+    throw problem(400, 'badRequest', `the table would have ${size} cells; at most ${MAX_CELLS}`, [
+      { parameter: 'groupBy', code: 'too_many_cells', detail: 'group by fewer or smaller dimensions, or narrow the scope' },
+    ]);
+  }
+
+  const k = chosen.length;
+  const distinct = params.measure === 'people' || chosen.some((d) => d.lateral === 'perpetrator');
+  const counts = distinct ? await countDistinct(db, chosen, context, params.measure) : await countAdditive(db, chosen, context);
+  const cellCounts = counts.cells;
+  const marginCounts = counts.margins;
+  const total = counts.total;
+  // A code outside a domain (never expected) is kept rather than silently dropped.
+  for (const key of cellCounts.keys()) {
+    if (k === 0) break;
+    key.split('\u0000').forEach((code, i) => {
+      if (!domains[i]!.includes(code)) domains[i]!.push(code);
+    });
+  }
+
+  const cells: CellInput[] = cartesian(domains).map((codes) => ({
+    key: Object.fromEntries(codes.map((code, i) => [chosen[i]!.id, code])),
+    value: cellCounts.get(keyOf(codes)) ?? 0,
+  }));
+  const margins: Record<string, CellInput[]> = {};
+  if (k > 1) chosen.forEach((d, i) => (margins[d.id] = domains[i]!.map((code) => ({ key: { [d.id]: code }, value: marginCounts[i]!.get(code) ?? 0 }))));
+
+  const published = params.exact
+    ? {
+        cells: cells.map((c) => ({ ...c, status: 'ok' as const })),
+        margins: Object.fromEntries(Object.entries(margins).map(([d, list]) => [d, list.map((c) => ({ ...c, status: 'ok' as const }))])),
+        total: { key: {}, value: total, status: 'ok' as const },
+        suppressed: 0,
+      }
+    : (() => {
+        const result = applyDisclosureControl({ dimensions: params.groupBy, cells, margins, total, threshold: params.threshold });
+        return { ...result, suppressed: result.primary + result.secondary };
+      })();
+
+  const population = k === 1 && POPULATION_DIMENSIONS.has(chosen[0]!.id) ? await populationShares(db, scope, chosen[0]!.id) : null;
+  const publishedTotal = published.total.value;
+  const withPopulation = published.cells.map((cell: PublishedValue) => {
+    if (!population) return cell;
+    const code = cell.key[chosen[0]!.id]!;
+    const share = population.shares[code];
+    if (share === undefined) return { ...cell, populationShare: null, representation: null };
+    const representation = cell.status === 'ok' && publishedTotal && cell.value !== null && share > 0 ? cell.value / publishedTotal / share : null;
+    return { ...cell, populationShare: share, representation };
+  });
+
+  return {
+    measure: params.measure,
+    unit: params.measure === 'people' ? 'people (de-duplicated across the services in scope)' : 'referrals (records)',
+    groupBy: params.groupBy,
+    period: scope.description,
+    multiValued: chosen.filter((d) => d.multiValued).map((d) => d.id),
+    cells: withPopulation,
+    totals: {
+      overall: { value: published.total.value, status: published.total.status },
+      byDimension: published.margins,
+    },
+    ...(population ? { population: { areas: population.areas, year: Math.max(...population.years), dimension: chosen[0]!.id } } : {}),
+    disclosure: { applied: !params.exact, ...describeDisclosureRule(params.threshold), suppressed: published.suppressed },
+  };
+}
+
+export type Aggregate = Awaited<ReturnType<typeof computeAggregate>>;

@@ -1,0 +1,150 @@
+/**
+ * Completeness of the returns in scope: which services submitted which quarters (and which version
+ * counts), and how often each victim field holds a known answer in the current records.
+ */
+import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/connect.js';
+import { returns, services } from '../../db/tables.js';
+import type { Completeness, FieldCompleteness, ServiceCompleteness } from '../../schema/api/completeness.js';
+import { victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
+import type { Role } from '../api-keys.js';
+import { literal } from './dimensions.js';
+import { applyDisclosureControl, describeDisclosureRule, isSmall } from './disclosure.js';
+import { currentRecordsIn, queryRows, resolveScope, type Scope, type ScopeQuery } from './scope.js';
+
+/** Coded victim fields that also take the person answers `not_known` and `prefer_not_to_say`. */
+export const codedPersonVictimFields: readonly FieldDefinition[] = victimFields.filter((f) => f.type === 'code' && f.personAnswers);
+
+/** The fields completeness is measured on: coded person fields, and required fields whose null means "not known" (age, interpreter). */
+export const completenessVictimFields: readonly FieldDefinition[] = victimFields.filter(
+  (f) => (f.type === 'code' && f.personAnswers) || (f.required && f.nullable === true),
+);
+
+/** The `records` column (alias `r`) of a top-level victim field, as the storage mapping names it: `ethnicity` → `r.victim_ethnicity`. */
+export function victimColumnSql(field: FieldDefinition): SQL {
+  if (!/^[a-zA-Z]+$/.test(field.name)) throw new Error(`not a field name: ${field.name}`);
+  return sql.raw(`r.victim_${field.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`);
+}
+
+/** A known answer: present, and for coded fields not `not_known` (`prefer_not_to_say` was asked and answered). */
+function knownSql(field: FieldDefinition): SQL {
+  const column = victimColumnSql(field);
+  return field.type === 'code' ? sql`${column} is not null and ${column} <> ${literal('not_known')}` : sql`${column} is not null`;
+}
+
+export interface CompletenessParams extends ScopeQuery {
+  role: Role;
+  /** Counts from 1 to threshold − 1 are suppressed for analysts. */
+  threshold: number;
+}
+
+export async function computeCompleteness(db: Database, params: CompletenessParams): Promise<Completeness> {
+  const scope = await resolveScope(db, params);
+  const applied = params.role === 'analyst';
+  const [submissions, fields] = await Promise.all([findSubmissions(db, scope), measureFieldCompleteness(db, scope)]);
+  return {
+    period: scope.description,
+    services: applied ? suppressRecordCounts(submissions, params.threshold) : submissions,
+    fields: fields.map((f) => publishField(f, applied, params.threshold)),
+    disclosure: {
+      applied,
+      ...describeDisclosureRule(params.threshold),
+      secondary:
+        `When record counts are suppressed, further counts are suppressed so that none can be recovered from the total of the records in scope ` +
+        `(the fields' total) and the suppressed counts add up to at least ${params.threshold}.`,
+      rates:
+        `A field's completeness is suppressed when the records in scope, the known answers or the unknown answers number from 1 to ${params.threshold - 1}, ` +
+        'since any of them would reveal the other by subtraction.',
+    },
+  };
+}
+
+async function findSubmissions(db: Database, scope: Scope): Promise<ServiceCompleteness[]> {
+  if (scope.services.length === 0) return [];
+  const quarterIds = scope.quarters.map((q) => q.id);
+  const rows = await db
+    .select({
+      id: services.id,
+      name: services.name,
+      serviceType: services.serviceType,
+      area: services.area,
+      period: returns.period,
+      version: returns.version,
+      receivedAt: returns.receivedAt,
+      recordCount: returns.recordCount,
+    })
+    .from(services)
+    .leftJoin(returns, and(eq(returns.serviceId, services.id), isNull(returns.supersededAt), inArray(returns.period, quarterIds)))
+    .where(
+      inArray(
+        services.id,
+        scope.services.map((s) => s.id),
+      ),
+    )
+    .orderBy(asc(services.id));
+
+  const byService = new Map<string, ServiceCompleteness>();
+  const current = new Map<string, (typeof rows)[number]>();
+  for (const row of rows) {
+    if (!byService.has(row.id)) byService.set(row.id, { service: row.id, name: row.name, serviceType: row.serviceType, area: row.area, quarters: [] });
+    if (row.period) current.set(`${row.id} ${row.period}`, row);
+  }
+  for (const entry of byService.values()) {
+    entry.quarters = quarterIds.map((period) => {
+      const submitted = current.get(`${entry.service} ${period}`);
+      return submitted
+        ? {
+            period,
+            submitted: true,
+            version: submitted.version,
+            receivedAt: submitted.receivedAt?.toISOString() ?? null,
+            recordCount: submitted.recordCount,
+            status: 'ok',
+          }
+        : { period, submitted: false, version: null, receivedAt: null, recordCount: null, status: 'ok' };
+    });
+  }
+  return [...byService.values()];
+}
+
+/**
+ * The fields' `total` published beside the record counts is their sum, so one suppressed count
+ * would be the total less the others: suppression is that of a one-dimensional table with its
+ * total. Quarters with no return are left out, being known to be empty from `submitted`.
+ */
+function suppressRecordCounts(submissions: ServiceCompleteness[], threshold: number): ServiceCompleteness[] {
+  const cells = submissions.flatMap((s) =>
+    s.quarters.filter((q) => q.submitted).map((q) => ({ key: { cell: `${s.service} ${q.period}` }, value: q.recordCount ?? 0 })),
+  );
+  if (cells.length === 0) return submissions;
+  const result = applyDisclosureControl({ dimensions: ['cell'], cells, margins: {}, total: cells.reduce((n, c) => n + c.value, 0), threshold });
+  const hidden = new Set(result.cells.filter((c) => c.status === 'suppressed').map((c) => c.key.cell));
+  return submissions.map((s) => ({
+    ...s,
+    quarters: s.quarters.map((q) => (hidden.has(`${s.service} ${q.period}`) ? { ...q, recordCount: null, status: 'suppressed' } : q)),
+  }));
+}
+
+interface FieldCounts {
+  path: string;
+  label: string;
+  known: number;
+  total: number;
+}
+
+async function measureFieldCompleteness(db: Database, scope: Scope): Promise<FieldCounts[]> {
+  const measures = completenessVictimFields.map((f) => sql`(count(*) filter (where ${knownSql(f)}))::int as ${sql.identifier(f.name)}`);
+  const [row] = await queryRows<Record<string, number>>(db, sql`select count(*)::int as total, ${sql.join(measures, sql`, `)} ${currentRecordsIn(scope)}`);
+  const total = Number(row?.total ?? 0);
+  return completenessVictimFields.map((f) => ({ path: `victim.${f.name}`, label: f.label, known: Number(row?.[f.name] ?? 0), total }));
+}
+
+function publishField(counts: FieldCounts, applied: boolean, threshold: number): FieldCompleteness {
+  const { path, label, known, total } = counts;
+  if (applied && [total, known, total - known].some((n) => isSmall(n, threshold))) {
+    // The total is the same for every field and safe unless small itself; the known count is what would reveal.
+    return { path, label, known: null, total: isSmall(total, threshold) ? null : total, completeness: null, status: 'suppressed' };
+  }
+  if (total === 0) return { path, label, known, total, completeness: null, status: 'not_available' };
+  return { path, label, known, total, completeness: known / total, status: 'ok' };
+}

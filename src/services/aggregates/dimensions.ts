@@ -1,0 +1,231 @@
+/**
+ * The dimensions analysts can group by. Each has a domain (every code it can take, so tables are
+ * complete with zeros) derived from the dataset's code lists, and a SQL expression over the current
+ * records (`r`), returns (`ret`), services (`s`) and, for perpetrator dimensions, one perpetrator
+ * (`p`). Codes are inlined as SQL literals: they are constants of the dataset, never user input.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { codeLists, listCodes } from '../../schema/dataset/code-lists.js';
+import { ageBandSets, ethnicityGroupOf, type AgeBandSetId } from '../../schema/dataset/derived.js';
+import { acceptedCodes, perpetratorFields, victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
+import type { Scope } from './scope.js';
+
+/** Records with no value for a multi-valued dimension (no perpetrator, no vulnerability…). */
+export const NONE = 'none';
+/** Optional fields the provider left out. */
+export const NOT_RECORDED = 'not_recorded';
+
+export interface DimensionContext {
+  scope: Scope;
+  ageBands: AgeBandSetId;
+}
+
+export interface Dimension {
+  id: string;
+  label: string;
+  /** Counts a record once per value (lists such as vawgTypes, or one row per perpetrator). */
+  multiValued: boolean;
+  domain(context: DimensionContext): string[];
+  expression(context: DimensionContext): SQL;
+  /** A lateral join the expression needs; dimensions sharing one are joined once. */
+  lateral?: 'perpetrator' | 'vawgType' | 'vulnerability' | 'supportNeed';
+}
+
+export function literal(code: string): SQL {
+  if (!/^[A-Za-z0-9_+\-.]+$/.test(code)) throw new Error(`not a code: ${code}`);
+  return sql.raw(`'${code}'`);
+}
+
+function caseOf(column: SQL, mapping: Array<[string, string]>, otherwise: string): SQL {
+  return sql`(case ${column} ${sql.join(
+    mapping.map(([from, to]) => sql`when ${literal(from)} then ${literal(to)}`),
+    sql` `,
+  )} else ${literal(otherwise)} end)`;
+}
+
+export function ageBandSql(age: SQL, set: AgeBandSetId): SQL {
+  const bands = ageBandSets[set].bands;
+  return sql`(case when ${age} is null then 'not_known' ${sql.join(
+    bands.map((b) =>
+      b.max === null
+        ? sql`when ${age} >= ${sql.raw(String(b.min))} then ${literal(b.code)}`
+        : sql`when ${age} between ${sql.raw(String(b.min))} and ${sql.raw(String(b.max))} then ${literal(b.code)}`,
+    ),
+    sql` `,
+  )} else 'not_known' end)`;
+}
+
+export function ethnicityGroupSql(ethnicity: SQL): SQL {
+  const codes = acceptedCodes(victimField('ethnicity'));
+  return caseOf(
+    ethnicity,
+    codes.map((c) => [c, ethnicityGroupOf(c)]),
+    'not_known',
+  );
+}
+
+/** LGBT+ as yes / no / not_known, mirroring `isLgbtPlus`. */
+export function lgbtPlusSql(orientation: SQL, sameAsSex: SQL): SQL {
+  return sql`(case when ${orientation} in ('gay_lesbian', 'bisexual', 'other') or ${sameAsSex} = 'no' then 'yes'
+    when ${orientation} = 'heterosexual' and ${sameAsSex} = 'yes' then 'no' else 'not_known' end)`;
+}
+
+function victimField(name: string): FieldDefinition {
+  const field = victimFields.find((f) => f.name === name);
+  if (!field) throw new Error(`no victim field ${name}`);
+  return field;
+}
+
+function column(name: string): SQL {
+  return sql.raw(`r.${name}`);
+}
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** A dimension read straight from a coded victim field. */
+function victimDimension(name: string, id = name): Dimension {
+  const field = victimField(name);
+  const optional = !field.required;
+  return {
+    id,
+    label: field.label,
+    multiValued: false,
+    domain: () => [...acceptedCodes(field), ...(optional ? [NOT_RECORDED] : [])],
+    expression: () => (optional ? sql`coalesce(${column(`victim_${snake(name)}`)}, ${literal(NOT_RECORDED)})` : column(`victim_${snake(name)}`)),
+  };
+}
+
+function recordCodeDimension(id: string, list: keyof typeof codeLists, columnName: string, extra: string[] = []): Dimension {
+  return {
+    id,
+    label: codeLists[list].label,
+    multiValued: false,
+    domain: () => [...listCodes(codeLists[list]), ...extra],
+    expression: () => (extra.length ? sql`coalesce(${column(columnName)}, ${literal(extra[0]!)})` : column(columnName)),
+  };
+}
+
+function listDimension(id: Dimension['lateral'] & string, list: keyof typeof codeLists, label: string): Dimension {
+  return {
+    id,
+    label,
+    multiValued: true,
+    lateral: id,
+    domain: () => [...listCodes(codeLists[list]), NONE],
+    expression: () => sql`coalesce(${sql.raw(`${id}_value.code`)}, ${literal(NONE)})`,
+  };
+}
+
+const perpetratorSexField = perpetratorFields.find((f) => f.name === 'sex')!;
+const relationshipField = perpetratorFields.find((f) => f.name === 'relationshipToVictim')!;
+
+const dimensionList: Dimension[] = [
+  { id: 'period', label: 'Quarter', multiValued: false, domain: ({ scope }) => scope.quarters.map((q) => q.id), expression: () => sql`ret.period` },
+  { id: 'service', label: 'Service', multiValued: false, domain: ({ scope }) => scope.services.map((s) => s.id), expression: () => sql`ret.service_id` },
+  { id: 'serviceType', label: 'Service type', multiValued: false, domain: () => listCodes(codeLists.serviceType), expression: () => sql`s.service_type` },
+  {
+    id: 'area',
+    label: 'Area',
+    multiValued: false,
+    domain: ({ scope }) => [...new Set(scope.services.map((s) => s.area))].sort(),
+    expression: () => sql`s.area`,
+  },
+  recordCodeDimension('referralSource', 'referralSource', 'referral_source'),
+  recordCodeDimension('category', 'category', 'category'),
+  listDimension('vawgType', 'vawgType', 'VAWG type'),
+  recordCodeDimension('nonVawgCrimeType', 'nonVawgCrimeType', 'non_vawg_crime_type', [NONE]),
+  recordCodeDimension('policeInvolvement', 'policeInvolvement', 'police_involvement'),
+  recordCodeDimension('riskLevel', 'riskLevel', 'risk_level'),
+  {
+    id: 'repeatReferral',
+    label: 'Repeat referral (provider-reported)',
+    multiValued: false,
+    domain: () => ['yes', 'no'],
+    expression: () => sql`(case when r.repeat_referral then 'yes' else 'no' end)`,
+  },
+  {
+    id: 'ageBand',
+    label: 'Age band',
+    multiValued: false,
+    domain: ({ ageBands }) => [...ageBandSets[ageBands].bands.map((b) => b.code), 'not_known'],
+    expression: ({ ageBands }) => ageBandSql(sql`r.victim_age`, ageBands),
+  },
+  victimDimension('sex'),
+  victimDimension('genderIdentitySameAsSex'),
+  victimDimension('sexualOrientation'),
+  {
+    id: 'lgbtPlus',
+    label: 'LGBT+',
+    multiValued: false,
+    domain: () => ['yes', 'no', 'not_known'],
+    expression: () => lgbtPlusSql(sql`r.victim_sexual_orientation`, sql`r.victim_gender_identity_same_as_sex`),
+  },
+  victimDimension('ethnicity'),
+  {
+    id: 'ethnicityGroup',
+    label: codeLists.ethnicityGroup.label,
+    multiValued: false,
+    domain: () => [...listCodes(codeLists.ethnicityGroup), 'not_known', 'prefer_not_to_say'],
+    expression: () => ethnicityGroupSql(sql`r.victim_ethnicity`),
+  },
+  victimDimension('religion'),
+  victimDimension('disability'),
+  victimDimension('pregnancy'),
+  victimDimension('maritalStatus'),
+  {
+    id: 'interpreterRequired',
+    label: 'Interpreter required',
+    multiValued: false,
+    domain: () => ['yes', 'no', 'not_known'],
+    expression: () => sql`(case when r.victim_interpreter_required then 'yes' when not r.victim_interpreter_required then 'no' else 'not_known' end)`,
+  },
+  victimDimension('relationshipToArea'),
+  victimDimension('residence'),
+  listDimension('vulnerability', 'vulnerability', 'Vulnerability'),
+  listDimension('supportNeed', 'supportNeed', 'Support need'),
+  {
+    id: 'relationshipToVictim',
+    label: relationshipField.label,
+    multiValued: true,
+    lateral: 'perpetrator',
+    domain: () => [...acceptedCodes(relationshipField), NONE],
+    expression: () => sql`coalesce(p.value->>'relationshipToVictim', ${literal(NONE)})`,
+  },
+  {
+    id: 'perpetratorSex',
+    label: 'Perpetrator sex',
+    multiValued: true,
+    lateral: 'perpetrator',
+    domain: () => [...acceptedCodes(perpetratorSexField), NONE],
+    expression: () => sql`coalesce(p.value->>'sex', ${literal(NONE)})`,
+  },
+  {
+    id: 'perpetratorAgeBand',
+    label: 'Perpetrator age band',
+    multiValued: true,
+    lateral: 'perpetrator',
+    domain: ({ ageBands }) => [...ageBandSets[ageBands].bands.map((b) => b.code), 'not_known', NONE],
+    expression: ({ ageBands }) => sql`(case when p.value is null then ${literal(NONE)} else ${ageBandSql(sql`(p.value->>'age')::int`, ageBands)} end)`,
+  },
+];
+
+export const dimensions: Record<string, Dimension> = Object.fromEntries(dimensionList.map((d) => [d.id, d]));
+
+export const dimensionIds = Object.keys(dimensions);
+
+/** The lateral joins the chosen dimensions need, each once. */
+export function lateralJoins(chosen: readonly Dimension[]): SQL {
+  const needed = [...new Set(chosen.flatMap((d) => (d.lateral ? [d.lateral] : [])))];
+  const joins: Record<string, SQL> = {
+    perpetrator: sql`left join lateral jsonb_array_elements(r.perpetrators) as p(value) on true`,
+    vawgType: sql`left join lateral unnest(r.vawg_types) as vawgType_value(code) on true`,
+    vulnerability: sql`left join lateral unnest(r.victim_vulnerabilities) as vulnerability_value(code) on true`,
+    supportNeed: sql`left join lateral unnest(r.support_needs) as supportNeed_value(code) on true`,
+  };
+  return sql.join(
+    needed.map((n) => joins[n]!),
+    sql` `,
+  );
+}

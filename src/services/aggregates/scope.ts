@@ -1,0 +1,120 @@
+/**
+ * The scope of an analytic query: which quarters, and which services (by id, type or area). Every
+ * aggregate, indicator and completeness figure reads only the current version of each return.
+ */
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/connect.js';
+import { services } from '../../db/tables.js';
+import { parseQuarter, quartersOf, type Quarter } from '../../lib/periods.js';
+import { problem } from '../../lib/problem.js';
+
+export interface ScopeQuery {
+  period?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  service?: string | undefined;
+  serviceType?: string | undefined;
+  area?: string | undefined;
+}
+
+export interface Scope {
+  quarters: Quarter[];
+  /** Services the query covers, in id order. */
+  services: Array<{ id: string; serviceType: string; area: string }>;
+  description: { period: string; quarters: string[]; service?: string; serviceType?: string; area?: string };
+}
+
+function quartersBetween(from: Quarter, to: Quarter): Quarter[] {
+  const quarters: Quarter[] = [];
+  let year = Number(from.financialYear.slice(0, 4));
+  let q: number = from.quarter;
+  for (;;) {
+    const id = `${year}-${String((year + 1) % 100).padStart(2, '0')}-Q${q}`;
+    quarters.push(parseQuarter(id)!);
+    if (id === to.id || quarters.length > 400) break;
+    q += 1;
+    if (q > 4) {
+      q = 1;
+      year += 1;
+    }
+  }
+  return quarters;
+}
+
+function badPeriod(parameter: string, detail: string) {
+  return problem(400, 'badRequest', detail, [{ parameter, code: 'invalid_format', detail }]);
+}
+
+export function resolveQuarters(query: ScopeQuery): { quarters: Quarter[]; label: string } {
+  if (query.period && (query.from || query.to)) throw badPeriod('period', 'give either period or from/to, not both');
+  if (query.period) {
+    const quarters = quartersOf(query.period);
+    if (!quarters) throw badPeriod('period', `period ${query.period} is not a financial year (2022-23) or quarter (2022-23-Q1)`);
+    return { quarters, label: query.period };
+  }
+  if (query.from || query.to) {
+    const from = parseQuarter(query.from ?? query.to!);
+    const to = parseQuarter(query.to ?? query.from!);
+    if (!from) throw badPeriod('from', 'from must be a quarter such as 2022-23-Q1');
+    if (!to) throw badPeriod('to', 'to must be a quarter such as 2022-23-Q4');
+    if (from.start > to.start) throw badPeriod('to', 'to must not be before from');
+    return { quarters: quartersBetween(from, to), label: `${from.id}/${to.id}` };
+  }
+  throw problem(400, 'badRequest', 'a period is required', [
+    { parameter: 'period', code: 'required', detail: 'give period (2022-23 or 2022-23-Q1) or from and to' },
+  ]);
+}
+
+export async function resolveScope(db: Database, query: ScopeQuery): Promise<Scope> {
+  const { quarters, label } = resolveQuarters(query);
+  const filters: SQL[] = [];
+  if (query.service) filters.push(eq(services.id, query.service));
+  if (query.serviceType) filters.push(eq(services.serviceType, query.serviceType));
+  if (query.area) filters.push(eq(services.area, query.area));
+  const rows = await db
+    .select({ id: services.id, serviceType: services.serviceType, area: services.area })
+    .from(services)
+    .where(and(...filters))
+    .orderBy(asc(services.id));
+  if (query.service && rows.length === 0) throw problem(404, 'notFound', `no service ${query.service}`);
+  return {
+    quarters,
+    services: rows,
+    description: {
+      period: label,
+      quarters: quarters.map((q) => q.id),
+      ...(query.service ? { service: query.service } : {}),
+      ...(query.serviceType ? { serviceType: query.serviceType } : {}),
+      ...(query.area ? { area: query.area } : {}),
+    },
+  };
+}
+
+/**
+ * SQL `from … where …` over the current records in scope, aliased `r` (records), `ret` (returns) and
+ * `s` (services), for analytic queries to add their own select and grouping to.
+ */
+export function currentRecordsIn(scope: Scope, extraJoins: SQL = sql``): SQL {
+  return sql`from records r
+    join returns ret on ret.id = r.return_id and ret.superseded_at is null
+    join services s on s.id = ret.service_id
+    ${extraJoins}
+    where ret.period in ${inList(scope.quarters.map((q) => q.id))}
+      and ret.service_id in ${inList(scope.services.map((s) => s.id))}`;
+}
+
+/** `(…)` of bound values; `(null)` matches nothing when the list is empty. */
+function inList(values: string[]): SQL {
+  return values.length
+    ? sql`(${sql.join(
+        values.map((v) => sql`${v}`),
+        sql`, `,
+      )})`
+    : sql`(null)`;
+}
+
+/** Rows of a raw query, whichever driver ran it. */
+export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
+  const result = await db.execute(query);
+  return (result as unknown as { rows: T[] }).rows;
+}

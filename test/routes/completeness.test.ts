@@ -1,0 +1,205 @@
+import t from 'tap';
+import { victimFields } from '../../src/schema/dataset/fields.js';
+import { makeRecords } from '../fixtures/records.js';
+import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
+
+type Json = Record<string, unknown>;
+
+interface Quarter {
+  period: string;
+  submitted: boolean;
+  version: number | null;
+  receivedAt: string | null;
+  recordCount: number | null;
+  status: string;
+}
+interface ServiceRow {
+  service: string;
+  name: string;
+  serviceType: string;
+  area: string;
+  quarters: Quarter[];
+}
+interface FieldRow {
+  path: string;
+  label: string;
+  known: number | null;
+  total: number | null;
+  completeness: number | null;
+  status: string;
+}
+
+/** Unknown answers sprinkled in, so completeness is not trivially 1. */
+function withUnknowns(records: Json[]): Json[] {
+  return records.map((r, i) => {
+    const victim = { ...(r.victim as Json) };
+    if (i % 4 === 0) victim.ethnicity = 'not_known';
+    if (i % 4 === 1) victim.ethnicity = 'prefer_not_to_say';
+    if (i % 3 === 0) victim.religion = 'not_known';
+    return { ...r, victim };
+  });
+}
+
+const AREA = 'E09000020';
+const FIELDS = victimFields.filter((f) => (f.type === 'code' && f.personAnswers) || (f.required && f.nullable));
+
+t.test('GET /v1/completeness', async (t) => {
+  const app = await buildTestApp(t);
+  const analyst = bearer(await createKey(app, 'analyst'));
+  await registerService(app, 'comp-vva', 'vva', AREA);
+  await registerService(app, 'comp-idva', 'idva', AREA);
+  await registerService(app, 'comp-isva', 'isva', AREA);
+  await registerService(app, 'elsewhere-vva', 'vva', 'E09000021');
+
+  const submit = async (service: string, period: string, records: Json[]) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload: { service, period, records } });
+    if (res.statusCode !== 201) throw new Error(`submitting ${service} ${period}: ${res.statusCode} ${res.body}`);
+    return res.json();
+  };
+  const fetchCompleteness = async (query: string, headers: Record<string, string> = admin) => {
+    const res = await app.inject({ method: 'GET', url: `/v1/completeness?${query}`, headers });
+    if (res.statusCode !== 200) throw new Error(`GET /v1/completeness?${query}: ${res.statusCode} ${res.body}`);
+    const body = res.json();
+    const service = (id: string): ServiceRow => body.services.find((s: ServiceRow) => s.service === id);
+    const field = (path: string): FieldRow => body.fields.find((f: FieldRow) => f.path === path);
+    return { body, service, field };
+  };
+
+  const vvaQ1 = withUnknowns(makeRecords(12));
+  const vvaQ2 = withUnknowns(makeRecords(3, '2022-23-Q2'));
+  const idvaQ1 = withUnknowns(makeRecords(6));
+  await submit('comp-vva', '2022-23-Q1', makeRecords(10));
+  const vvaQ1v2 = await submit('comp-vva', '2022-23-Q1', vvaQ1);
+  await submit('comp-vva', '2022-23-Q2', vvaQ2);
+  await submit('comp-idva', '2022-23-Q1', idvaQ1);
+  await submit('elsewhere-vva', '2022-23-Q1', makeRecords(40));
+  const current = [...vvaQ1, ...vvaQ2, ...idvaQ1];
+
+  await t.test('every service in scope, with each quarter: submitted or not, current version, record count', async (t) => {
+    const { body, service } = await fetchCompleteness(`area=${AREA}&period=2022-23`);
+    t.same(body.period, { period: '2022-23', quarters: ['2022-23-Q1', '2022-23-Q2', '2022-23-Q3', '2022-23-Q4'], area: AREA });
+    t.same(
+      body.services.map((s: ServiceRow) => s.service),
+      ['comp-idva', 'comp-isva', 'comp-vva'],
+      'registered services of the area only, including the one that never submitted',
+    );
+    t.match(service('comp-vva'), { name: 'Service comp-vva', serviceType: 'vva', area: AREA });
+    t.same(
+      service('comp-vva').quarters.map((q) => [q.period, q.submitted, q.version, q.recordCount, q.status]),
+      [
+        ['2022-23-Q1', true, 2, 12, 'ok'],
+        ['2022-23-Q2', true, 1, 3, 'ok'],
+        ['2022-23-Q3', false, null, null, 'ok'],
+        ['2022-23-Q4', false, null, null, 'ok'],
+      ],
+    );
+    t.equal(service('comp-vva').quarters[0]!.receivedAt, vvaQ1v2.receivedAt, 'when the current version arrived');
+    t.equal(service('comp-vva').quarters[2]!.receivedAt, null);
+    t.same(
+      service('comp-idva').quarters.map((q) => [q.submitted, q.version, q.recordCount]),
+      [
+        [true, 1, 6],
+        [false, null, null],
+        [false, null, null],
+        [false, null, null],
+      ],
+    );
+    t.ok(
+      service('comp-isva').quarters.every((q) => !q.submitted && q.version === null && q.recordCount === null),
+      'a service that never submitted',
+    );
+    t.equal(body.disclosure.applied, false);
+
+    const ranged = await fetchCompleteness(`serviceType=idva&area=${AREA}&from=2022-23-Q4&to=2023-24-Q1`);
+    t.same(
+      ranged.body.services.map((s: ServiceRow) => [s.service, s.quarters.map((q) => q.period)]),
+      [['comp-idva', ['2022-23-Q4', '2023-24-Q1']]],
+    );
+  });
+
+  await t.test('field completeness over the current records, from the dataset definition', async (t) => {
+    const { body, field } = await fetchCompleteness(`area=${AREA}&period=2022-23`);
+    t.same(
+      body.fields.map((f: FieldRow) => f.path),
+      FIELDS.map((f) => `victim.${f.name}`),
+      'coded person fields and required nullable fields, in dataset order',
+    );
+    t.ok(
+      ['victim.age', 'victim.interpreterRequired', 'victim.ethnicity', 'victim.pregnancy'].every((p) => body.fields.some((f: FieldRow) => f.path === p)),
+      'age, interpreter, ethnicity and pregnancy among them',
+    );
+    for (const f of FIELDS) {
+      const known = current.filter((r) => {
+        const value = (r.victim as Json)[f.name];
+        return value !== null && value !== undefined && value !== 'not_known';
+      }).length;
+      const row = field(`victim.${f.name}`);
+      t.same(
+        [row.known, row.total, row.completeness, row.status],
+        [known, current.length, known / current.length, 'ok'],
+        `victim.${f.name}: ${known} of ${current.length}`,
+      );
+    }
+    t.ok(field('victim.ethnicity').completeness! < 1, 'not_known is not known…');
+    t.ok(field('victim.religion').completeness! < 1);
+    t.ok(field('victim.age').completeness! < 1, '…nor is a null');
+    t.equal(field('victim.ethnicity').label, 'Ethnic group');
+  });
+
+  await t.test('analysts: small record counts and their complement are suppressed, and small field totals', async (t) => {
+    const { body, service, field } = await fetchCompleteness(`area=${AREA}&period=2022-23`, analyst);
+    t.match(body.disclosure, { applied: true, threshold: 5 });
+    t.match(service('comp-vva').quarters[1], { submitted: true, version: 1, recordCount: null, status: 'suppressed' }, '3 records');
+    const counts = body.services.flatMap((s: ServiceRow) => s.quarters.filter((q) => q.submitted));
+    const hidden = counts.filter((q: Quarter) => q.status === 'suppressed');
+    t.equal(hidden.length, 2, 'one more count hidden, else the total would give the 3 away');
+    t.match(service('comp-idva').quarters[0], { recordCount: null, status: 'suppressed' }, 'the smallest other count');
+    t.match(service('comp-vva').quarters[0], { recordCount: 12, status: 'ok' });
+    t.match(field('victim.age'), { known: null, total: 21, status: 'suppressed' }, '4 ages not known: the total stays, the known count goes');
+    const total = field('victim.sex').total!;
+    const published = counts.reduce((n: number, q: Quarter) => n + (q.recordCount ?? 0), 0);
+    t.ok(total - published >= 5, 'what the total leaves is not small');
+    t.ok(
+      service('comp-isva').quarters.every((q) => q.status === 'ok' && q.recordCount === null),
+      'nothing to hide where nothing was submitted',
+    );
+
+    const small = await fetchCompleteness(`serviceType=vva&area=${AREA}&period=2022-23-Q2`, analyst);
+    t.match(small.service('comp-vva').quarters[0], { recordCount: null, status: 'suppressed' });
+    t.ok(
+      small.body.fields.every((f: FieldRow) => f.status === 'suppressed' && f.known === null && f.total === null && f.completeness === null),
+      'completeness over 3 records is suppressed',
+    );
+
+    const exact = await fetchCompleteness(`serviceType=vva&area=${AREA}&period=2022-23-Q2`);
+    t.match(exact.service('comp-vva').quarters[0], { recordCount: 3, status: 'ok' });
+    t.match(exact.field('victim.age'), { total: 3, status: 'ok' });
+  });
+
+  await t.test('a field where the known or unknown answers are few is suppressed for analysts', async (t) => {
+    // comp-vva Q1: 12 records, 3 with ethnicity not_known (i = 0, 4, 8): 9 known, 3 not.
+    const { field } = await fetchCompleteness(`serviceType=vva&area=${AREA}&period=2022-23-Q1`, analyst);
+    t.match(field('victim.ethnicity'), { known: null, total: 12, completeness: null, status: 'suppressed' });
+    t.match(field('victim.sex'), { known: 12, total: 12, completeness: 1, status: 'ok' });
+  });
+
+  await t.test('nothing in scope', async (t) => {
+    const { body } = await fetchCompleteness(`area=${AREA}&period=2019-20`, analyst);
+    t.equal(body.services.length, 3);
+    t.ok(body.fields.every((f: FieldRow) => f.status === 'not_available' && f.total === 0 && f.completeness === null));
+    const none = await fetchCompleteness('serviceType=refuge&period=2022-23');
+    t.same(none.body.services, []);
+  });
+
+  await t.test('bad requests and access', async (t) => {
+    const get = (query: string, headers: Record<string, string> = admin) => app.inject({ method: 'GET', url: `/v1/completeness?${query}`, headers });
+    for (const query of ['period=2022-24', 'period=2022', '', 'from=2022-23-Q5', 'period=2022-23&area=Barnet']) {
+      const res = await get(query);
+      t.equal(res.statusCode, 400, `?${query}`);
+      t.match(res.headers['content-type'], /application\/problem\+json/);
+    }
+    t.equal((await get('period=2022-23', {})).statusCode, 401);
+    const provider = await createKey(app, 'provider', ['comp-vva']);
+    t.equal((await get('period=2022-23', bearer(provider))).statusCode, 403);
+  });
+});
