@@ -23,7 +23,7 @@
  *   from real names, so the caller passes an empty value instead.
  */
 
-/** Identical to the pattern in src/schema/dataset/fields.ts, so keys built here always validate. */
+/** The shape of a valid key; the dataset's `victim.linkage.slk581` field validates with it. */
 export const SLK581_PATTERN = '^(?:[A-Z2]{3}|999)(?:[A-Z2]{2}|99)(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{4}[1239]$';
 
 const slk581Regex = new RegExp(SLK581_PATTERN);

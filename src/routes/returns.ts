@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
 import { ReturnDetailSchema, ReturnIdParams, ReturnListQuery, ReturnListSchema, SubmitReturnQuery, SubmitReturnSchema } from '../schema/api/returns.js';
-import { createTokenizer } from '../services/linkage.js';
+import { createTokenizer } from '../services/linkage/tokens.js';
 import { getReturn, listReturns } from '../services/returns/read-returns.js';
 import { submitReturn } from '../services/returns/submit-return.js';
 

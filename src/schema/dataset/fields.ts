@@ -3,6 +3,7 @@
  * period), as data. The record JSON Schema, the `/v1/dataset` description, the storage mapping and
  * (later) CSV headers are derived from this tree.
  */
+import { SLK581_PATTERN } from '../../lib/slk581.js';
 import { codeLists, personAnswerCodes, type CodeList } from './code-lists.js';
 
 export type FieldType = 'string' | 'date' | 'integer' | 'boolean' | 'code' | 'codes' | 'object' | 'objects';
@@ -28,7 +29,6 @@ export interface FieldDefinition {
   readonly fields?: readonly FieldDefinition[];
 }
 
-const SLK581_PATTERN = '^(?:[A-Z2]{3}|999)(?:[A-Z2]{2}|99)(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{4}[1239]$';
 
 /** Demographic and protected-characteristic fields shared by victims and alleged perpetrators. */
 function personFields(required: boolean): FieldDefinition[] {

@@ -2,11 +2,69 @@
  * Linkage keys become keyed hashes (HMAC-SHA-256 under VAWG_LINKAGE_SECRET) before anything is
  * written. A plain hash of an SLK-581 could be reversed by enumerating names and birth dates; a
  * keyed hash cannot without the secret.
+ *
+ * Besides the whole key, each component is tokenised separately (with a purpose prefix, so equal
+ * text in different components never gives equal tokens), so that records can agree partially:
+ * family-name letters, given-name letters, each with one letter masked (a one-letter difference
+ * still shares a token), date of birth, the date with day and month swapped, year of birth, sex.
  */
 import { createHmac } from 'node:crypto';
+import { parseSlk581 } from '../../lib/slk581.js';
 
 export type Tokenize = (linkageKey: string) => string;
 
 export function createTokenizer(secret: string, purpose = 'slk581'): Tokenize {
-  return (linkageKey) => createHmac('sha256', secret).update(`${purpose}:${linkageKey.toUpperCase()}`).digest('base64url');
+  return (linkageKey) =>
+    createHmac('sha256', secret)
+      .update(`${purpose}:${linkageKey.toUpperCase()}`)
+      .digest('base64url');
+}
+
+export interface LinkageTokens {
+  /** The whole key (the same token as `victim_linkage_slk581_token`). */
+  key: string;
+  /** Family-name letters 2, 3, 5; null when the family name was missing (999). */
+  family: string | null;
+  /** The family letters with each position masked in turn (3 tokens); empty when missing. */
+  familyPartial: string[];
+  /** Given-name letters 2, 3; null when the given name was missing (99). */
+  given: string | null;
+  /** The given letters with each position masked in turn (2 tokens); empty when missing. */
+  givenPartial: string[];
+  birthDate: string;
+  /** Day and month swapped, where that is a different valid date; else null. */
+  birthDateSwapped: string | null;
+  birthYear: string;
+  /** Null when sex was not stated (9). */
+  sex: string | null;
+}
+
+function masks(letters: string): string[] {
+  return [...letters].map((_, i) => `${letters.slice(0, i)}_${letters.slice(i + 1)}`);
+}
+
+/** Component tokens are 128-bit: ample against collisions, half the storage of a full HMAC. */
+export function createComponentTokenizer(secret: string): (purpose: string, value: string) => string {
+  return (purpose, value) => createHmac('sha256', secret).update(`${purpose}:${value}`).digest().subarray(0, 16).toString('base64url');
+}
+
+export function deriveLinkageTokens(slk581: string, secret: string): LinkageTokens | null {
+  const parts = parseSlk581(slk581);
+  if (!parts) return null;
+  const token = createComponentTokenizer(secret);
+  const [year, month, day] = parts.birthDate.split('-') as [string, string, string];
+  const swappedValid = day !== month && Number(day) <= 12;
+  const family = parts.familyPart === '999' ? null : parts.familyPart;
+  const given = parts.givenPart === '99' ? null : parts.givenPart;
+  return {
+    key: createTokenizer(secret)(slk581),
+    family: family ? token('family', family) : null,
+    familyPartial: family ? masks(family).map((m) => token('family-partial', m)) : [],
+    given: given ? token('given', given) : null,
+    givenPartial: given ? masks(given).map((m) => token('given-partial', m)) : [],
+    birthDate: token('birth-date', `${day}${month}${year}`),
+    birthDateSwapped: swappedValid ? token('birth-date', `${month}${day}${year}`) : null,
+    birthYear: token('birth-year', year),
+    sex: parts.sexCode === '9' ? null : token('sex', parts.sexCode),
+  };
 }

@@ -6,7 +6,7 @@
 import type { InferInsertModel, InferSelectModel } from 'drizzle-orm';
 import type { records } from '../../db/tables.js';
 import { recordFields, type FieldDefinition } from '../../schema/dataset/fields.js';
-import type { Tokenize } from '../linkage.js';
+import type { Tokenize } from '../linkage/tokens.js';
 
 export type RecordRow = InferSelectModel<typeof records>;
 export type NewRecordRow = InferInsertModel<typeof records>;

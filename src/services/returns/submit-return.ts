@@ -8,7 +8,7 @@ import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
 import { DATASET_VERSION } from '../../schema/dataset/index.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
-import type { Tokenize } from '../linkage.js';
+import type { Tokenize } from '../linkage/tokens.js';
 import { recordToRow, type RecordInput } from './record-rows.js';
 import { toReturnSummary } from './read-returns.js';
 import { validateReturn, type ReturnEnvelope } from './validate-return.js';
