@@ -18,6 +18,7 @@ export async function generateOpenApi(): Promise<string> {
     logLevel: 'silent',
     suppressBelow: env.VAWG_SUPPRESS_BELOW,
     bodyLimitBytes: env.VAWG_BODY_LIMIT_MB * 1024 * 1024,
+    matchThreshold: env.VAWG_MATCH_THRESHOLD,
   });
   await app.ready();
   const document = `${JSON.stringify(app.swagger(), null, 2)}\n`;

@@ -21,7 +21,9 @@ import areaRoutes from './routes/areas.js';
 import completenessRoutes from './routes/completeness.js';
 import healthRoutes from './routes/health.js';
 import indicatorRoutes from './routes/indicators.js';
+import linkageRoutes from './routes/linkage.js';
 import metaRoutes from './routes/meta.js';
+import overlapRoutes from './routes/overlaps.js';
 import returnRoutes from './routes/returns.js';
 import serviceRoutes from './routes/services.js';
 import { CreatedApiKeySchema } from './schema/api/api-keys.js';
@@ -126,6 +128,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         { name: 'API keys', description: 'Access for providers, analysts and admins' },
         { name: 'Areas', description: 'Areas and population figures' },
         { name: 'Returns', description: 'Quarterly returns of referral records' },
+        { name: 'Linkage', description: 'Counting people once: probabilistic record linkage (admin)' },
         { name: 'Analytics', description: 'Aggregates, indicators and completeness, with disclosure control for analysts' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/api-keys.' } } },
@@ -139,10 +142,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(serviceRoutes);
   await app.register(apiKeyRoutes);
   await app.register(areaRoutes);
-  await app.register(returnRoutes, { linkageSecret: config.linkageSecret });
+  await app.register(returnRoutes, { linkageSecret: config.linkageSecret, linkageSettings: { threshold: config.matchThreshold } });
   await app.register(aggregateRoutes, { suppressBelow: config.suppressBelow });
   await app.register(indicatorRoutes, { suppressBelow: config.suppressBelow });
   await app.register(completenessRoutes, { suppressBelow: config.suppressBelow });
+  await app.register(overlapRoutes, { suppressBelow: config.suppressBelow });
+  await app.register(linkageRoutes, { linkageSettings: { threshold: config.matchThreshold } });
 
   app.addHook('onReady', async () => {
     await bootstrapAdminAccess(app.db, { bootstrapAdminKey: config.bootstrapAdminKey, databaseKind: app.databaseKind, dataDir: config.dataDir }, app.log);

@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { DEFAULT_THRESHOLD } from './services/linkage/matcher.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -23,6 +24,12 @@ export const EnvSchema = Type.Object({
   VAWG_BOOTSTRAP_ADMIN_KEY: Type.Optional(Type.String({ minLength: 24, description: 'If set, an admin API key with exactly this value exists after start.' })),
   LOG_LEVEL: Type.String({ default: 'info', enum: [...LOG_LEVELS], description: 'pino level.' }),
   VAWG_SUPPRESS_BELOW: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Counts from 1 to this minus 1 are suppressed for analysts.' }),
+  VAWG_MATCH_THRESHOLD: Type.Number({
+    minimum: -50,
+    maximum: 50,
+    default: 6,
+    description: 'Match weight (log2 Bayes factor) above which two records are the same person.',
+  }),
   VAWG_BODY_LIMIT_MB: Type.Integer({ minimum: 1, maximum: 1024, default: 100, description: 'Largest request body accepted, in MiB.' }),
 });
 
@@ -38,6 +45,7 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   suppressBelow: number;
   bodyLimitBytes: number;
+  matchThreshold: number;
 }
 
 export class ConfigError extends Error {
@@ -89,5 +97,6 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     logLevel: parsed.LOG_LEVEL as Config['logLevel'],
     suppressBelow: parsed.VAWG_SUPPRESS_BELOW,
     bodyLimitBytes: parsed.VAWG_BODY_LIMIT_MB * 1024 * 1024,
+    matchThreshold: parsed.VAWG_MATCH_THRESHOLD,
   };
 }

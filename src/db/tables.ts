@@ -3,7 +3,22 @@
  * maps the keys below to their column names.
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
 
@@ -103,6 +118,17 @@ export const records = pgTable(
     victimVulnerabilities: text().array().notNull(),
     /** HMAC-SHA-256 of the SLK-581 under VAWG_LINKAGE_SECRET; the clear key is never stored. */
     victimLinkageSlk581Token: text(),
+    /** Keyed hashes of the key's components, so records can agree partially (services/linkage/tokens.ts). */
+    linkageFamily: text(),
+    linkageFamilyPartial: text().array(),
+    linkageGiven: text(),
+    linkageGivenPartial: text().array(),
+    linkageBirthDate: text(),
+    linkageBirthDateSwapped: text(),
+    linkageBirthYear: text(),
+    linkageSex: text(),
+    /** The person this record is about: the smallest record id of its linkage cluster; null when unlinked. */
+    personId: bigint({ mode: 'number' }),
     perpetrators: jsonb().notNull(),
     supportNeeds: text().array(),
     onwardReferrals: jsonb().notNull(),
@@ -111,5 +137,40 @@ export const records = pgTable(
     closureRiskReduced: boolean(),
     closureFeelsSafer: boolean(),
   },
-  (t) => [unique().on(t.returnId, t.referralId), index().on(t.returnId, t.position), index().on(t.victimLinkageSlk581Token)],
+  (t) => [
+    unique().on(t.returnId, t.referralId),
+    index().on(t.returnId, t.position),
+    index().on(t.victimLinkageSlk581Token),
+    // Blocking keys: where linkage looks for the neighbours of new records.
+    index().on(t.linkageBirthDate),
+    index().on(t.linkageBirthDateSwapped),
+    index().on(t.linkageFamily, t.linkageBirthYear),
+    index().on(t.personId),
+  ],
 );
+
+/** The links that joined records into persons, with their match weights, for explanation. */
+export const personLinks = pgTable(
+  'person_links',
+  {
+    recordA: bigint({ mode: 'number' })
+      .notNull()
+      .references(() => records.id, { onDelete: 'cascade' }),
+    recordB: bigint({ mode: 'number' })
+      .notNull()
+      .references(() => records.id, { onDelete: 'cascade' }),
+    weight: doublePrecision().notNull(),
+    levels: jsonb().notNull(),
+    modelVersion: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.recordA, t.recordB] }), index().on(t.recordB)],
+);
+
+/** Fellegi–Sunter models (m and u probabilities); the newest is used for incremental linkage. */
+export const linkageModels = pgTable('linkage_models', {
+  version: text().primaryKey(),
+  model: jsonb().notNull(),
+  /** How many records the model was estimated on: its prior is rescaled when the data grows. */
+  trainedOnRecords: integer().notNull(),
+  createdAt: createdAt(),
+});

@@ -3,16 +3,18 @@ import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
 import { ReturnDetailSchema, ReturnIdParams, ReturnListQuery, ReturnListSchema, SubmitReturnQuery, SubmitReturnSchema } from '../schema/api/returns.js';
-import { createTokenizer } from '../services/linkage/tokens.js';
+import type { LinkageSettings } from '../services/linkage/relink.js';
+import { deriveLinkageTokens } from '../services/linkage/tokens.js';
 import { getReturn, listReturns } from '../services/returns/read-returns.js';
 import { submitReturn } from '../services/returns/submit-return.js';
 
 export interface ReturnRoutesOptions {
   linkageSecret: string;
+  linkageSettings: LinkageSettings;
 }
 
 const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app, options) => {
-  const tokenize = createTokenizer(options.linkageSecret);
+  const deriveTokens = (slk581: string) => deriveLinkageTokens(slk581, options.linkageSecret);
 
   app.post(
     '/v1/returns',
@@ -31,13 +33,22 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
       },
     },
     async (request, reply) => {
-      const result = await submitReturn(app.db, { principal: principalOf(request), body: request.body, dryRun: request.query.dryRun, tokenize });
+      const result = await submitReturn(app.db, {
+        principal: principalOf(request),
+        body: request.body,
+        dryRun: request.query.dryRun,
+        deriveTokens,
+        linkageSettings: options.linkageSettings,
+      });
       if ('dryRun' in result) return reply.status(200).send(result);
+      const { summary, linkage } = result;
       request.log.info(
-        { returnId: result.id, service: result.service, period: result.period, version: result.version, recordCount: result.recordCount },
+        { returnId: summary.id, service: summary.service, period: summary.period, version: summary.version, recordCount: summary.recordCount },
         'return accepted',
       );
-      return reply.status(201).send(result);
+      if (linkage.ok) request.log.info({ returnId: summary.id, linkage: linkage.stats }, 'persons relinked');
+      else request.log.error({ err: linkage.error, returnId: summary.id }, 'linkage failed after the return was stored; run POST /v1/linkage/relink');
+      return reply.status(201).send(summary);
     },
   );
 

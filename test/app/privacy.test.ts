@@ -46,6 +46,8 @@ t.test('no clear SLK in the database or the logs (database in use for this run)'
   const text = String((dump as unknown as { rows: Array<{ text: string }> }).rows[0]!.text);
   t.ok(text.length > 100, 'the records were read');
   t.notOk(text.includes(SLK) || text.includes(SLK2), 'no clear SLK in any column');
+  t.notOk(text.includes(SLK.slice(5, 13)) || text.includes(SLK2.slice(5, 13)), 'no clear date of birth (DDMMYYYY) either');
+  t.notOk(text.includes(SLK.slice(0, 5)), 'nor the name letters');
 
   const tokens = await app.db.execute(sql`select victim_linkage_slk581_token as token from records order by position`);
   const rows = (tokens as unknown as { rows: Array<{ token: string }> }).rows;
@@ -55,6 +57,7 @@ t.test('no clear SLK in the database or the logs (database in use for this run)'
 
   t.ok(logs.text.length > 0, 'the app logged');
   t.notOk(logs.text.includes(SLK) || logs.text.includes(SLK2), 'no clear SLK in the logs');
+  t.notOk(logs.text.includes(SLK.slice(5, 13)), 'no date of birth in the logs');
   t.notOk(logs.text.includes('test-admin-key'), 'no API key in the logs');
 });
 

@@ -116,6 +116,8 @@ t.test('GET /v1/indicators', async (t) => {
       'people',
       'repeatReferrals',
       'repeatReferralRate',
+      'repeatReferralsLinked',
+      'repeatReferralRateLinked',
       'childrenInHousehold',
       'familiesWithChildren',
       'highRiskRate',

@@ -29,7 +29,6 @@ export interface FieldDefinition {
   readonly fields?: readonly FieldDefinition[];
 }
 
-
 /** Demographic and protected-characteristic fields shared by victims and alleged perpetrators. */
 function personFields(required: boolean): FieldDefinition[] {
   return [

@@ -107,6 +107,12 @@ const measures: Record<string, SQL> = {
   interpreter: countWhere(sql`${victimColumn('interpreterRequired')}`),
   interpreterKnown: countWhere(sql`${victimColumn('interpreterRequired')} is not null`),
   otherSource: countWhere(sql`r.referral_source = ${literal('other')}`),
+  // An earlier referral of the same person to the same service in the 12 months before this one.
+  repeatLinked: countWhere(sql`exists (
+    select 1 from records r2 join returns ret2 on ret2.id = r2.return_id and ret2.superseded_at is null
+    where ret2.service_id = ret.service_id and r2.id <> r.id and r2.person_id = r.person_id
+      and r2.referral_date >= r.referral_date - interval '12 months'
+      and (r2.referral_date < r.referral_date or (r2.referral_date = r.referral_date and r2.id < r.id)))`),
   victims16To17: countWhere(sql`${ageBandSql(victimColumn('age'), 'marac')} = ${literal(MARAC_16_TO_17)}`),
   // jsonpath filters the perpetrator list in place: twice as fast as a lateral join at 1M records.
   youngPerpetrators: sql`(coalesce(sum(jsonb_array_length(jsonb_path_query_array(r.perpetrators, ${sql.raw(`'$[*] ? (@.age <= ${MAX_YOUNG_PERPETRATOR_AGE})'`)}))), 0))::int`,
@@ -185,6 +191,21 @@ export function draftIndicators(m: Record<string, number>, population: Populatio
       'Referrals the service reported as repeats (referred in the previous 12 months).',
     ),
     rate('repeatReferralRate', 'Repeat referral rate', m.repeatReferrals!, referrals, 'Repeat referrals ÷ referrals.', 'repeatReferrals'),
+    count(
+      'repeatReferralsLinked',
+      'Repeat referrals found by linkage',
+      'referrals',
+      m.repeatLinked!,
+      'Referrals of a person the same service had referred in the previous 12 months, found by record linkage across all current returns (not only those in scope); compare with the provider-reported repeatReferrals.',
+    ),
+    rate(
+      'repeatReferralRateLinked',
+      'Repeat referral rate (linkage)',
+      m.repeatLinked!,
+      referrals,
+      'Repeat referrals found by linkage ÷ referrals.',
+      'repeatReferralsLinked',
+    ),
     count(
       'childrenInHousehold',
       'Children in the households of referred victims (victims of domestic abuse in their own right)',

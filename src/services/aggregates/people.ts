@@ -7,10 +7,11 @@ import type { Database } from '../../db/connect.js';
 import { currentRecordsIn, queryRows, type Scope } from './scope.js';
 
 /**
- * Records sharing a linkage token are one person; records without a key are each their own.
+ * The person probabilistic linkage assigned (services/linkage/relink.ts); before a record is linked,
+ * records sharing a linkage token are one person; records without a key are each their own.
  */
 export function personKeySql(): SQL {
-  return sql`coalesce(r.victim_linkage_slk581_token, 'record:' || r.id::text)`;
+  return sql`coalesce('person:' || r.person_id::text, r.victim_linkage_slk581_token, 'record:' || r.id::text)`;
 }
 
 /**

@@ -14,10 +14,7 @@ import { parseSlk581 } from '../../lib/slk581.js';
 export type Tokenize = (linkageKey: string) => string;
 
 export function createTokenizer(secret: string, purpose = 'slk581'): Tokenize {
-  return (linkageKey) =>
-    createHmac('sha256', secret)
-      .update(`${purpose}:${linkageKey.toUpperCase()}`)
-      .digest('base64url');
+  return (linkageKey) => createHmac('sha256', secret).update(`${purpose}:${linkageKey.toUpperCase()}`).digest('base64url');
 }
 
 export interface LinkageTokens {

@@ -6,7 +6,7 @@
 import type { InferInsertModel, InferSelectModel } from 'drizzle-orm';
 import type { records } from '../../db/tables.js';
 import { recordFields, type FieldDefinition } from '../../schema/dataset/fields.js';
-import type { Tokenize } from '../linkage/tokens.js';
+import type { LinkageTokens } from '../linkage/tokens.js';
 
 export type RecordRow = InferSelectModel<typeof records>;
 export type NewRecordRow = InferInsertModel<typeof records>;
@@ -20,29 +20,63 @@ function tokenKey(path: string[]): string {
   return `${columnKey(path)}Token`;
 }
 
+/** Turns a clear linkage key into its tokens; null when the key is malformed. */
+export type DeriveTokens = (linkageKey: string) => LinkageTokens | null;
+
 function writeFields(
   fields: readonly FieldDefinition[],
   value: Record<string, unknown> | undefined,
   path: string[],
   row: Record<string, unknown>,
-  tokenize: Tokenize,
+  derive: DeriveTokens,
 ): void {
   for (const field of fields) {
     const fieldPath = [...path, field.name];
     const fieldValue = value?.[field.name];
     if (field.type === 'object') {
-      writeFields(field.fields ?? [], fieldValue as Record<string, unknown> | undefined, fieldPath, row, tokenize);
+      writeFields(field.fields ?? [], fieldValue as Record<string, unknown> | undefined, fieldPath, row, derive);
     } else if (field.linkageKey) {
-      row[tokenKey(fieldPath)] = typeof fieldValue === 'string' ? tokenize(fieldValue) : null;
+      const tokens = typeof fieldValue === 'string' ? derive(fieldValue) : null;
+      row[tokenKey(fieldPath)] = tokens?.key ?? null;
+      Object.assign(row, componentColumns(tokens));
     } else {
       row[columnKey(fieldPath)] = fieldValue ?? null;
     }
   }
 }
 
-export function recordToRow(record: RecordInput, tokenize: Tokenize): Omit<NewRecordRow, 'returnId' | 'position'> {
+function componentColumns(tokens: LinkageTokens | null) {
+  return {
+    linkageFamily: tokens?.family ?? null,
+    linkageFamilyPartial: tokens?.familyPartial ?? null,
+    linkageGiven: tokens?.given ?? null,
+    linkageGivenPartial: tokens?.givenPartial ?? null,
+    linkageBirthDate: tokens?.birthDate ?? null,
+    linkageBirthDateSwapped: tokens?.birthDateSwapped ?? null,
+    linkageBirthYear: tokens?.birthYear ?? null,
+    linkageSex: tokens?.sex ?? null,
+  } satisfies Partial<NewRecordRow>;
+}
+
+/** The tokens stored for a record, read back for linkage. */
+export function tokensOfRow(row: Pick<RecordRow, 'victimLinkageSlk581Token' | keyof ReturnType<typeof componentColumns>>): LinkageTokens | null {
+  if (!row.victimLinkageSlk581Token || !row.linkageBirthDate || !row.linkageBirthYear) return null;
+  return {
+    key: row.victimLinkageSlk581Token,
+    family: row.linkageFamily,
+    familyPartial: row.linkageFamilyPartial ?? [],
+    given: row.linkageGiven,
+    givenPartial: row.linkageGivenPartial ?? [],
+    birthDate: row.linkageBirthDate,
+    birthDateSwapped: row.linkageBirthDateSwapped,
+    birthYear: row.linkageBirthYear,
+    sex: row.linkageSex,
+  };
+}
+
+export function recordToRow(record: RecordInput, derive: DeriveTokens): Omit<NewRecordRow, 'returnId' | 'position'> {
   const row: Record<string, unknown> = {};
-  writeFields(recordFields, record, [], row, tokenize);
+  writeFields(recordFields, record, [], row, derive);
   return row as Omit<NewRecordRow, 'returnId' | 'position'>;
 }
 

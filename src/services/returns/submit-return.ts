@@ -8,8 +8,8 @@ import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
 import { DATASET_VERSION } from '../../schema/dataset/index.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
-import type { Tokenize } from '../linkage/tokens.js';
-import { recordToRow, type RecordInput } from './record-rows.js';
+import { recordToRow, type DeriveTokens, type RecordInput } from './record-rows.js';
+import { relinkAfterReturn, type LinkageSettings } from '../linkage/relink.js';
 import { toReturnSummary } from './read-returns.js';
 import { validateReturn, type ReturnEnvelope } from './validate-return.js';
 
@@ -20,7 +20,8 @@ export interface SubmitReturnParams {
   principal: Principal;
   body: unknown;
   dryRun: boolean;
-  tokenize: Tokenize;
+  deriveTokens: DeriveTokens;
+  linkageSettings: LinkageSettings;
 }
 
 async function referencedServiceProblems(db: Database, envelope: ReturnEnvelope): Promise<FieldProblem[]> {
@@ -62,7 +63,7 @@ async function nextVersion(db: Pick<Database, 'select'>, service: string, period
   return (row?.latest ?? 0) + 1;
 }
 
-export async function submitReturn(db: Database, { principal, body, dryRun, tokenize }: SubmitReturnParams) {
+export async function submitReturn(db: Database, { principal, body, dryRun, deriveTokens, linkageSettings }: SubmitReturnParams) {
   // Authorisation comes before content: a provider learns nothing about another service's return.
   const claimed = typeof body === 'object' && body !== null ? (body as { service?: unknown }).service : undefined;
   if (typeof claimed === 'string') assertServiceAccess(principal, claimed);
@@ -94,15 +95,16 @@ export async function submitReturn(db: Database, { principal, body, dryRun, toke
     };
   }
 
-  const rows = envelope.records.map((record: RecordInput) => recordToRow(record, tokenize));
+  const rows = envelope.records.map((record: RecordInput) => recordToRow(record, deriveTokens));
   const stored = await db.transaction(async (tx) => {
     // Serialises submissions for one service and period, so two racing uploads get versions N+1 and N+2.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${envelope.service}/${envelope.period}`}))`);
     const version = await nextVersion(tx, envelope.service, envelope.period);
-    await tx
+    const superseded = await tx
       .update(returns)
       .set({ supersededAt: new Date() })
-      .where(and(eq(returns.serviceId, envelope.service), eq(returns.period, envelope.period), isNull(returns.supersededAt)));
+      .where(and(eq(returns.serviceId, envelope.service), eq(returns.period, envelope.period), isNull(returns.supersededAt)))
+      .returning({ id: returns.id });
     const [created] = await tx
       .insert(returns)
       .values({
@@ -118,7 +120,13 @@ export async function submitReturn(db: Database, { principal, body, dryRun, toke
     for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
       await tx.insert(records).values(rows.slice(start, start + INSERT_CHUNK).map((row, i) => ({ ...row, returnId: created!.id, position: start + i })));
     }
-    return created!;
+    return { created: created!, supersededId: superseded[0]?.id ?? null };
   });
-  return toReturnSummary(stored);
+  // Linkage runs after the return is committed: a failure there must not lose an accepted return.
+  // Persons then stay as they were until the next relink, and the failure is reported to the caller.
+  const linkage = await relinkAfterReturn(db, { returnId: stored.created.id, supersededReturnId: stored.supersededId, settings: linkageSettings }).then(
+    (stats) => ({ ok: true as const, stats }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  return { summary: toReturnSummary(stored.created), linkage };
 }

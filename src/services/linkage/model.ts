@@ -1,0 +1,515 @@
+/**
+ * The Fellegi–Sunter model behind linkage, as Splink uses it, over linkage tokens instead of
+ * names: each comparison (family letters, given letters, birth date, sex) puts a pair of records at
+ * one level, and each level carries m (how often the same person's records are at that level) and
+ * u (how often two different people's records are). A pair's evidence is the sum of
+ * log2(m / u) over the comparisons; a missing value is no evidence either way.
+ *
+ * Weight convention (Splink's "match weight"): weight = log2(λ / (1 − λ)) + Σ log2(m / u), where λ
+ * is the probability that two records drawn at random belong to the same person. So a weight of 0
+ * is a 50% match probability, and the probability of any weight w is 2^w / (1 + 2^w). λ shrinks as
+ * the data grows (more people to be confused with), which is why the prior belongs in the weight:
+ * the same threshold then means the same probability at ten thousand records or a million.
+ */
+import type { LinkageTokens } from './tokens.js';
+
+export interface LevelParameters {
+  m: number;
+  u: number;
+}
+
+export interface LinkageModel {
+  version: string;
+  /** λ: the probability that two records drawn at random belong to the same person. */
+  priorMatchProbability: number;
+  /** comparison → level → m and u. Missing values have no level here: they weigh 0. */
+  comparisons: Record<string, Record<string, LevelParameters>>;
+}
+
+export const FAMILY_LEVELS = ['exact', 'one_letter', 'different', 'missing'] as const;
+export const GIVEN_LEVELS = FAMILY_LEVELS;
+export const BIRTH_DATE_LEVELS = ['exact', 'transposed', 'same_year', 'different'] as const;
+export const SEX_LEVELS = ['exact', 'different', 'missing'] as const;
+
+export const COMPARISONS = {
+  family: FAMILY_LEVELS,
+  given: GIVEN_LEVELS,
+  birthDate: BIRTH_DATE_LEVELS,
+  sex: SEX_LEVELS,
+} as const;
+
+export type ComparisonName = keyof typeof COMPARISONS;
+
+/** Level indices; a comparison vector is packed into one small integer (a "pattern"). */
+export const EXACT = 0;
+export const ONE_LETTER = 1;
+export const TRANSPOSED = 1;
+export const DIFFERENT_NAME = 2;
+export const SAME_YEAR = 2;
+export const MISSING_NAME = 3;
+export const DIFFERENT_DATE = 3;
+export const DIFFERENT_SEX = 1;
+export const MISSING_SEX = 2;
+export const PATTERN_COUNT = 4 * 4 * 4 * 3;
+
+export function packPattern(family: number, given: number, birthDate: number, sex: number): number {
+  return ((family * 4 + given) * 4 + birthDate) * 3 + sex;
+}
+
+export function unpackPattern(pattern: number): [family: number, given: number, birthDate: number, sex: number] {
+  const sex = pattern % 3;
+  const rest = (pattern - sex) / 3;
+  return [Math.floor(rest / 16), Math.floor(rest / 4) % 4, rest % 4, sex];
+}
+
+export function describePattern(pattern: number): Record<string, string> {
+  const [family, given, birthDate, sex] = unpackPattern(pattern);
+  return { family: FAMILY_LEVELS[family]!, given: GIVEN_LEVELS[given]!, birthDate: BIRTH_DATE_LEVELS[birthDate]!, sex: SEX_LEVELS[sex]! };
+}
+
+/**
+ * Defaults for data too small to estimate from (EM needs thousands of candidate pairs). m values
+ * are those EM finds on the synthetic population with realistic recording errors; u values are
+ * those of its deliberately short name lists, so name agreement is, if anything, undervalued.
+ * λ assumes about 100,000 records with 1.7 records per person.
+ */
+/** The data size DEFAULT_MODEL's prior assumes (about 1.7 records a person). */
+export const DEFAULT_MODEL_RECORDS = 100_000;
+
+export const DEFAULT_MODEL: LinkageModel = {
+  version: 'default-2026-11',
+  priorMatchProbability: 1.2e-5,
+  comparisons: {
+    family: {
+      exact: { m: 0.9, u: 0.0072 },
+      one_letter: { m: 0.025, u: 0.03 },
+      different: { m: 0.075, u: 0.9628 },
+    },
+    given: {
+      exact: { m: 0.97, u: 0.022 },
+      one_letter: { m: 0.017, u: 0.185 },
+      different: { m: 0.013, u: 0.793 },
+    },
+    birthDate: {
+      exact: { m: 0.966, u: 6.8e-5 },
+      transposed: { m: 0.014, u: 2.4e-5 },
+      same_year: { m: 0.01, u: 0.0247 },
+      different: { m: 0.01, u: 0.975 },
+    },
+    sex: {
+      exact: { m: 0.999, u: 0.85 },
+      different: { m: 0.001, u: 0.15 },
+    },
+  },
+};
+
+/**
+ * Per-pattern weights: evidence alone (`bayesFactor`, log2), with the prior (`weight`), and the
+ * evidence against only (`disagreement`, the sum of the negative terms): a missing value or a
+ * weak partial agreement is an absence of evidence, a different value is evidence of two people.
+ */
+export interface PatternWeights {
+  bayesFactor: Float64Array;
+  weight: Float64Array;
+  disagreement: Float64Array;
+}
+
+function computePartialWeight(model: LinkageModel, comparison: ComparisonName, level: string): number {
+  const parameters = model.comparisons[comparison]?.[level];
+  if (!parameters) return 0;
+  return Math.log2(parameters.m / parameters.u);
+}
+
+export function buildPatternWeights(model: LinkageModel): PatternWeights {
+  const prior = Math.log2(model.priorMatchProbability / (1 - model.priorMatchProbability));
+  const bayesFactor = new Float64Array(PATTERN_COUNT);
+  const weight = new Float64Array(PATTERN_COUNT);
+  const disagreement = new Float64Array(PATTERN_COUNT);
+  for (let pattern = 0; pattern < PATTERN_COUNT; pattern++) {
+    const levels = describePattern(pattern);
+    let sum = 0;
+    let against = 0;
+    for (const comparison of Object.keys(COMPARISONS) as ComparisonName[]) {
+      if (levels[comparison] === 'missing') continue;
+      const partial = computePartialWeight(model, comparison, levels[comparison]!);
+      sum += partial;
+      against += Math.min(partial, 0);
+    }
+    bayesFactor[pattern] = sum;
+    weight[pattern] = sum + prior;
+    disagreement[pattern] = against;
+  }
+  return { bayesFactor, weight, disagreement };
+}
+
+function compareNames(a: string | null, b: string | null, aPartial: readonly string[], bPartial: readonly string[]): number {
+  if (a === null || b === null) return MISSING_NAME;
+  if (a === b) return EXACT;
+  // Masks at different positions never give equal tokens, so only like positions need comparing.
+  for (let i = 0; i < aPartial.length; i++) if (aPartial[i] === bPartial[i]) return ONE_LETTER;
+  return DIFFERENT_NAME;
+}
+
+export function comparePatternOfTokens(a: LinkageTokens, b: LinkageTokens): number {
+  const family = compareNames(a.family, b.family, a.familyPartial, b.familyPartial);
+  const given = compareNames(a.given, b.given, a.givenPartial, b.givenPartial);
+  let birthDate = DIFFERENT_DATE;
+  if (a.birthDate === b.birthDate) birthDate = EXACT;
+  else if (a.birthDateSwapped !== null && a.birthDateSwapped === b.birthDate) birthDate = TRANSPOSED;
+  else if (a.birthYear === b.birthYear) birthDate = SAME_YEAR;
+  const sex = a.sex === null || b.sex === null ? MISSING_SEX : a.sex === b.sex ? EXACT : DIFFERENT_SEX;
+  return packPattern(family, given, birthDate, sex);
+}
+
+/**
+ * The match weight of one pair (prior included, see the file comment) and the level of each
+ * comparison, for explaining a link. `partialWeights` are the log2(m / u) terms that sum, with
+ * `priorWeight`, to `weight`. Term-frequency adjustments need counts over all records, so they
+ * are not here: matchRecords adds them, and the weights it reports include them.
+ */
+export function scorePair(
+  a: LinkageTokens,
+  b: LinkageTokens,
+  model: LinkageModel,
+): { weight: number; levels: Record<string, string>; partialWeights: Record<string, number>; priorWeight: number } {
+  const levels = describePattern(comparePatternOfTokens(a, b));
+  const priorWeight = Math.log2(model.priorMatchProbability / (1 - model.priorMatchProbability));
+  const partialWeights: Record<string, number> = {};
+  let weight = priorWeight;
+  for (const comparison of Object.keys(COMPARISONS) as ComparisonName[]) {
+    const partial = levels[comparison] === 'missing' ? 0 : computePartialWeight(model, comparison, levels[comparison]!);
+    partialWeights[comparison] = partial;
+    weight += partial;
+  }
+  return { weight, levels, partialWeights, priorWeight };
+}
+
+export function toMatchProbability(weight: number): number {
+  return 1 / (1 + 2 ** -weight);
+}
+
+/**
+ * Records' tokens as small integers in typed arrays: comparing two records is then a handful of
+ * integer comparisons over tens of megabytes, where the token strings of a million records fill
+ * a gigabyte. -1 stands for a missing value.
+ */
+export interface TokenTable {
+  size: number;
+  key: Int32Array;
+  family: Int32Array;
+  /** Three per record (one per masked letter), -1 when the family name is missing. */
+  familyPartial: Int32Array;
+  given: Int32Array;
+  /** Two per record. */
+  givenPartial: Int32Array;
+  /** Birth dates and swapped birth dates share one numbering, so a swapped date can equal a date. */
+  birthDate: Int32Array;
+  birthDateSwapped: Int32Array;
+  birthYear: Int32Array;
+  sex: Int32Array;
+  /** Distinct values per numbering, for sizing counts. */
+  distinct: { key: number; family: number; familyPartial: number; given: number; givenPartial: number; date: number; year: number; sex: number };
+  /** Token → id for the columns that take term-frequency adjustments. */
+  numbering: { family: ReadonlyMap<string, number>; given: ReadonlyMap<string, number>; date: ReadonlyMap<string, number> };
+}
+
+class Interner {
+  readonly ids = new Map<string, number>();
+
+  idOf(token: string | null | undefined): number {
+    if (token === null || token === undefined) return -1;
+    let id = this.ids.get(token);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(token, id);
+    }
+    return id;
+  }
+}
+
+export function buildTokenTable(tokens: readonly LinkageTokens[]): TokenTable {
+  const size = tokens.length;
+  const interners = {
+    key: new Interner(),
+    family: new Interner(),
+    familyPartial: new Interner(),
+    given: new Interner(),
+    givenPartial: new Interner(),
+    date: new Interner(),
+    year: new Interner(),
+    sex: new Interner(),
+  };
+  const table: TokenTable = {
+    size,
+    key: new Int32Array(size),
+    family: new Int32Array(size),
+    familyPartial: new Int32Array(size * 3),
+    given: new Int32Array(size),
+    givenPartial: new Int32Array(size * 2),
+    birthDate: new Int32Array(size),
+    birthDateSwapped: new Int32Array(size),
+    birthYear: new Int32Array(size),
+    sex: new Int32Array(size),
+    distinct: { key: 0, family: 0, familyPartial: 0, given: 0, givenPartial: 0, date: 0, year: 0, sex: 0 },
+    numbering: { family: interners.family.ids, given: interners.given.ids, date: interners.date.ids },
+  };
+  for (let i = 0; i < size; i++) {
+    const t = tokens[i]!;
+    table.key[i] = interners.key.idOf(t.key);
+    table.family[i] = interners.family.idOf(t.family);
+    for (let k = 0; k < 3; k++) table.familyPartial[i * 3 + k] = interners.familyPartial.idOf(t.familyPartial[k]);
+    table.given[i] = interners.given.idOf(t.given);
+    for (let k = 0; k < 2; k++) table.givenPartial[i * 2 + k] = interners.givenPartial.idOf(t.givenPartial[k]);
+    table.birthDate[i] = interners.date.idOf(t.birthDate);
+    table.birthDateSwapped[i] = interners.date.idOf(t.birthDateSwapped);
+    table.birthYear[i] = interners.year.idOf(t.birthYear);
+    table.sex[i] = interners.sex.idOf(t.sex);
+  }
+  for (const name of Object.keys(interners) as Array<keyof typeof interners>) table.distinct[name] = interners[name].ids.size;
+  return table;
+}
+
+function compareNameColumns(whole: Int32Array, partial: Int32Array, width: number, i: number, j: number): number {
+  const a = whole[i]!;
+  const b = whole[j]!;
+  if (a < 0 || b < 0) return MISSING_NAME;
+  if (a === b) return EXACT;
+  const pi = i * width;
+  const pj = j * width;
+  for (let k = 0; k < width; k++) if (partial[pi + k] === partial[pj + k]) return ONE_LETTER;
+  return DIFFERENT_NAME;
+}
+
+export function comparePattern(table: TokenTable, i: number, j: number): number {
+  const family = compareNameColumns(table.family, table.familyPartial, 3, i, j);
+  const given = compareNameColumns(table.given, table.givenPartial, 2, i, j);
+  let birthDate = DIFFERENT_DATE;
+  const bi = table.birthDate[i]!;
+  const bj = table.birthDate[j]!;
+  if (bi === bj) birthDate = EXACT;
+  else if (table.birthDateSwapped[i] === bj) birthDate = TRANSPOSED;
+  else if (table.birthYear[i] === table.birthYear[j]) birthDate = SAME_YEAR;
+  const si = table.sex[i]!;
+  const sj = table.sex[j]!;
+  const sex = si < 0 || sj < 0 ? MISSING_SEX : si === sj ? EXACT : DIFFERENT_SEX;
+  return ((family * 4 + given) * 4 + birthDate) * 3 + sex;
+}
+
+/** Σ c(c − 1) over the values of a column: the number of ordered pairs of records that agree. */
+function countAgreeingPairs(column: Int32Array, distinct: number, stride = 1, offset = 0): { agreeing: number; present: number } {
+  const counts = new Float64Array(distinct);
+  let present = 0;
+  for (let i = offset; i < column.length; i += stride) {
+    const v = column[i]!;
+    if (v >= 0) {
+      counts[v]!++;
+      present++;
+    }
+  }
+  let agreeing = 0;
+  for (const c of counts) agreeing += c * (c - 1);
+  return { agreeing, present };
+}
+
+/**
+ * u for every level, as the exact probability over all pairs of records (what Splink's random
+ * sampling approximates), from value counts in O(n). Each comparison's distribution is over the
+ * pairs where both values are present, since a missing value weighs 0 whatever u would be.
+ */
+export interface PairCounts {
+  /** comparison → level → number of unordered pairs at that level (among pairs with both values present). */
+  levels: Record<string, Record<string, number>>;
+  /** comparison → unordered pairs with both values present. */
+  present: Record<string, number>;
+  records: number;
+}
+
+export function countPairLevels(table: TokenTable): PairCounts {
+  const pairsOf = (n: number) => (n * (n - 1)) / 2;
+  const family = countAgreeingPairs(table.family, table.distinct.family);
+  let familyMaskAgree = 0;
+  for (let k = 0; k < 3; k++) familyMaskAgree += countAgreeingPairs(table.familyPartial, table.distinct.familyPartial, 3, k).agreeing;
+  const given = countAgreeingPairs(table.given, table.distinct.given);
+  let givenMaskAgree = 0;
+  for (let k = 0; k < 2; k++) givenMaskAgree += countAgreeingPairs(table.givenPartial, table.distinct.givenPartial, 2, k).agreeing;
+  const dates = countAgreeingPairs(table.birthDate, table.distinct.date);
+  const years = countAgreeingPairs(table.birthYear, table.distinct.year);
+  const sex = countAgreeingPairs(table.sex, table.distinct.sex);
+  // A swapped date equal to another record's date: Σ over dates of (records born on it) ×
+  // (records whose swapped date it is); each unordered pair is seen once from each side.
+  const byDate = new Float64Array(table.distinct.date);
+  const bySwapped = new Float64Array(table.distinct.date);
+  for (let i = 0; i < table.size; i++) {
+    byDate[table.birthDate[i]!]!++;
+    const s = table.birthDateSwapped[i]!;
+    if (s >= 0) bySwapped[s]!++;
+  }
+  let transposedOrdered = 0;
+  for (let d = 0; d < byDate.length; d++) transposedOrdered += byDate[d]! * bySwapped[d]!;
+
+  // Two masks (or three) agreeing means every letter agrees, so a pair that agrees on a mask
+  // without agreeing exactly agrees on exactly one mask.
+  const familyExact = family.agreeing / 2;
+  const givenExact = given.agreeing / 2;
+  const dateExact = dates.agreeing / 2;
+  const transposed = transposedOrdered / 2;
+  const all = pairsOf(table.size);
+  return {
+    records: table.size,
+    present: { family: pairsOf(family.present), given: pairsOf(given.present), birthDate: all, sex: pairsOf(sex.present) },
+    levels: {
+      family: {
+        exact: familyExact,
+        one_letter: familyMaskAgree / 2 - 3 * familyExact,
+        different: pairsOf(family.present) - familyMaskAgree / 2 + 2 * familyExact,
+      },
+      given: {
+        exact: givenExact,
+        one_letter: givenMaskAgree / 2 - 2 * givenExact,
+        different: pairsOf(given.present) - givenMaskAgree / 2 + givenExact,
+      },
+      birthDate: {
+        exact: dateExact,
+        transposed,
+        same_year: years.agreeing / 2 - dateExact - transposed,
+        different: all - years.agreeing / 2,
+      },
+      sex: { exact: sex.agreeing / 2, different: pairsOf(sex.present) - sex.agreeing / 2 },
+    },
+  };
+}
+
+// No level is allowed to be certain: recording errors the training data happens not to show
+// (a sex recorded wrongly) must not veto a link outright, nor a coincidence force one.
+const MIN_M = 1e-3;
+const MIN_U = 1e-9;
+
+function normalise(levels: Record<string, number>, floor: number): Record<string, number> {
+  const floored = Object.fromEntries(Object.entries(levels).map(([level, p]) => [level, Math.max(p, floor)]));
+  const total = Object.values(floored).reduce((sum, p) => sum + p, 0);
+  return Object.fromEntries(Object.entries(floored).map(([level, p]) => [level, p / total]));
+}
+
+/** Session patterns for EM: family × given × (date exact | transposed) × sex. */
+export const SESSION_PATTERN_COUNT = 4 * 4 * 2 * 3;
+
+export function toSessionPattern(pattern: number): number {
+  const [family, given, birthDate, sex] = unpackPattern(pattern);
+  return ((family * 4 + given) * 2 + birthDate) * 3 + sex;
+}
+
+export interface EstimateInput {
+  /** Counts of candidate pairs per session pattern, from pairs blocked on birth date (exact or transposed). */
+  sessionCounts: Float64Array;
+  pairCounts: PairCounts;
+  iterations?: number;
+  version?: string;
+}
+
+/**
+ * Expectation–maximisation as in Splink's training sessions. The session is the pairs blocked on
+ * birth date (the same date, or day and month swapped); within it, m and u for family, given and
+ * sex, and m's split between an exact and a transposed date, are estimated. m for the date levels
+ * the session cannot see (same year, different) is fixed from DEFAULT_MODEL, as Splink fixes the
+ * comparisons of a blocking rule. u comes from all pairs (countPairLevels), less the pairs EM
+ * expects to be true matches, which matters when the data is small.
+ */
+export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200, version }: EstimateInput): LinkageModel {
+  const defaults = DEFAULT_MODEL.comparisons;
+  const initialM = (comparison: ComparisonName, n: number) => Array.from({ length: n }, (_, l) => defaults[comparison]![COMPARISONS[comparison][l]!]!.m);
+  let m = { family: initialM('family', 3), given: initialM('given', 3), birthDate: [0.98, 0.02], sex: initialM('sex', 2) };
+  // Rough starting points are enough: EM only needs the match class to start as the one that
+  // agrees more.
+  let u = { family: [0.01, 0.03, 0.96], given: [0.03, 0.07, 0.9], birthDate: [0.7, 0.3], sex: [0.85, 0.15] };
+  let lambda = 0.05;
+  const decoded: Array<[number, number, number, number]> = [];
+  for (let p = 0; p < SESSION_PATTERN_COUNT; p++) {
+    const sex = p % 3;
+    const rest = (p - sex) / 3;
+    decoded.push([Math.floor(rest / 8), Math.floor(rest / 2) % 4, rest % 2, sex]);
+  }
+  const total = sessionCounts.reduce((sum, c) => sum + c, 0);
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    const mSum = { family: [0, 0, 0], given: [0, 0, 0], birthDate: [0, 0], sex: [0, 0] };
+    const uSum = { family: [0, 0, 0], given: [0, 0, 0], birthDate: [0, 0], sex: [0, 0] };
+    let matches = 0;
+    for (let p = 0; p < SESSION_PATTERN_COUNT; p++) {
+      const count = sessionCounts[p]!;
+      if (count === 0) continue;
+      const [f, g, b, s] = decoded[p]!;
+      let pm = lambda * m.birthDate[b]!;
+      let pu = (1 - lambda) * u.birthDate[b]!;
+      if (f < 3) {
+        pm *= m.family[f]!;
+        pu *= u.family[f]!;
+      }
+      if (g < 3) {
+        pm *= m.given[g]!;
+        pu *= u.given[g]!;
+      }
+      if (s < 2) {
+        pm *= m.sex[s]!;
+        pu *= u.sex[s]!;
+      }
+      const r = pm / (pm + pu);
+      matches += r * count;
+      const add = (sums: typeof mSum, weight: number) => {
+        sums.birthDate[b]! += weight;
+        if (f < 3) sums.family[f]! += weight;
+        if (g < 3) sums.given[g]! += weight;
+        if (s < 2) sums.sex[s]! += weight;
+      };
+      add(mSum, r * count);
+      add(uSum, (1 - r) * count);
+    }
+    const share = (values: number[]) => {
+      const sum = values.reduce((a, b) => a + b, 0);
+      return values.map((v) => Math.max(v / sum, 1e-9));
+    };
+    const next = {
+      m: { family: share(mSum.family), given: share(mSum.given), birthDate: share(mSum.birthDate), sex: share(mSum.sex) },
+      u: { family: share(uSum.family), given: share(uSum.given), birthDate: share(uSum.birthDate), sex: share(uSum.sex) },
+    };
+    const nextLambda = matches / total;
+    const change = Math.abs(nextLambda - lambda) + Math.abs(next.m.family[0]! - m.family[0]!) + Math.abs(next.m.given[0]! - m.given[0]!);
+    m = next.m;
+    u = next.u;
+    lambda = nextLambda;
+    if (change < 1e-10) break;
+  }
+
+  const fixedSameYear = defaults.birthDate!.same_year!.m;
+  const fixedDifferent = defaults.birthDate!.different!.m;
+  const seen = 1 - fixedSameYear - fixedDifferent;
+  const mLevels: Record<ComparisonName, Record<string, number>> = {
+    family: normalise({ exact: m.family[0]!, one_letter: m.family[1]!, different: m.family[2]! }, MIN_M),
+    given: normalise({ exact: m.given[0]!, one_letter: m.given[1]!, different: m.given[2]! }, MIN_M),
+    birthDate: {
+      exact: seen * m.birthDate[0]!,
+      transposed: seen * m.birthDate[1]!,
+      same_year: fixedSameYear,
+      different: fixedDifferent,
+    },
+    sex: normalise({ exact: m.sex[0]!, different: m.sex[1]! }, MIN_M),
+  };
+  // Every true match is in the session unless its date is neither exact nor transposed.
+  const matchedPairs = (lambda * total) / seen;
+  const allPairs = (pairCounts.records * (pairCounts.records - 1)) / 2;
+  const comparisons: LinkageModel['comparisons'] = {};
+  for (const comparison of Object.keys(COMPARISONS) as ComparisonName[]) {
+    const present = pairCounts.present[comparison]!;
+    // Matches with both values present, assuming values go missing independently of matching.
+    const matchedPresent = matchedPairs * (present / allPairs);
+    const uLevels: Record<string, number> = {};
+    for (const [level, count] of Object.entries(pairCounts.levels[comparison]!)) {
+      uLevels[level] = Math.max((count - matchedPresent * mLevels[comparison][level]!) / Math.max(present - matchedPresent, 1), MIN_U);
+    }
+    const uNormalised = normalise(uLevels, MIN_U);
+    comparisons[comparison] = Object.fromEntries(Object.keys(uLevels).map((level) => [level, { m: mLevels[comparison][level]!, u: uNormalised[level]! }]));
+  }
+  return {
+    version: version ?? `em-${new Date().toISOString().slice(0, 10)}-${pairCounts.records}`,
+    priorMatchProbability: Math.min(Math.max(matchedPairs / allPairs, 1e-12), 0.5),
+    comparisons,
+  };
+}

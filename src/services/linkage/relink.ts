@@ -1,0 +1,252 @@
+/**
+ * Keeps persons current. After a return is accepted or superseded, only its neighbourhood is
+ * re-matched: the new records, every current record sharing a blocking key with them, the records
+ * that were in the same persons as the superseded ones, and every member of the persons those
+ * touch (so no cluster is split by being half inside). A full relink re-estimates the model (EM)
+ * and re-matches everything.
+ */
+import { and, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/connect.js';
+import { linkageModels, personLinks, records, returns } from '../../db/tables.js';
+import { bigintArray, textArray } from '../../db/arrays.js';
+import { tokensOfRow } from '../returns/record-rows.js';
+import {
+  DEFAULT_MODEL,
+  DEFAULT_MODEL_RECORDS,
+  estimateModel,
+  matchRecords,
+  type LinkageModel,
+  type LinkageRecord,
+  type PairLink,
+  type TermFrequencies,
+} from './matcher.js';
+
+/** Serialises linkage runs: two relinks interleaving would each undo part of the other. */
+const LINKAGE_LOCK = 581_581;
+/**
+ * Term-frequency adjustments need enough records to tell a common name from a rare one: with a
+ * handful, every name looks common and nothing would link.
+ */
+export const MIN_RECORDS_FOR_TERM_FREQUENCIES = 1000;
+/** EM on fewer records has too few matching pairs to learn from: the active model is kept. */
+export const MIN_RECORDS_FOR_ESTIMATION = 1000;
+const WRITE_CHUNK = 5000;
+
+export interface LinkageSettings {
+  threshold: number;
+}
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+const tokenColumns = {
+  id: records.id,
+  personId: records.personId,
+  victimLinkageSlk581Token: records.victimLinkageSlk581Token,
+  linkageFamily: records.linkageFamily,
+  linkageFamilyPartial: records.linkageFamilyPartial,
+  linkageGiven: records.linkageGiven,
+  linkageGivenPartial: records.linkageGivenPartial,
+  linkageBirthDate: records.linkageBirthDate,
+  linkageBirthDateSwapped: records.linkageBirthDateSwapped,
+  linkageBirthYear: records.linkageBirthYear,
+  linkageSex: records.linkageSex,
+};
+
+type TokenRow = { id: number; personId: number | null } & Parameters<typeof tokensOfRow>[0];
+
+async function loadCurrent(tx: Tx | Database, where: SQL | undefined): Promise<TokenRow[]> {
+  return tx
+    .select(tokenColumns)
+    .from(records)
+    .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+    .where(and(sql`${records.victimLinkageSlk581Token} is not null`, where));
+}
+
+export interface ActiveModel {
+  version: string;
+  model: LinkageModel;
+  trainedOnRecords: number;
+}
+
+export async function activeModel(db: Tx | Database): Promise<ActiveModel> {
+  const [row] = await db.select().from(linkageModels).orderBy(desc(linkageModels.createdAt)).limit(1);
+  return row
+    ? { version: row.version, model: row.model as LinkageModel, trainedOnRecords: row.trainedOnRecords }
+    : { version: DEFAULT_MODEL.version, model: DEFAULT_MODEL, trainedOnRecords: DEFAULT_MODEL_RECORDS };
+}
+
+/**
+ * The prior (λ, the chance that two records are one person) falls as 1/n: each person has about
+ * the same number of records whatever the size of the data. A model estimated on fewer records
+ * than there are now would over-link, so its prior is scaled down; never up, so a small
+ * dataset keeps the more cautious prior.
+ */
+export function scaleModel({ model, trainedOnRecords }: ActiveModel, records: number): LinkageModel {
+  if (records <= trainedOnRecords) return model;
+  return { ...model, priorMatchProbability: (model.priorMatchProbability * trainedOnRecords) / records };
+}
+
+async function countLinkable(tx: Tx): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(${records.victimLinkageSlk581Token})::int` })
+    .from(records)
+    .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)));
+  return row?.n ?? 0;
+}
+
+function toLinkageRecords(rows: TokenRow[]): LinkageRecord[] {
+  return rows.flatMap((row) => {
+    const tokens = tokensOfRow(row);
+    return tokens ? [{ id: row.id, tokens }] : [];
+  });
+}
+
+/**
+ * Current records the matcher could compare with the seeds: its blocking rules (matcher.ts) are the
+ * same birth date, a birth date with day and month swapped, or the same family letters, given
+ * letters and birth year.
+ */
+function neighboursOf(seeds: TokenRow[]): SQL | undefined {
+  const present = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))];
+  const dates = present(seeds.flatMap((s) => [s.linkageBirthDate, s.linkageBirthDateSwapped]));
+  const born = present(seeds.map((s) => s.linkageBirthDate));
+  const named = seeds.filter((s) => s.linkageFamily && s.linkageGiven && s.linkageBirthYear);
+  if (dates.length === 0) return undefined;
+  return or(
+    sql`${records.linkageBirthDate} = any(${textArray(dates)})`,
+    sql`${records.linkageBirthDateSwapped} = any(${textArray(born)})`,
+    named.length
+      ? sql`(${records.linkageFamily}, ${records.linkageGiven}, ${records.linkageBirthYear}) in (select * from unnest(${textArray(named.map((s) => s.linkageFamily!))}, ${textArray(named.map((s) => s.linkageGiven!))}, ${textArray(named.map((s) => s.linkageBirthYear!))}))`
+      : undefined,
+  );
+}
+
+/**
+ * How common each family, given and birth-date token of the subset is among all current records:
+ * a subset's own frequencies would weigh names differently from a full run.
+ */
+async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: number): Promise<TermFrequencies | false> {
+  if (population < MIN_RECORDS_FOR_TERM_FREQUENCIES) return false;
+  const shares = async (column: typeof records.linkageFamily | typeof records.linkageGiven | typeof records.linkageBirthDate, values: (string | null)[]) => {
+    const wanted = [...new Set(values.filter((v): v is string => v !== null))];
+    const [present] = await tx
+      .select({ n: sql<number>`count(${column})::int` })
+      .from(records)
+      .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)));
+    const rows = wanted.length
+      ? await tx
+          .select({ token: sql<string>`${column}`, n: sql<number>`count(*)::int` })
+          .from(records)
+          .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+          .where(sql`${column} = any(${textArray(wanted)})`)
+          .groupBy(sql`1`)
+      : [];
+    return { counts: new Map(rows.map((r) => [r.token, r.n])), total: present?.n ?? 0 };
+  };
+  return {
+    family: await shares(
+      records.linkageFamily,
+      subset.map((r) => r.tokens.family),
+    ),
+    given: await shares(
+      records.linkageGiven,
+      subset.map((r) => r.tokens.given),
+    ),
+    birthDate: await shares(
+      records.linkageBirthDate,
+      subset.map((r) => r.tokens.birthDate),
+    ),
+  };
+}
+
+async function writePersons(tx: Tx, personOf: Map<number, number>, links: PairLink[], ids: number[], modelVersion: string): Promise<void> {
+  for (let i = 0; i < ids.length; i += WRITE_CHUNK) {
+    const chunk = ids.slice(i, i + WRITE_CHUNK);
+    await tx.delete(personLinks).where(or(inArray(personLinks.recordA, chunk), inArray(personLinks.recordB, chunk)));
+    const persons = chunk.map((id) => personOf.get(id) ?? id);
+    await tx.execute(
+      sql`update records set person_id = v.person_id from unnest(${bigintArray(chunk)}, ${bigintArray(persons)}) as v(id, person_id) where records.id = v.id`,
+    );
+  }
+  for (let i = 0; i < links.length; i += WRITE_CHUNK) {
+    await tx
+      .insert(personLinks)
+      .values(
+        links
+          .slice(i, i + WRITE_CHUNK)
+          .map((l) => ({ recordA: Math.min(l.a, l.b), recordB: Math.max(l.a, l.b), weight: l.weight, levels: l.levels, modelVersion })),
+      );
+  }
+}
+
+/** Re-matches the neighbourhood of a newly accepted return and of the version it superseded. */
+export async function relinkAfterReturn(db: Database, params: { returnId: string; supersededReturnId?: string | null; settings: LinkageSettings }) {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${LINKAGE_LOCK})`);
+    const active = await activeModel(tx);
+    let formerPersons: number[] = [];
+    if (params.supersededReturnId) {
+      const old = await tx.select({ id: records.id, personId: records.personId }).from(records).where(eq(records.returnId, params.supersededReturnId));
+      formerPersons = [...new Set(old.flatMap((r) => (r.personId === null ? [] : [r.personId])))];
+      const oldIds = old.map((r) => r.id);
+      for (let i = 0; i < oldIds.length; i += WRITE_CHUNK) {
+        const chunk = oldIds.slice(i, i + WRITE_CHUNK);
+        await tx.delete(personLinks).where(or(inArray(personLinks.recordA, chunk), inArray(personLinks.recordB, chunk)));
+        await tx.update(records).set({ personId: null }).where(inArray(records.id, chunk));
+      }
+    }
+    const fresh = await loadCurrent(tx, eq(records.returnId, params.returnId));
+    const orphans = formerPersons.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(formerPersons)})`) : [];
+    const seeds = [...fresh, ...orphans];
+    const near = neighboursOf(seeds);
+    const neighbours = near ? await loadCurrent(tx, near) : [];
+    const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
+    const members = touched.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(touched)})`) : [];
+    const subset = new Map<number, TokenRow>();
+    for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
+    const linkage = toLinkageRecords([...subset.values()]);
+    const population = await countLinkable(tx);
+    const result = matchRecords(linkage, {
+      threshold: params.settings.threshold,
+      model: scaleModel(active, population),
+      termFrequencies: await termFrequenciesFor(tx, linkage, population),
+    });
+    await writePersons(tx, result.personOf, result.links, [...subset.keys()], active.version);
+    return { records: subset.size, ...result.stats };
+  });
+}
+
+/** Re-matches every current record; with `estimate`, first re-estimates m and u from the data (EM). */
+export async function relinkAll(db: Database, params: { settings: LinkageSettings; estimate: boolean }) {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${LINKAGE_LOCK})`);
+    const rows = await loadCurrent(tx, undefined);
+    const linkage = toLinkageRecords(rows);
+    let active = await activeModel(tx);
+    const estimated = params.estimate && linkage.length >= MIN_RECORDS_FOR_ESTIMATION;
+    if (estimated) {
+      const model = estimateModel(linkage);
+      active = { version: model.version, model, trainedOnRecords: linkage.length };
+      await tx
+        .insert(linkageModels)
+        .values({ version: model.version, model, trainedOnRecords: linkage.length })
+        .onConflictDoUpdate({ target: linkageModels.version, set: { model, trainedOnRecords: linkage.length, createdAt: new Date() } });
+    }
+    const { version } = active;
+    const result = matchRecords(linkage, {
+      threshold: params.settings.threshold,
+      model: scaleModel(active, linkage.length),
+      ...(linkage.length < MIN_RECORDS_FOR_TERM_FREQUENCIES ? { termFrequencies: false as const } : {}),
+    });
+    await tx.delete(personLinks);
+    await tx.update(records).set({ personId: null });
+    await writePersons(
+      tx,
+      result.personOf,
+      result.links,
+      rows.map((r) => r.id),
+      version,
+    );
+    return { records: linkage.length, modelVersion: version, estimated, ...result.stats };
+  });
+}

@@ -1,0 +1,151 @@
+import t from 'tap';
+import { computeSlk581 } from '../../src/lib/slk581.js';
+import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
+import { makeRecord } from '../fixtures/records.js';
+
+type Json = Record<string, unknown>;
+
+const mary = { familyName: 'Smith', givenName: 'Mary', birthDate: '1980-01-05', sex: 'female' };
+const MARY = computeSlk581(mary); // MIHAR050119802
+const MARY_TYPO = computeSlk581({ ...mary, familyName: 'Smyth' }); // one family letter differs
+const MARY_SWAPPED = computeSlk581({ ...mary, birthDate: '1980-05-01' }); // day and month transposed
+const MARY_NO_GIVEN = computeSlk581({ ...mary, givenName: '' }); // given name missing
+const NAMESAKE = computeSlk581({ familyName: 'Okafor', givenName: 'Grace', birthDate: '1980-01-05', sex: 'female' }); // same birthday, someone else
+
+/** A record with the given key; its closure is dropped, since these tests move referral dates. */
+function withSlk(record: Json, slk: string | null, extra: Json = {}): Json {
+  const victim = { ...(record.victim as Json), ...(slk ? { linkage: { slk581: slk } } : {}) };
+  const { closure: _closure, ...rest } = record;
+  return { ...rest, onwardReferrals: [], ...extra, victim };
+}
+
+t.test('people counted once across services by probabilistic linkage', async (t) => {
+  const app = await buildTestApp(t);
+  await registerService(app, 'col-vva', 'vva');
+  await registerService(app, 'col-idva', 'idva');
+  await registerService(app, 'col-marac', 'marac');
+  const analyst = await createKey(app, 'analyst');
+  const submit = async (service: string, period: string, records: Json[]) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload: { service, period, records } });
+    t.equal(res.statusCode, 201, res.body);
+    return res.json();
+  };
+  const indicator = async (id: string, query = 'period=2022-23-Q1') => {
+    const res = await app.inject({ method: 'GET', url: `/v1/indicators?${query}`, headers: admin });
+    return res.json().indicators.find((i: { id: string }) => i.id === id);
+  };
+
+  const P = '2022-23-Q1';
+  await submit('col-vva', P, [
+    withSlk(makeRecord(1, P, { referralDate: '2022-04-04' }), MARY, {
+      onwardReferrals: [{ serviceType: 'idva' }, { serviceType: 'marac', service: 'col-marac' }],
+    }),
+    withSlk(makeRecord(2, P, { referralDate: '2022-04-05' }), NAMESAKE, { onwardReferrals: [{ serviceType: 'idva' }] }),
+    withSlk(makeRecord(3, P, { referralDate: '2022-04-06' }), null, { onwardReferrals: [{ serviceType: 'idva' }] }),
+  ]);
+  const idva = await submit('col-idva', P, [withSlk(makeRecord(4, P, { referralDate: '2022-05-02' }), MARY_TYPO)]);
+  await submit('col-marac', P, [
+    withSlk(makeRecord(5, P, { referralDate: '2022-05-20' }), MARY_SWAPPED),
+    withSlk(makeRecord(6, P, { referralDate: '2022-06-20' }), MARY_NO_GIVEN),
+  ]);
+
+  await t.test('the woman referred by the VVA to the IDVA and to MARAC is one person', async (t) => {
+    t.equal((await indicator('referrals')).value, 6);
+    t.equal((await indicator('people')).value, 3, 'Mary (4 records with key variants), her namesake, and the record without a key');
+    t.equal((await indicator('duplicateReferrals')).value, 3);
+    const exactOnly = new Set([MARY, MARY_TYPO, MARY_SWAPPED, MARY_NO_GIVEN, NAMESAKE]).size + 1;
+    t.equal(exactOnly, 6, 'exact-key matching alone would have counted six people');
+  });
+
+  await t.test('overlaps: people by number of services, pairs, onward referrals', async (t) => {
+    const res = await app.inject({ method: 'GET', url: `/v1/overlaps?period=${P}`, headers: admin });
+    t.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    t.equal(body.people.value, 3);
+    t.same(
+      body.byServiceCount.map((c: { services: string; value: number }) => [c.services, c.value]),
+      [
+        ['1', 2],
+        ['2', 0],
+        ['3', 1],
+        ['4+', 0],
+      ],
+    );
+    const pair = (a: string, b: string) => body.pairs.find((p: { a: string; b: string }) => p.a === a && p.b === b).value;
+    t.equal(pair('col-idva', 'col-vva'), 1);
+    t.equal(pair('col-idva', 'col-marac'), 1);
+    t.equal(pair('col-marac', 'col-vva'), 1);
+    const onward = (serviceType: string, outcome: string) =>
+      body.onwardReferrals.cells.find((c: { serviceType: string; outcome: string }) => c.serviceType === serviceType && c.outcome === outcome)?.value;
+    t.equal(onward('idva', 'found'), 1, "Mary's referral to the IDVA reached her");
+    t.equal(onward('idva', 'not_found'), 1, "the namesake's referral to the IDVA did not arrive");
+    t.equal(onward('idva', 'untraceable'), 1, 'a record without a linkage key cannot be traced');
+    t.equal(onward('marac', 'found'), 1);
+
+    const safe = (await app.inject({ method: 'GET', url: `/v1/overlaps?period=${P}`, headers: bearer(analyst) })).json();
+    t.equal(safe.disclosure.applied, true);
+    t.equal(safe.people.status, 'suppressed', 'three people is a small number');
+    t.ok(
+      safe.pairs.every((p: { status: string }) => p.status === 'suppressed'),
+      'small overlaps are not disclosed',
+    );
+  });
+
+  await t.test('an admin can see why records were joined; nothing else can', async (t) => {
+    const res = await app.inject({ method: 'GET', url: `/v1/linkage/persons?service=col-idva&period=${P}&referralId=REF-00004`, headers: admin });
+    t.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    t.equal(body.linked, true);
+    t.same(body.records.map((r: { service: string }) => r.service).sort(), ['col-idva', 'col-marac', 'col-marac', 'col-vva']);
+    t.ok(body.links.length >= 3, 'the links that joined four records');
+    for (const link of body.links) {
+      t.ok(link.weight > 0, 'each link carries its match weight');
+      t.ok(link.levels.birthDate, 'and the comparison levels');
+    }
+    const levels = body.links.map((l: { levels: Record<string, string> }) => JSON.stringify(l.levels)).join(' ');
+    t.match(levels, /transposed/, 'the day/month transposition was recognised');
+    t.match(levels, /one_letter/, 'so was the one-letter family-name difference');
+    for (const slk of [MARY, MARY_TYPO, MARY_SWAPPED]) t.notOk(res.body.includes(slk), 'no clear key in the explanation');
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/linkage/persons?service=col-idva&period=${P}&referralId=REF-00004`, headers: bearer(analyst) })).statusCode,
+      403,
+    );
+    t.equal((await app.inject({ method: 'GET', url: `/v1/linkage/persons?service=col-idva&period=${P}&referralId=NOPE`, headers: admin })).statusCode, 404);
+  });
+
+  await t.test('superseding a return re-links the people it touched', async (t) => {
+    const replaced = await submit('col-idva', P, [
+      withSlk(
+        makeRecord(7, P, { referralDate: '2022-05-02' }),
+        computeSlk581({ familyName: 'Nowak', givenName: 'Anna', birthDate: '1991-09-09', sex: 'female' }),
+      ),
+    ]);
+    t.equal(replaced.version, 2);
+    t.not(replaced.id, idva.id);
+    t.equal((await indicator('people')).value, 4, 'Anna is new; Mary is still one person without the IDVA record');
+    const overlaps = (await app.inject({ method: 'GET', url: `/v1/overlaps?period=${P}`, headers: admin })).json();
+    t.equal(overlaps.pairs.find((p: { a: string; b: string }) => p.a === 'col-idva' && p.b === 'col-vva').value, 0);
+  });
+
+  await t.test('repeat referrals found by linkage, next to the provider-reported flag', async (t) => {
+    await submit('col-vva', '2022-23-Q2', [withSlk(makeRecord(8, '2022-23-Q2', { referralDate: '2022-08-01', repeatReferral: false }), MARY_TYPO)]);
+    const linked = await indicator('repeatReferralsLinked', 'period=2022-23-Q2&service=col-vva');
+    t.equal(linked.value, 1, "Mary's second VVA referral within 12 months is a repeat, though the provider did not flag it");
+    t.equal((await indicator('repeatReferrals', 'period=2022-23-Q2&service=col-vva')).value, 0);
+  });
+
+  await t.test('a full relink gives the same people as the incremental updates', async (t) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/linkage/relink', headers: admin, payload: { estimate: false } });
+    t.equal(res.statusCode, 200, res.body);
+    t.match(res.json(), { records: 6, clusters: 3 }, 'the six current records with a key, in three persons');
+    t.equal((await indicator('people')).value, 4);
+    const estimated = await app.inject({ method: 'POST', url: '/v1/linkage/relink', headers: admin, payload: { estimate: true } });
+    t.equal(estimated.statusCode, 200, estimated.body);
+    t.match(estimated.json(), { estimated: false, modelVersion: res.json().modelVersion }, 'six records are too few for EM: the model in use is kept');
+    t.equal((await indicator('people')).value, 4);
+    const model = await app.inject({ method: 'GET', url: '/v1/linkage/model', headers: admin });
+    t.equal(model.statusCode, 200);
+    t.equal(model.json().threshold, 0);
+    t.equal((await app.inject({ method: 'POST', url: '/v1/linkage/relink', headers: bearer(analyst), payload: {} })).statusCode, 403);
+  });
+});

@@ -1,0 +1,214 @@
+import t from 'tap';
+import { computeSlk581, type Slk581Input } from '../../src/lib/slk581.js';
+import {
+  computeTermFrequencies,
+  DEFAULT_MODEL,
+  DEFAULT_THRESHOLD,
+  estimateModel,
+  matchRecords,
+  scorePair,
+  type LinkageRecord,
+} from '../../src/services/linkage/matcher.js';
+import { generatePopulation } from '../../src/services/linkage/synthetic.js';
+import { deriveLinkageTokens, type LinkageTokens } from '../../src/services/linkage/tokens.js';
+import { measureAccuracy } from '../../bench/linkage.js';
+
+const SECRET = 'test-linkage-secret-0123456789abcdef';
+
+const base: Slk581Input = { familyName: 'Smith', givenName: 'Mary', birthDate: '1980-02-01', sex: 'female' };
+
+function tokensOf(overrides: Partial<Slk581Input> = {}): LinkageTokens {
+  return deriveLinkageTokens(computeSlk581({ ...base, ...overrides }), SECRET)!;
+}
+
+function levelsOf(overrides: Partial<Slk581Input>, other: Partial<Slk581Input> = {}): Record<string, string> {
+  return scorePair(tokensOf(other), tokensOf(overrides), DEFAULT_MODEL).levels;
+}
+
+function tokenise(records: Array<{ id: number; slk581: string }>): LinkageRecord[] {
+  return records.map((r) => ({ id: r.id, tokens: deriveLinkageTokens(r.slk581, SECRET)! }));
+}
+
+t.test('scorePair: family levels', async (t) => {
+  t.equal(levelsOf({}).family, 'exact');
+  t.equal(levelsOf({ familyName: 'Smyth' }).family, 'one_letter', 'MIH against MYH: one letter differs');
+  t.equal(levelsOf({ familyName: 'Smithers' }).family, 'exact', 'letters the key does not use do not count');
+  t.equal(levelsOf({ familyName: 'Jones' }).family, 'different');
+  t.equal(levelsOf({ familyName: null }).family, 'missing');
+});
+
+t.test('scorePair: given levels', async (t) => {
+  t.equal(levelsOf({ givenName: 'Maria' }).given, 'exact', 'AR and AR');
+  t.equal(levelsOf({ givenName: 'Jane' }).given, 'one_letter', 'AR against AN');
+  t.equal(levelsOf({ givenName: 'Emma' }).given, 'different', 'AR against MM');
+  t.equal(levelsOf({ givenName: null }).given, 'missing');
+});
+
+t.test('scorePair: birth date levels', async (t) => {
+  t.equal(levelsOf({}).birthDate, 'exact');
+  t.equal(levelsOf({ birthDate: '1980-01-02' }).birthDate, 'transposed', '1 February against 2 January');
+  t.equal(levelsOf({ birthDate: '1980-01-02' }, { birthDate: '1980-02-01' }).birthDate, 'transposed', 'either way round');
+  t.equal(levelsOf({ birthDate: '1980-02-02' }).birthDate, 'same_year');
+  t.equal(levelsOf({ birthDate: '1981-02-01' }).birthDate, 'different');
+  t.equal(levelsOf({ birthDate: '1980-02-13' }, { birthDate: '1980-02-13' }).birthDate, 'exact', 'day over 12: no swapped form');
+});
+
+t.test('scorePair: sex levels, and the weight adds up', async (t) => {
+  t.equal(levelsOf({ sex: 'female' }).sex, 'exact');
+  t.equal(levelsOf({ sex: 'male' }).sex, 'different');
+  t.equal(levelsOf({ sex: 'not_known' }).sex, 'missing');
+
+  const same = scorePair(tokensOf(), tokensOf(), DEFAULT_MODEL);
+  const sum = Object.values(same.partialWeights).reduce((s, w) => s + w, same.priorWeight);
+  t.ok(Math.abs(same.weight - sum) < 1e-9, 'weight = prior + partial weights');
+  t.ok(same.weight > 5, `identical keys weigh ${same.weight.toFixed(1)}`);
+  t.equal(scorePair(tokensOf(), tokensOf({ givenName: null }), DEFAULT_MODEL).partialWeights.given, 0, 'a missing value weighs 0');
+
+  const ordered = [
+    scorePair(tokensOf(), tokensOf(), DEFAULT_MODEL).weight,
+    scorePair(tokensOf(), tokensOf({ familyName: 'Smyth' }), DEFAULT_MODEL).weight,
+    scorePair(tokensOf(), tokensOf({ familyName: 'Jones' }), DEFAULT_MODEL).weight,
+    scorePair(tokensOf(), tokensOf({ familyName: 'Jones', birthDate: '1981-02-01' }), DEFAULT_MODEL).weight,
+  ];
+  t.same(
+    [...ordered].sort((a, b) => b - a),
+    ordered,
+    'exact > one letter > different name > different name and date',
+  );
+  t.ok(scorePair(tokensOf(), tokensOf({ birthDate: '1980-01-02' }), DEFAULT_MODEL).weight > DEFAULT_THRESHOLD, 'a transposed date alone still links');
+});
+
+const population = generatePopulation({ people: 1500, seed: 99 });
+const records = tokenise(population.records);
+const truth = population.records.map((r) => r.personId);
+
+t.test('EM on synthetic data gives sensible m and u', async (t) => {
+  const big = generatePopulation({ people: 6000, seed: 3 });
+  const model = estimateModel(tokenise(big.records));
+  t.match(model.version, /^em-/, 'estimated, not the defaults');
+  for (const comparison of ['family', 'given', 'birthDate', 'sex']) {
+    const { exact, different } = model.comparisons[comparison]!;
+    t.ok(exact!.m > exact!.u * (comparison === 'sex' ? 1 : 10), `${comparison}: exact m ${exact!.m.toFixed(3)} > u ${exact!.u.toExponential(1)}`);
+    t.ok(different!.m < different!.u, `${comparison}: different m ${different!.m.toFixed(3)} < u ${different!.u.toFixed(3)}`);
+  }
+  t.ok(model.comparisons.family!.exact!.m > 0.85 && model.comparisons.family!.exact!.m < 0.97, 'about 1 in 10 pairs has a family-name difference');
+  t.ok(model.comparisons.birthDate!.transposed!.m > 0.005 && model.comparisons.birthDate!.transposed!.m < 0.03, 'transpositions found');
+  t.ok(model.comparisons.birthDate!.transposed!.m > model.comparisons.birthDate!.transposed!.u * 100, 'a transposed date is strong evidence');
+  // True λ: pairs of records of the same person over all pairs.
+  const sizes = new Map<number, number>();
+  for (const r of big.records) sizes.set(r.personId, (sizes.get(r.personId) ?? 0) + 1);
+  const truePairs = [...sizes.values()].reduce((s, n) => s + (n * (n - 1)) / 2, 0);
+  const lambda = truePairs / ((big.records.length * (big.records.length - 1)) / 2);
+  const ratio = model.priorMatchProbability / lambda;
+  t.ok(ratio > 0.8 && ratio < 1.25, `λ ${model.priorMatchProbability.toExponential(2)} against true ${lambda.toExponential(2)}`);
+});
+
+t.test('a small population links accurately', async (t) => {
+  const result = matchRecords(records, {});
+  const accuracy = measureAccuracy(
+    truth,
+    records.map((r) => result.personOf.get(r.id)!),
+  );
+  t.ok(accuracy.f1 >= 0.98, `pairwise F1 ${accuracy.f1.toFixed(4)} (precision ${accuracy.precision.toFixed(4)}, recall ${accuracy.recall.toFixed(4)})`);
+  t.ok(
+    Math.abs(accuracy.peopleError) <= 0.01,
+    `people ${accuracy.estimatedPeople} against ${accuracy.truePeople} (${(accuracy.peopleError * 100).toFixed(2)}%)`,
+  );
+  const exact = new Map<string, number>();
+  const exactAccuracy = measureAccuracy(
+    truth,
+    records.map((r) => exact.get(r.tokens.key) ?? (exact.set(r.tokens.key, r.id), r.id)),
+  );
+  t.ok(accuracy.f1 > exactAccuracy.f1 + 0.05, `better than exact keys (F1 ${exactAccuracy.f1.toFixed(4)})`);
+  t.equal(result.stats.clusters, accuracy.estimatedPeople);
+  t.ok(result.links.every((l) => l.a < l.b && l.weight >= DEFAULT_THRESHOLD));
+  t.equal(result.links.length, records.length - result.stats.clusters, 'links form a spanning forest');
+});
+
+t.test('deterministic, whatever the input order; person id is the smallest record id', async (t) => {
+  const model = estimateModel(records);
+  const first = matchRecords(records, { model });
+  const reversed = matchRecords([...records].reverse(), { model });
+  t.same(
+    [...reversed.personOf].sort((a, b) => a[0] - b[0]),
+    [...first.personOf].sort((a, b) => a[0] - b[0]),
+  );
+  t.same(reversed.links, first.links);
+  const members = new Map<number, number[]>();
+  for (const [id, person] of first.personOf) members.set(person, [...(members.get(person) ?? []), id]);
+  t.ok([...members].every(([person, ids]) => person === Math.min(...ids)));
+});
+
+t.test('re-matching a subset with a fixed model reproduces its clusters', async (t) => {
+  // Every blocking rule keeps a birth year, so the records born before 1980 are a closed
+  // neighbourhood: no candidate pair crosses the boundary.
+  const model = estimateModel(records);
+  const termFrequencies = computeTermFrequencies(records);
+  const full = matchRecords(records, { model, termFrequencies });
+  const birthYear = new Map(population.records.map((r) => [r.id, Number(r.slk581.slice(9, 13))]));
+  const subset = records.filter((r) => birthYear.get(r.id)! < 1980);
+  t.ok(subset.length > 300 && subset.length < records.length - 300);
+  const partial = matchRecords(subset, { model, termFrequencies });
+  const moved = subset.filter((r) => partial.personOf.get(r.id) !== full.personOf.get(r.id));
+  t.equal(moved.length, 0, `all ${subset.length} records keep their person ids`);
+  t.equal(partial.personOf.size, subset.length);
+});
+
+t.test('the chaining guard: a record without a given name cannot bridge two namesakes', async (t) => {
+  const chain: LinkageRecord[] = [
+    { id: 1, tokens: tokensOf({ givenName: 'Mary' }) },
+    { id: 2, tokens: tokensOf({ givenName: null }) },
+    { id: 3, tokens: tokensOf({ givenName: 'Holly' }) },
+  ];
+  const options = { model: DEFAULT_MODEL, termFrequencies: false as const };
+  t.ok(scorePair(chain[0]!.tokens, chain[1]!.tokens, DEFAULT_MODEL).weight >= DEFAULT_THRESHOLD, 'A–B links');
+  t.ok(scorePair(chain[1]!.tokens, chain[2]!.tokens, DEFAULT_MODEL).weight >= DEFAULT_THRESHOLD, 'B–C links');
+  t.equal(scorePair(chain[0]!.tokens, chain[2]!.tokens, DEFAULT_MODEL).levels.given, 'different', 'A and C disagree');
+  const result = matchRecords(chain, options);
+  t.equal(result.stats.linkedPairs, 2);
+  t.equal(result.stats.refusedMerges, 1);
+  t.same(
+    [result.personOf.get(1), result.personOf.get(2), result.personOf.get(3)],
+    [1, 1, 3],
+    'the first (tied, so lowest ids) link wins; the bridge is refused',
+  );
+  const unguarded = matchRecords(chain, { ...options, contradictionMargin: Infinity });
+  t.equal(new Set(unguarded.personOf.values()).size, 1, 'without the guard, all three would be one person');
+});
+
+t.test('the size cap', async (t) => {
+  const same: LinkageRecord[] = Array.from({ length: 7 }, (_, i) => ({ id: i + 1, tokens: tokensOf() }));
+  const capped = matchRecords(same, { model: DEFAULT_MODEL, termFrequencies: false, maxClusterSize: 3 });
+  const sizes = new Map<number, number>();
+  for (const person of capped.personOf.values()) sizes.set(person, (sizes.get(person) ?? 0) + 1);
+  t.ok(
+    [...sizes.values()].every((n) => n <= 3),
+    `cluster sizes ${[...sizes.values()].join(', ')}`,
+  );
+  t.ok(capped.stats.refusedMerges > 0);
+  t.equal(new Set(matchRecords(same, { model: DEFAULT_MODEL, termFrequencies: false }).personOf.values()).size, 1, 'uncapped: one person');
+});
+
+t.test('term-frequency adjustments', async (t) => {
+  const pair: LinkageRecord[] = [
+    { id: 1, tokens: tokensOf() },
+    { id: 2, tokens: tokensOf() },
+  ];
+  const options = { model: DEFAULT_MODEL, threshold: -100 };
+  const plain = matchRecords(pair, { ...options, termFrequencies: false }).links[0]!.weight;
+  const u = DEFAULT_MODEL.comparisons.family!.exact!.u;
+  const shares = { family: new Map([[tokensOf().family!, 0.01]]), given: new Map(), birthDate: new Map() };
+  const byShare = matchRecords(pair, { ...options, termFrequencies: shares }).links[0]!.weight;
+  t.ok(Math.abs(byShare - plain - Math.log2(u / 0.01)) < 1e-9, 'a common family name weighs log2(u / share) less');
+  const rare = { family: { counts: new Map([[tokensOf().family!, 2]]), total: 10001 }, given: new Map(), birthDate: new Map() };
+  const byCount = matchRecords(pair, { ...options, termFrequencies: rare }).links[0]!.weight;
+  t.ok(Math.abs(byCount - plain - Math.log2(u / (1 / 10000))) < 1e-9, 'counts leave one holder out: a name only these two hold has a share of 1 in 10,000');
+});
+
+t.test('edge cases', async (t) => {
+  t.same(matchRecords([], {}).stats, { candidatePairs: 0, linkedPairs: 0, clusters: 0, refusedMerges: 0 });
+  const one = matchRecords([{ id: 5, tokens: tokensOf() }], {});
+  t.same([...one.personOf], [[5, 5]]);
+  const small = estimateModel([{ id: 1, tokens: tokensOf() }]);
+  t.same(small.comparisons, DEFAULT_MODEL.comparisons, 'too little data: default m and u');
+});

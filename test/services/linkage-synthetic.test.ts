@@ -1,0 +1,83 @@
+import t from 'tap';
+import { parseSlk581, SLK581_PATTERN } from '../../src/lib/slk581.js';
+import { createRandom, FAMILY_NAMES, FEMALE_GIVEN_NAMES, generatePopulation, MALE_GIVEN_NAMES } from '../../src/services/linkage/synthetic.js';
+
+t.test('the same seed gives the same population, another seed a different one', async (t) => {
+  const a = generatePopulation({ people: 500, seed: 42 });
+  const b = generatePopulation({ people: 500, seed: 42 });
+  const c = generatePopulation({ people: 500, seed: 43 });
+  t.same(a, b);
+  t.not(JSON.stringify(a.records), JSON.stringify(c.records));
+});
+
+t.test('every key is a valid SLK-581 and ids are 1..n', async (t) => {
+  const { records, people } = generatePopulation({ people: 2000, seed: 7 });
+  const pattern = new RegExp(SLK581_PATTERN);
+  t.ok(records.every((r) => pattern.test(r.slk581) && parseSlk581(r.slk581) !== null));
+  t.same(
+    records.map((r) => r.id).sort((x, y) => x - y),
+    records.map((_, i) => i + 1),
+  );
+  t.equal(new Set(records.map((r) => r.personId)).size, people, 'everyone has at least one record');
+});
+
+t.test('shape of the population: records per person, services, sex, ages', async (t) => {
+  const { records, people } = generatePopulation({ people: 5000, seed: 11 });
+  const mean = records.length / people;
+  t.ok(mean > 1.6 && mean < 1.8, `mean records per person ${mean.toFixed(2)} is about 1.7`);
+  const byPerson = new Map<number, string[]>();
+  for (const r of records) byPerson.set(r.personId, [...(byPerson.get(r.personId) ?? []), r.service]);
+  t.ok(
+    [...byPerson.values()].every((services) => services.length <= 4 && new Set(services).size === services.length),
+    'one record per service, at most 4',
+  );
+  const female = records.filter((r) => r.slk581.endsWith('2')).length / records.length;
+  t.ok(female > 0.88 && female < 0.95, `female share ${female.toFixed(3)}`);
+  const years = records.map((r) => Number(r.slk581.slice(9, 13)));
+  t.ok(Math.min(...years) >= 1942 && Math.max(...years) <= 2009, 'born 1942–2009 (aged 16–80 in 2024), give or take a recorded year');
+});
+
+t.test('errors reach the keys at about the configured rates', async (t) => {
+  const clean = generatePopulation({
+    people: 3000,
+    seed: 5,
+    errorRates: { familyTypo: 0, givenTypo: 0, dayMonthSwap: 0, birthDateOff: 0, givenMissing: 0, familyChanged: 0, sexMissing: 0 },
+    twinRate: 0,
+  });
+  const byPerson = new Map<number, Set<string>>();
+  for (const r of clean.records) byPerson.set(r.personId, (byPerson.get(r.personId) ?? new Set()).add(r.slk581));
+  t.ok(
+    [...byPerson.values()].every((keys) => keys.size === 1),
+    'without errors, a person has one key',
+  );
+
+  const noisy = generatePopulation({ people: 20000, seed: 5 });
+  const missingGiven = noisy.records.filter((r) => r.slk581.slice(3, 5) === '99').length / noisy.records.length;
+  t.ok(missingGiven > 0.02 && missingGiven < 0.04, `given name missing in ${(missingGiven * 100).toFixed(1)}% (3% configured)`);
+  const sexMissing = noisy.records.filter((r) => r.slk581.endsWith('9')).length / noisy.records.length;
+  t.ok(sexMissing > 0.005 && sexMissing < 0.015, `sex not stated in ${(sexMissing * 100).toFixed(1)}% (1% configured)`);
+});
+
+t.test('name lists: mixed origins, short names, no duplicates', async (t) => {
+  t.ok(FAMILY_NAMES.length >= 300 && new Set(FAMILY_NAMES).size === FAMILY_NAMES.length);
+  t.ok(FEMALE_GIVEN_NAMES.length >= 200 && new Set(FEMALE_GIVEN_NAMES).size === FEMALE_GIVEN_NAMES.length);
+  t.ok(MALE_GIVEN_NAMES.length > 0);
+  for (const name of ['Ng', 'Li', 'Ali', 'Patel', 'Okafor', 'Nowak', "O'Brien"]) t.ok(FAMILY_NAMES.includes(name), name);
+  t.ok(FEMALE_GIVEN_NAMES.includes('Jo'));
+});
+
+t.test('the random generator is seeded and uniform enough', async (t) => {
+  const a = createRandom(1);
+  const b = createRandom(1);
+  const draws = Array.from({ length: 10000 }, () => a());
+  t.same(
+    draws.slice(0, 5),
+    Array.from({ length: 5 }, () => b()),
+  );
+  t.ok(
+    draws.every((x) => x >= 0 && x < 1),
+    'in [0, 1)',
+  );
+  const mean = draws.reduce((s, x) => s + x, 0) / draws.length;
+  t.ok(Math.abs(mean - 0.5) < 0.02, `mean ${mean.toFixed(3)}`);
+});
