@@ -27,8 +27,8 @@ export const EnvSchema = Type.Object({
   VAWG_MATCH_THRESHOLD: Type.Number({
     minimum: -50,
     maximum: 50,
-    default: 6,
-    description: 'Match weight (log2 Bayes factor) above which two records are the same person.',
+    default: DEFAULT_THRESHOLD,
+    description: 'Match weight (log2 odds that two records are one person, prior included) at or above which they link; 0 is "more likely than not".',
   }),
   VAWG_BODY_LIMIT_MB: Type.Integer({ minimum: 1, maximum: 1024, default: 100, description: 'Largest request body accepted, in MiB.' }),
 });
