@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { codeLists, listCodes } from '../src/schema/dataset/code-lists.js';
-import { acceptedCodes, victimFields } from '../src/schema/dataset/fields.js';
+import { acceptedCodes, victimField } from '../src/schema/dataset/fields.js';
 
 const ADMIN = 'bench-admin-key-0123456789abcdef';
 
@@ -20,7 +20,7 @@ function pick(codes: readonly string[], salt: string): string {
   return `(${sqlArray(codes)})[1 + (abs(hashtext(g::text || '${salt}')) % ${codes.length})]`;
 }
 
-const victimCodes = (name: string) => acceptedCodes(victimFields.find((f) => f.name === name)!);
+const victimCodes = (name: string) => acceptedCodes(victimField(name));
 
 export interface AggregateBenchOptions {
   adminUrl: string;

@@ -332,6 +332,13 @@ export const recordFields: readonly FieldDefinition[] = [
   },
 ];
 
+/** A victim field by name; throws on a name the dataset does not have (a programming error). */
+export function victimField(name: string): FieldDefinition {
+  const field = victimFields.find((f) => f.name === name);
+  if (!field) throw new Error(`no victim field ${name}`);
+  return field;
+}
+
 /** Codes a coded field accepts, including the person answers where they apply. */
 export function acceptedCodes(field: FieldDefinition): string[] {
   const codes = field.codeList ? field.codeList.codes.map((c) => c.code) : [];

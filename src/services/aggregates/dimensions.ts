@@ -7,7 +7,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { codeLists, listCodes } from '../../schema/dataset/code-lists.js';
 import { ageBandSets, ethnicityGroupOf, type AgeBandSetId } from '../../schema/dataset/derived.js';
-import { acceptedCodes, perpetratorFields, victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
+import { acceptedCodes, perpetratorFields, victimField } from '../../schema/dataset/fields.js';
 import type { Scope } from './scope.js';
 
 /** Records with no value for a multi-valued dimension (no perpetrator, no vulnerability…). */
@@ -68,12 +68,6 @@ export function ethnicityGroupSql(ethnicity: SQL): SQL {
 export function lgbtPlusSql(orientation: SQL, sameAsSex: SQL): SQL {
   return sql`(case when ${orientation} in ('gay_lesbian', 'bisexual', 'other') or ${sameAsSex} = 'no' then 'yes'
     when ${orientation} = 'heterosexual' and ${sameAsSex} = 'yes' then 'no' else 'not_known' end)`;
-}
-
-function victimField(name: string): FieldDefinition {
-  const field = victimFields.find((f) => f.name === name);
-  if (!field) throw new Error(`no victim field ${name}`);
-  return field;
 }
 
 function column(name: string): SQL {

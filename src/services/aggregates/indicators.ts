@@ -9,7 +9,7 @@ import { roundHalfUp } from '../../lib/round.js';
 import type { Indicator, IndicatorList } from '../../schema/api/indicators.js';
 import { codeLists, listCodes } from '../../schema/dataset/code-lists.js';
 import { ageBandSets, isMinoritisedEthnicity } from '../../schema/dataset/derived.js';
-import { acceptedCodes, victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
+import { acceptedCodes, victimField, type FieldDefinition } from '../../schema/dataset/fields.js';
 import type { Role } from '../api-keys.js';
 import { codedPersonVictimFields, victimColumnSql } from './completeness.js';
 import { ageBandSql, lgbtPlusSql, literal } from './dimensions.js';
@@ -60,12 +60,6 @@ interface Term {
 
 const numeratorOf = (id: string): Term => ({ id, term: 'numerator' });
 const denominatorOf = (id: string): Term => ({ id, term: 'denominator' });
-
-function victimField(name: string): FieldDefinition {
-  const field = victimFields.find((f) => f.name === name);
-  if (!field) throw new Error(`no victim field ${name}`);
-  return field;
-}
 
 const ETHNICITY_CODES = acceptedCodes(victimField('ethnicity'));
 const MINORITISED_CODES = ETHNICITY_CODES.filter((c) => isMinoritisedEthnicity(c) === true);
