@@ -59,7 +59,7 @@ export async function benchAggregates({ adminUrl, records, reps }: AggregateBenc
     logLevel: 'silent',
     suppressBelow: 5,
     bodyLimitBytes: 100 * 1024 * 1024,
-    matchThreshold: 0,
+    matchThreshold: -1,
   });
   await app.ready();
   const db = new pg.Client({ connectionString: url.toString() });

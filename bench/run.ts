@@ -1,14 +1,16 @@
 /**
- * `npm run bench [-- --only aggregates|linkage] [--records N --reps N] [--linkage-sizes 10000,100000]
- * [--thresholds 0,-1]`: runs the benchmarks and prints Markdown tables. Aggregates run against the
- * local PostgreSQL (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
- * postgres://postgres@127.0.0.1:5432/test); linkage needs no database. Figures are recorded in
- * bench/README.md.
+ * `npm run bench [-- --only aggregates|linkage|relink] [--records N --reps N] [--linkage-sizes 10000,100000]
+ * [--thresholds 0,-1] [--relink-records N]`: runs the benchmarks and prints Markdown tables. Aggregates
+ * and relink run against the local PostgreSQL (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
+ * postgres://postgres@127.0.0.1:5432/test); linkage needs no database. Without `--only`, aggregates
+ * and linkage run; relink (linkage as returns arrive, end to end) runs only with `--only relink`.
+ * Figures are recorded in bench/README.md.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchAggregates } from './aggregates.js';
 import { benchLinkage } from './linkage.js';
+import { benchRelink } from './relink.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,10 +19,11 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     'linkage-sizes': { type: 'string', default: '10000,100000,1000000' },
     thresholds: { type: 'string', default: '0,-1' },
+    'relink-records': { type: 'string', default: '110000' },
   },
 });
-if (values.only !== undefined && values.only !== 'aggregates' && values.only !== 'linkage') {
-  console.error('--only must be aggregates or linkage');
+if (values.only !== undefined && values.only !== 'aggregates' && values.only !== 'linkage' && values.only !== 'relink') {
+  console.error('--only must be aggregates, linkage or relink');
   process.exit(2);
 }
 const numbers = (list: string) => list.split(',').map((v) => Number(v.trim()));
@@ -28,7 +31,7 @@ const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL
 
 console.log(`# Benchmarks — ${new Date().toISOString()} — ${os.cpus().length} cores, Node ${process.version}\n`);
 
-if (values.only !== 'linkage') {
+if (values.only === undefined || values.only === 'aggregates') {
   const aggregates = await benchAggregates({ adminUrl, records: Number(values.records), reps: Number(values.reps) });
   console.log(`## Aggregates over ${aggregates.records.toLocaleString('en-GB')} current records (loaded in ${aggregates.loadSeconds.toFixed(1)} s)\n`);
   console.log('| query | endpoint (median ms) | raw SQL (median ms) | ratio |');
@@ -37,7 +40,7 @@ if (values.only !== 'linkage') {
   console.log('');
 }
 
-if (values.only !== 'aggregates') {
+if (values.only === undefined || values.only === 'linkage') {
   const percent = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
   const signed = (x: number) => `${x >= 0 ? '+' : ''}${percent(x)}`;
   console.log('## Linkage\n');
@@ -62,4 +65,43 @@ if (values.only !== 'aggregates') {
   }
   console.log('');
   for (const line of timings) console.log(`- ${line}`);
+}
+
+if (values.only === 'relink') {
+  const count = (n: number) => n.toLocaleString('en-GB');
+  const percent = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
+  const signed = (people: number, truth: number) => {
+    const error = (people - truth) / truth;
+    return `${error >= 0 ? '+' : '−'}${percent(Math.abs(error))}`;
+  };
+  const result = await benchRelink({ adminUrl, records: Number(values['relink-records']) });
+  console.log(
+    `## Linkage as returns arrive: ${count(result.records)} records, ${result.services} returns of about ${count(Math.round(result.records / result.services))}\n`,
+  );
+  console.log('| step | records | seconds | records/s |');
+  console.log('|---|---:|---:|---:|');
+  for (const s of result.steps) console.log(`| ${s.step} | ${count(s.records)} | ${s.seconds.toFixed(2)} | ${count(Math.round(s.records / s.seconds))} |`);
+  console.log('');
+  const t = result.truePeople;
+  console.log(
+    `People: true ${count(t)} / after incremental ${count(result.incremental.people)} (${signed(result.incremental.people, t)}) / ` +
+      `after resubmission ${count(result.resubmitted.people)} (${signed(result.resubmitted.people, t)}) / ` +
+      `after full relink+EM ${count(result.full.people)} (${signed(result.full.people, t)}) / exact key ${count(result.exactKey.people)} (${signed(result.exactKey.people, t)})\n`,
+  );
+  console.log('| persons | people | error | precision | recall | F1 |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const [name, c] of [
+    ['incremental (after 11 returns)', result.incremental],
+    ['incremental (after the resubmission)', result.resubmitted],
+    ['full relink with EM', result.full],
+    ['exact key', result.exactKey],
+  ] as const) {
+    const a = c.accuracy;
+    console.log(`| ${name} | ${count(c.people)} | ${signed(c.people, t)} | ${percent(a.precision)} | ${percent(a.recall)} | ${a.f1.toFixed(4)} |`);
+  }
+  const agree = result.incrementalAgainstFull;
+  console.log(
+    `\nIncremental persons against the full relink's: pairwise precision ${percent(agree.precision)}, recall ${percent(agree.recall)}; ` +
+      `${count(agree.recordsInDifferentClusters)} records (${percent(agree.recordsInDifferentClusters / result.records)}) in a cluster the full relink does not have.`,
+  );
 }

@@ -63,7 +63,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     suppressBelow: 5,
     bodyLimitBytes: 100 * 1024 * 1024,
-    matchThreshold: 0,
+    matchThreshold: -1,
     ...overrides,
   };
 }

@@ -12,9 +12,14 @@ const MARY_SWAPPED = computeSlk581({ ...mary, birthDate: '1980-05-01' }); // day
 const MARY_NO_GIVEN = computeSlk581({ ...mary, givenName: '' }); // given name missing
 const NAMESAKE = computeSlk581({ familyName: 'Okafor', givenName: 'Grace', birthDate: '1980-01-05', sex: 'female' }); // same birthday, someone else
 
+/** What every service records about Mary herself: the same person answers the same way. */
+const MARY_ATTRIBUTES = { ethnicity: 'black_caribbean', religion: 'christian', sexualOrientation: 'heterosexual', disability: 'no' };
+const MARY_KEYS = new Set([MARY, MARY_TYPO, MARY_SWAPPED, MARY_NO_GIVEN]);
+
 /** A record with the given key; its closure is dropped, since these tests move referral dates. */
 function withSlk(record: Json, slk: string | null, extra: Json = {}): Json {
-  const victim = { ...(record.victim as Json), ...(slk ? { linkage: { slk581: slk } } : {}) };
+  const attributes = slk && MARY_KEYS.has(slk) ? MARY_ATTRIBUTES : {};
+  const victim = { ...(record.victim as Json), ...attributes, ...(slk ? { linkage: { slk581: slk } } : {}) };
   const { closure: _closure, ...rest } = record;
   return { ...rest, onwardReferrals: [], ...extra, victim };
 }
@@ -145,7 +150,35 @@ t.test('people counted once across services by probabilistic linkage', async (t)
     t.equal((await indicator('people')).value, 4);
     const model = await app.inject({ method: 'GET', url: '/v1/linkage/model', headers: admin });
     t.equal(model.statusCode, 200);
-    t.equal(model.json().threshold, 0);
+    t.equal(model.json().threshold, -1);
     t.equal((await app.inject({ method: 'POST', url: '/v1/linkage/relink', headers: bearer(analyst), payload: {} })).statusCode, 403);
   });
+});
+
+t.test('attributes tell a changed family name from a namesake born the same day', async (t) => {
+  const app = await buildTestApp(t);
+  await registerService(app, 'col-vva', 'vva');
+  await registerService(app, 'col-idva', 'idva');
+  const P = '2022-23-Q1';
+  const person = (i: number, familyName: string, attributes: Json): Json => {
+    const { closure: _closure, ...record } = makeRecord(i, P);
+    const linkage = { slk581: computeSlk581({ familyName, givenName: 'Aisha', birthDate: '1990-03-14', sex: 'female' }) };
+    return { ...record, onwardReferrals: [], victim: { ...(record.victim as Json), ...attributes, linkage } };
+  };
+  const aisha = { ethnicity: 'asian_bangladeshi', religion: 'muslim', sexualOrientation: 'heterosexual', disability: 'yes' };
+  const other = { ethnicity: 'white_irish', religion: 'christian', sexualOrientation: 'bisexual', disability: 'no' };
+  for (const [service, records] of [
+    ['col-vva', [person(1, 'Begum', aisha)]],
+    ['col-idva', [person(2, 'Rahman', aisha), person(3, 'Kowalski', other)]],
+  ] as const) {
+    const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload: { service, period: P, records } });
+    t.equal(res.statusCode, 201, res.body);
+  }
+  const res = await app.inject({ method: 'GET', url: `/v1/linkage/persons?service=col-vva&period=${P}&referralId=REF-00001`, headers: admin });
+  t.same(
+    res.json().records.map((r: { referralId: string }) => r.referralId),
+    ['REF-00001', 'REF-00002'],
+    'Aisha Begum, now Rahman, is one person; the namesake is not joined to her',
+  );
+  t.match(res.json().links[0].levels, { family: 'different', ethnicity: 'exact', religion: 'exact' });
 });

@@ -1,13 +1,17 @@
+import { createHash } from 'node:crypto';
 import t from 'tap';
 import { computeSlk581, type Slk581Input } from '../../src/lib/slk581.js';
 import {
   computeTermFrequencies,
+  ATTRIBUTE_NAMES,
   DEFAULT_MODEL,
   DEFAULT_THRESHOLD,
   estimateModel,
   matchRecords,
   scorePair,
+  type LinkageModel,
   type LinkageRecord,
+  type MatchResult,
 } from '../../src/services/linkage/matcher.js';
 import { generatePopulation } from '../../src/services/linkage/synthetic.js';
 import { deriveLinkageTokens, type LinkageTokens } from '../../src/services/linkage/tokens.js';
@@ -78,6 +82,38 @@ t.test('scorePair: sex levels, and the weight adds up', async (t) => {
   t.ok(scorePair(tokensOf(), tokensOf({ birthDate: '1980-01-02' }), DEFAULT_MODEL).weight > DEFAULT_THRESHOLD, 'a transposed date alone still links');
 });
 
+t.test('scorePair: attribute levels', async (t) => {
+  const mary = { ethnicity: 'white_british', religion: 'christian', sexualOrientation: 'heterosexual', disability: 'no' };
+  const other = { ethnicity: 'black_african', religion: null, sexualOrientation: 'heterosexual' };
+  const scored = scorePair(tokensOf(), tokensOf(), DEFAULT_MODEL, mary, other);
+  t.same(
+    ATTRIBUTE_NAMES.map((name) => scored.levels[name]),
+    ['different', 'missing', 'exact', 'missing'],
+    'null and absent are missing',
+  );
+  const { exact, different } = DEFAULT_MODEL.comparisons.ethnicity!;
+  t.ok(Math.abs(scored.partialWeights.ethnicity! - Math.log2(different!.m / different!.u)) < 1e-12, 'different ethnicity: log2(m / u) < 0');
+  t.ok(scored.partialWeights.ethnicity! < 0);
+  t.equal(scored.partialWeights.religion, 0, 'a missing attribute weighs 0');
+  t.equal(scored.partialWeights.disability, 0);
+  t.ok(scored.partialWeights.sexualOrientation! > 0, 'agreement on a common value is weak evidence for');
+  const agreeing = scorePair(tokensOf(), tokensOf(), DEFAULT_MODEL, mary, mary);
+  t.ok(Math.abs(agreeing.partialWeights.ethnicity! - Math.log2(exact!.m / exact!.u)) < 1e-12);
+  const sum = Object.values(agreeing.partialWeights).reduce((s, w) => s + w, agreeing.priorWeight);
+  t.ok(Math.abs(agreeing.weight - sum) < 1e-9, 'weight = prior + partial weights, attributes included');
+
+  const plain = scorePair(tokensOf(), tokensOf(), DEFAULT_MODEL);
+  t.notOk('ethnicity' in plain.levels, 'without attributes, no attribute comparisons are reported');
+  t.same(scorePair(tokensOf(), tokensOf(), DEFAULT_MODEL, {}, {}).weight, plain.weight, 'empty attributes weigh nothing');
+  const stored: LinkageModel = { ...DEFAULT_MODEL, comparisons: { ...DEFAULT_MODEL.comparisons } };
+  for (const name of ATTRIBUTE_NAMES) delete stored.comparisons[name];
+  t.equal(
+    scorePair(tokensOf(), tokensOf(), stored, mary, other).weight,
+    scorePair(tokensOf(), tokensOf(), stored).weight,
+    'a model stored before attributes gives them weight 0',
+  );
+});
+
 const population = generatePopulation({ people: 1500, seed: 99 });
 const records = tokenise(population.records);
 const truth = population.records.map((r) => r.personId);
@@ -123,6 +159,82 @@ t.test('a small population links accurately', async (t) => {
   t.equal(result.stats.clusters, accuracy.estimatedPeople);
   t.ok(result.links.every((l) => l.a < l.b && l.weight >= DEFAULT_THRESHOLD));
   t.equal(result.links.length, records.length - result.stats.clusters, 'links form a spanning forest');
+});
+
+function fingerprint(result: MatchResult): string[] {
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return [
+    hash(
+      [...result.personOf]
+        .sort((a, b) => a[0] - b[0])
+        .map(([a, b]) => `${a}:${b}`)
+        .join(','),
+    ),
+    hash(result.links.map((l) => `${l.a}-${l.b}:${l.weight.toFixed(9)}`).join(',')),
+  ];
+}
+
+t.test('records without attributes link exactly as before attributes existed', async (t) => {
+  // Fingerprints of personOf and of the links' weights taken with the matcher before attributes
+  // were added: the default model (1,500 people) and an EM model (6,000 people).
+  // Fingerprints taken before attributes existed, at the threshold of the time (0).
+  t.same(fingerprint(matchRecords(records, { threshold: 0 })), ['3e865554ea5cf234', '31787de4e8689ef2'], 'default model');
+  const big = tokenise(generatePopulation({ people: 6000, seed: 3 }).records);
+  const result = matchRecords(big, { threshold: 0 });
+  t.same(fingerprint(result), ['b8a659fd5a213187', '7acbd34dcd1165b0'], 'EM model');
+  t.notOk('ethnicity' in result.model.comparisons, 'no attribute comparisons are estimated from data without them');
+  t.ok(
+    result.links.every((l) => !('ethnicity' in l.levels)),
+    'nor reported on links',
+  );
+
+  const allNull = records.map((r) => ({ ...r, attributes: { ethnicity: null, religion: null, sexualOrientation: null, disability: null } }));
+  t.same(fingerprint(matchRecords(allNull, {})), fingerprint(matchRecords(records, {})), 'attributes all not known: the same as none');
+  const withAttributes = records.map((r, i) => ({ ...r, attributes: population.records[i]!.attributes }));
+  const stored: LinkageModel = { ...DEFAULT_MODEL, comparisons: { ...DEFAULT_MODEL.comparisons } };
+  for (const name of ATTRIBUTE_NAMES) delete stored.comparisons[name];
+  t.same(
+    [...matchRecords(withAttributes, { model: stored }).personOf],
+    [...matchRecords(records, { model: stored }).personOf],
+    'a stored model without attribute comparisons ignores attributes',
+  );
+});
+
+t.test('attributes improve linkage of a small population', async (t) => {
+  for (const [people, seed] of [
+    [1500, 99],
+    [6000, 3],
+  ] as const) {
+    const generated = generatePopulation({ people, seed });
+    const plain = tokenise(generated.records);
+    const withAttributes = plain.map((r, i) => ({ ...r, attributes: generated.records[i]!.attributes }));
+    const groundTruth = generated.records.map((r) => r.personId);
+    const accuracyOf = (input: LinkageRecord[]) => {
+      const result = matchRecords(input, {});
+      return measureAccuracy(
+        groundTruth,
+        input.map((r) => result.personOf.get(r.id)!),
+      );
+    };
+    const without = accuracyOf(plain);
+    const withThem = accuracyOf(withAttributes);
+    const label = `${generated.records.length} records`;
+    t.ok(withThem.f1 >= without.f1, `${label}: F1 ${withThem.f1.toFixed(4)} with attributes, ${without.f1.toFixed(4)} without`);
+    t.ok(withThem.f1 >= 0.98, `${label}: F1 ${withThem.f1.toFixed(4)} (precision ${withThem.precision.toFixed(4)}, recall ${withThem.recall.toFixed(4)})`);
+    t.ok(withThem.precision > without.precision, `${label}: precision ${withThem.precision.toFixed(4)} against ${without.precision.toFixed(4)}`);
+    t.ok(Math.abs(withThem.peopleError) <= 0.015, `${label}: people ${(withThem.peopleError * 100).toFixed(2)}% out`);
+  }
+});
+
+t.test('EM estimates attribute m and u', async (t) => {
+  const generated = generatePopulation({ people: 6000, seed: 3 });
+  const model = estimateModel(tokenise(generated.records).map((r, i) => ({ ...r, attributes: generated.records[i]!.attributes })));
+  for (const name of ATTRIBUTE_NAMES) {
+    const { exact, different } = model.comparisons[name]!;
+    t.ok(exact!.m > 0.9 && exact!.m < 0.98, `${name}: exact m ${exact!.m.toFixed(3)} (3% recorded wrongly per record)`);
+    t.ok(Math.abs(exact!.u - DEFAULT_MODEL.comparisons[name]!.exact!.u) < 0.05, `${name}: exact u ${exact!.u.toFixed(3)} near the default`);
+    t.ok(Math.abs(exact!.m + different!.m - 1) < 1e-9 && Math.abs(exact!.u + different!.u - 1) < 1e-9);
+  }
 });
 
 t.test('deterministic, whatever the input order; person id is the smallest record id', async (t) => {
@@ -174,6 +286,28 @@ t.test('the chaining guard: a record without a given name cannot bridge two name
   );
   const unguarded = matchRecords(chain, { ...options, contradictionMargin: Infinity });
   t.equal(new Set(unguarded.personOf.values()).size, 1, 'without the guard, all three would be one person');
+});
+
+t.test('attributes decide which namesake a record without a given name joins', async (t) => {
+  // Without attributes the two links tie and the lowest ids win (see above); here B's attributes
+  // agree with C's and disagree with A's, which outweighs the tie.
+  const chain: LinkageRecord[] = [
+    { id: 1, tokens: tokensOf({ givenName: 'Holly' }), attributes: { ethnicity: 'black_african', religion: 'muslim' } },
+    { id: 2, tokens: tokensOf({ givenName: null }), attributes: { ethnicity: 'white_british', religion: 'christian' } },
+    { id: 3, tokens: tokensOf({ givenName: 'Mary' }), attributes: { ethnicity: 'white_british', religion: 'christian', disability: 'no' } },
+  ];
+  const options = { model: DEFAULT_MODEL, termFrequencies: false as const };
+  const plain = matchRecords(
+    chain.map(({ id, tokens }) => ({ id, tokens })),
+    options,
+  );
+  t.same([plain.personOf.get(1), plain.personOf.get(2), plain.personOf.get(3)], [1, 1, 3], 'without attributes: B joins A');
+  const result = matchRecords(chain, options);
+  t.same([result.personOf.get(1), result.personOf.get(2), result.personOf.get(3)], [1, 2, 2], 'with them: B joins C');
+  t.ok(
+    result.links.every((l) => l.levels.ethnicity === 'exact'),
+    'links report attribute levels',
+  );
 });
 
 t.test('the size cap', async (t) => {

@@ -1,6 +1,13 @@
 import t from 'tap';
 import { parseSlk581, SLK581_PATTERN } from '../../src/lib/slk581.js';
-import { createRandom, FAMILY_NAMES, FEMALE_GIVEN_NAMES, generatePopulation, MALE_GIVEN_NAMES } from '../../src/services/linkage/synthetic.js';
+import {
+  ATTRIBUTE_DISTRIBUTIONS,
+  createRandom,
+  FAMILY_NAMES,
+  FEMALE_GIVEN_NAMES,
+  generatePopulation,
+  MALE_GIVEN_NAMES,
+} from '../../src/services/linkage/synthetic.js';
 
 t.test('the same seed gives the same population, another seed a different one', async (t) => {
   const a = generatePopulation({ people: 500, seed: 42 });
@@ -80,4 +87,54 @@ t.test('the random generator is seeded and uniform enough', async (t) => {
   );
   const mean = draws.reduce((s, x) => s + x, 0) / draws.length;
   t.ok(Math.abs(mean - 0.5) < 0.02, `mean ${mean.toFixed(3)}`);
+});
+
+t.test('attributes: London-like shares, not known and wrongly recorded at the configured rates', async (t) => {
+  const { records } = generatePopulation({ people: 20000, seed: 8 });
+  const share = (key: 'ethnicity' | 'religion' | 'sexualOrientation' | 'disability', value: string) =>
+    records.filter((r) => r.attributes[key] === value).length / records.filter((r) => r.attributes[key] !== null).length;
+  const near = (actual: number, expected: number, label: string) =>
+    t.ok(Math.abs(actual - expected) < expected * 0.1 + 0.005, `${label}: ${(actual * 100).toFixed(1)}% (about ${(expected * 100).toFixed(1)}%)`);
+  near(share('ethnicity', 'white_british'), 0.37, 'white British');
+  near(share('religion', 'christian'), 0.4 / 0.926, 'Christian, of those stated');
+  near(share('sexualOrientation', 'heterosexual'), 0.89 / 0.95, 'heterosexual, of those stated');
+  near(share('disability', 'yes'), 0.17, 'disabled');
+  const ethnicityUnknown = records.filter((r) => r.attributes.ethnicity === null).length / records.length;
+  near(ethnicityUnknown, 0.15, 'ethnicity not known');
+  for (const [key, values] of Object.entries(ATTRIBUTE_DISTRIBUTIONS)) {
+    const total = values.reduce((sum, [, p]) => sum + p, 0);
+    t.ok(total <= 1 + 1e-9, `${key} shares sum to ${total.toFixed(3)}`);
+  }
+
+  // Pairs of one person's records, both known: they disagree when either was recorded wrongly.
+  const byPerson = new Map<number, string[]>();
+  for (const r of records) if (r.attributes.ethnicity !== null) byPerson.set(r.personId, [...(byPerson.get(r.personId) ?? []), r.attributes.ethnicity]);
+  let pairs = 0;
+  let disagreeing = 0;
+  for (const values of byPerson.values())
+    for (let i = 0; i < values.length; i++)
+      for (let j = i + 1; j < values.length; j++) {
+        pairs++;
+        if (values[i] !== values[j]) disagreeing++;
+      }
+  near(disagreeing / pairs, 1 - 0.97 ** 2, "one person's records disagreeing on ethnicity");
+
+  const clean = generatePopulation({ people: 3000, seed: 8, errorRates: { attributeNotKnown: 0, attributeWrong: 0 } });
+  const attributesOf = new Map<number, string>();
+  t.ok(
+    clean.records.every((r) => {
+      const text = JSON.stringify(r.attributes);
+      return (attributesOf.get(r.personId) ?? attributesOf.set(r.personId, text).get(r.personId)) === text;
+    }),
+    "without errors, a person's records agree",
+  );
+});
+
+t.test('attributes do not change the keys a seed gives', async (t) => {
+  const a = generatePopulation({ people: 2000, seed: 12 });
+  const b = generatePopulation({ people: 2000, seed: 12, errorRates: { attributeNotKnown: 0.5, attributeWrong: 0.2 } });
+  t.same(
+    a.records.map((r) => [r.id, r.personId, r.slk581]),
+    b.records.map((r) => [r.id, r.personId, r.slk581]),
+  );
 });

@@ -10,7 +10,11 @@
  */
 import { clusterLinks } from './clusters.js';
 import {
+  buildAttributeWeights,
   buildPatternWeights,
+  compareAttributes,
+  describeAttributePattern,
+  ATTRIBUTE_PATTERN_COUNT,
   buildTokenTable,
   comparePattern,
   countPairLevels,
@@ -22,26 +26,49 @@ import {
   unpackPattern,
   DIFFERENT_DATE,
   DIFFERENT_SEX,
+  NO_ATTRIBUTES,
   PATTERN_COUNT,
+  ATTRIBUTE_NAMES,
+  type AttributeName,
+  type LinkageAttributes,
   type LinkageModel,
   type TokenTable,
 } from './model.js';
 import type { LinkageTokens } from './tokens.js';
 
-export { DEFAULT_MODEL, DEFAULT_MODEL_RECORDS, scorePair, toMatchProbability, COMPARISONS, type LinkageModel, type LevelParameters } from './model.js';
+export {
+  ATTRIBUTE_NAMES,
+  DEFAULT_MODEL,
+  DEFAULT_MODEL_RECORDS,
+  scorePair,
+  toMatchProbability,
+  COMPARISONS,
+  type AttributeName,
+  type LinkageAttributes,
+  type LinkageModel,
+  type LevelParameters,
+} from './model.js';
 
 export interface LinkageRecord {
   /** Unique record id. */
   id: number;
   tokens: LinkageTokens;
+  /**
+   * The person's recorded attributes (code-list values), compared exact / different / missing on
+   * top of the tokens; null or absent is not known (map not_known and prefer_not_to_say to null).
+   * Records without them link exactly as before attributes existed.
+   */
+  attributes?: LinkageAttributes;
 }
 
 /**
  * A pair links when its match weight (log2 odds that the two records are the same person, prior
- * included: see model.ts) is at least this: 0 is "more likely than not". Lower thresholds trade
- * precision for recall (see bench/README.md).
+ * included: see model.ts) is at least this. 0 is "more likely than not"; −1 (one chance in three)
+ * is the default because persons here are only ever counted, never acted on one by one: with the
+ * person attributes compared, it gives the best people count at every size measured and the best
+ * or equal pairwise F1 (bench/README.md).
  */
-export const DEFAULT_THRESHOLD = 0;
+export const DEFAULT_THRESHOLD = -1;
 export const DEFAULT_MAX_CLUSTER_SIZE = 50;
 /**
  * Two records conflict (cannot be the same person) when the evidence alone, prior left out, is at
@@ -55,6 +82,8 @@ export const DEFAULT_CANNOT_LINK_WEIGHT = -10;
  * a person's own records differ only by the errors the links already accepted.
  */
 export const DEFAULT_CONTRADICTION_MARGIN = 2;
+
+const EXACT_ATTRIBUTE = 0;
 
 export interface MatchOptions {
   /** Match weight (see DEFAULT_THRESHOLD) at or above which a pair links. */
@@ -117,6 +146,11 @@ export interface TermFrequencies {
   family: TokenCounts | ReadonlyMap<string, number>;
   given: TokenCounts | ReadonlyMap<string, number>;
   birthDate: TokenCounts | ReadonlyMap<string, number>;
+  /**
+   * Per attribute, value counts: an agreement on a rare value (Arab, Sikh) counts for more than on
+   * a common one. Without them, attribute agreements weigh their level's average.
+   */
+  attributes?: Partial<Record<AttributeName, TokenCounts | ReadonlyMap<string, number>>>;
 }
 
 function countTokens(values: readonly (string | null)[]): TokenCounts {
@@ -135,7 +169,13 @@ export function computeTermFrequencies(records: readonly LinkageRecord[]): TermF
     family: countTokens(records.map((r) => r.tokens.family)),
     given: countTokens(records.map((r) => r.tokens.given)),
     birthDate: countTokens(records.map((r) => r.tokens.birthDate)),
+    attributes: Object.fromEntries(ATTRIBUTE_NAMES.map((name) => [name, countTokens(records.map((r) => attributeOf(r, name)))])),
   };
+}
+
+function attributeOf(record: LinkageRecord, name: AttributeName): string | null {
+  const value = record.attributes?.[name];
+  return value === undefined || value === null || value === '' ? null : value;
 }
 
 /**
@@ -299,8 +339,21 @@ export interface EstimateOptions {
 }
 
 function estimateFromTable(table: TokenTable, blocks: Blocks, options: EstimateOptions = {}): LinkageModel {
-  const sessionCounts = new Float64Array(SESSION_PATTERN_COUNT);
-  forEachCandidatePair(table, blocks, (i, j) => sessionCounts[toSessionPattern(comparePattern(table, i, j))]!++, false);
+  let sessionCounts: Float64Array;
+  if (table.hasAttributes) {
+    const counts = new Float64Array(SESSION_PATTERN_COUNT * ATTRIBUTE_PATTERN_COUNT);
+    forEachCandidatePair(
+      table,
+      blocks,
+      (i, j) => counts[toSessionPattern(comparePattern(table, i, j)) * ATTRIBUTE_PATTERN_COUNT + compareAttributes(table, i, j)]!++,
+      false,
+    );
+    sessionCounts = counts;
+  } else {
+    const counts = new Float64Array(SESSION_PATTERN_COUNT);
+    forEachCandidatePair(table, blocks, (i, j) => counts[toSessionPattern(comparePattern(table, i, j))]!++, false);
+    sessionCounts = counts;
+  }
   const total = sessionCounts.reduce((sum, c) => sum + c, 0);
   if (total < MIN_SESSION_PAIRS) return estimateSmallModel(table);
   return estimateFromCounts({ sessionCounts, pairCounts: countPairLevels(table), ...options });
@@ -311,7 +364,10 @@ function estimateFromTable(table: TokenTable, blocks: Blocks, options: EstimateO
  * to learn from, DEFAULT_MODEL's m and u with λ estimated for these records.
  */
 export function estimateModel(records: readonly LinkageRecord[], options: EstimateOptions = {}): LinkageModel {
-  const table = buildTokenTable(records.map((r) => r.tokens));
+  const table = buildTokenTable(
+    records.map((r) => r.tokens),
+    records.map((r) => r.attributes),
+  );
   return estimateFromTable(table, buildBlocks(table), options);
 }
 
@@ -321,9 +377,10 @@ class LinkBuffer {
   b = new Int32Array(1024);
   weight = new Float64Array(1024);
   pattern = new Uint8Array(1024);
+  attributes = new Uint8Array(1024);
   length = 0;
 
-  push(a: number, b: number, weight: number, pattern: number): void {
+  push(a: number, b: number, weight: number, pattern: number, attributes: number): void {
     if (this.length === this.a.length) {
       const grow = <T extends Int32Array | Float64Array | Uint8Array>(old: T): T => {
         const next = new (old.constructor as new (n: number) => T)(old.length * 2);
@@ -334,11 +391,13 @@ class LinkBuffer {
       this.b = grow(this.b);
       this.weight = grow(this.weight);
       this.pattern = grow(this.pattern);
+      this.attributes = grow(this.attributes);
     }
     this.a[this.length] = a;
     this.b[this.length] = b;
     this.weight[this.length] = weight;
     this.pattern[this.length] = pattern;
+    this.attributes[this.length] = attributes;
     this.length++;
   }
 }
@@ -348,23 +407,35 @@ export function matchRecords(records: readonly LinkageRecord[], options: MatchOp
   const maxClusterSize = options.maxClusterSize ?? DEFAULT_MAX_CLUSTER_SIZE;
   const cannotLinkWeight = options.cannotLinkWeight ?? DEFAULT_CANNOT_LINK_WEIGHT;
   const contradictionMargin = options.contradictionMargin ?? DEFAULT_CONTRADICTION_MARGIN;
-  const table = buildTokenTable(records.map((r) => r.tokens));
+  const table = buildTokenTable(
+    records.map((r) => r.tokens),
+    records.map((r) => r.attributes),
+  );
   const ids = Float64Array.from(records, (r) => r.id);
   const blocks = buildBlocks(table);
   const model = options.model ?? estimateFromTable(table, blocks);
   const weights = buildPatternWeights(model);
+  // Attribute evidence adds to the token pattern's, in the link weight and in the cross-pair
+  // checks alike; with no attributes every pair is NO_ATTRIBUTES, which adds 0.
+  const attributeWeights = buildAttributeWeights(model);
 
-  const conflicting = new Uint8Array(PATTERN_COUNT);
+  const conflictingDates = new Uint8Array(PATTERN_COUNT);
   for (let p = 0; p < PATTERN_COUNT; p++) {
     const [, , birthDate, sex] = unpackPattern(p);
-    conflicting[p] = weights.bayesFactor[p]! <= cannotLinkWeight || (birthDate === DIFFERENT_DATE && sex === DIFFERENT_SEX) ? 1 : 0;
+    conflictingDates[p] = birthDate === DIFFERENT_DATE && sex === DIFFERENT_SEX ? 1 : 0;
   }
+  const disagreementOf = (pattern: number, attributes: number) => weights.disagreement[pattern]! + attributeWeights.disagreement[attributes]!;
 
   const frequencies = options.termFrequencies === false ? null : (options.termFrequencies ?? computeTermFrequencies(records));
   const exactU = (comparison: string) => model.comparisons[comparison]?.exact?.u;
   const familyAdjustment = frequencies ? buildAdjustments(table.numbering.family, frequencies.family, exactU('family')) : null;
   const givenAdjustment = frequencies ? buildAdjustments(table.numbering.given, frequencies.given, exactU('given')) : null;
   const dateAdjustment = frequencies ? buildAdjustments(table.numbering.date, frequencies.birthDate, exactU('birthDate')) : null;
+  const attributeAdjustments = ATTRIBUTE_NAMES.map((name, k) => {
+    const counts = frequencies && table.hasAttributes ? frequencies.attributes?.[name] : undefined;
+    return counts ? buildAdjustments(table.numbering.attributes[k]!, counts, exactU(name)) : null;
+  });
+  const adjustAttributes = attributeAdjustments.some((a) => a !== null);
 
   const links = new LinkBuffer();
   let candidatePairs = 0;
@@ -372,14 +443,26 @@ export function matchRecords(records: readonly LinkageRecord[], options: MatchOp
   forEachCandidatePair(table, blocks, (i, j) => {
     candidatePairs++;
     const pattern = comparePattern(table, i, j);
-    let weight = linkWeights[pattern]!;
+    const attributes = compareAttributes(table, i, j);
+    let weight = linkWeights[pattern]! + attributeWeights.bayesFactor[attributes]!;
     if (familyAdjustment) {
       const levels = (pattern / 3) | 0;
       if (levels < 16) weight += familyAdjustment[table.family[i]!]!;
       if (((levels >> 2) & 3) === 0) weight += givenAdjustment![table.given[i]!]!;
       if ((levels & 3) === 0) weight += dateAdjustment![table.birthDate[i]!]!;
     }
-    if (weight >= threshold) links.push(i, j, weight, pattern);
+    if (adjustAttributes && attributes !== NO_ATTRIBUTES) {
+      let rest = attributes;
+      for (let k = 0; k < ATTRIBUTE_NAMES.length; k++) {
+        const level = rest % 3;
+        rest = (rest - level) / 3;
+        if (level === EXACT_ATTRIBUTE) {
+          const adjustment = attributeAdjustments[k];
+          if (adjustment) weight += adjustment[table.attributes[k]![i]!]!;
+        }
+      }
+    }
+    if (weight >= threshold) links.push(i, j, weight, pattern, attributes);
   });
 
   // Strongest first; equal weights in record-id order, so the result does not depend on the
@@ -399,7 +482,12 @@ export function matchRecords(records: readonly LinkageRecord[], options: MatchOp
     maxCrossPairs: maxClusterSize * maxClusterSize,
     conflicts: (i, j, link) => {
       const pattern = comparePattern(table, i, j);
-      return conflicting[pattern] === 1 || weights.disagreement[pattern]! < weights.disagreement[links.pattern[link]!]! - contradictionMargin;
+      const attributes = compareAttributes(table, i, j);
+      return (
+        conflictingDates[pattern] === 1 ||
+        weights.bayesFactor[pattern]! + attributeWeights.bayesFactor[attributes]! <= cannotLinkWeight ||
+        disagreementOf(pattern, attributes) < disagreementOf(links.pattern[link]!, links.attributes[link]!) - contradictionMargin
+      );
     },
   });
 
@@ -415,7 +503,9 @@ export function matchRecords(records: readonly LinkageRecord[], options: MatchOp
   const joined: PairLink[] = [];
   for (const k of order) {
     if (!clustering.accepted[k]) continue;
-    joined.push({ a: low(k), b: high(k), weight: links.weight[k]!, levels: describePattern(links.pattern[k]!) });
+    const levels = describePattern(links.pattern[k]!);
+    if (table.hasAttributes) Object.assign(levels, describeAttributePattern(links.attributes[k]!));
+    joined.push({ a: low(k), b: high(k), weight: links.weight[k]!, levels });
   }
   return {
     personOf,

@@ -1,7 +1,8 @@
 /**
  * The Fellegi–Sunter model behind linkage, as Splink uses it, over linkage tokens instead of
- * names: each comparison (family letters, given letters, birth date, sex) puts a pair of records at
- * one level, and each level carries m (how often the same person's records are at that level) and
+ * names: each comparison (family letters, given letters, birth date, sex, and the person attributes
+ * ethnicity, religion, sexual orientation and disability when records carry them) puts a pair of
+ * records at one level, and each level carries m (how often the same person's records are at that level) and
  * u (how often two different people's records are). A pair's evidence is the sum of
  * log2(m / u) over the comparisons; a missing value is no evidence either way.
  *
@@ -62,6 +63,36 @@ export function unpackPattern(pattern: number): [family: number, given: number, 
   return [Math.floor(rest / 16), Math.floor(rest / 4) % 4, rest % 4, sex];
 }
 
+/**
+ * Person attributes every service records about the victim, compared exact / different / missing
+ * (missing, when either record has no value, weighs 0). A person's records should agree on them,
+ * bar recording errors; two namesakes usually will not. They are never used for blocking.
+ */
+export const ATTRIBUTE_NAMES = ['ethnicity', 'religion', 'sexualOrientation', 'disability'] as const;
+export type AttributeName = (typeof ATTRIBUTE_NAMES)[number];
+/** Code-list values; null or absent is "not known" (callers map not_known and prefer_not_to_say to null). */
+export type LinkageAttributes = Partial<Record<AttributeName, string | null>>;
+export const ATTRIBUTE_LEVELS = ['exact', 'different', 'missing'] as const;
+export const MISSING_ATTRIBUTE = 2;
+/** Attribute levels are packed apart from the token pattern: Σ level × 3^k over ATTRIBUTE_NAMES. */
+export const ATTRIBUTE_PATTERN_COUNT = 3 ** ATTRIBUTE_NAMES.length;
+/** Every attribute missing: no evidence either way. */
+export const NO_ATTRIBUTES = ATTRIBUTE_PATTERN_COUNT - 1;
+
+export function unpackAttributePattern(pattern: number): number[] {
+  const levels: number[] = [];
+  for (let k = 0; k < ATTRIBUTE_NAMES.length; k++) {
+    levels.push(pattern % 3);
+    pattern = (pattern - (pattern % 3)) / 3;
+  }
+  return levels;
+}
+
+export function describeAttributePattern(pattern: number): Record<string, string> {
+  const levels = unpackAttributePattern(pattern);
+  return Object.fromEntries(ATTRIBUTE_NAMES.map((name, k) => [name, ATTRIBUTE_LEVELS[levels[k]!]!]));
+}
+
 export function describePattern(pattern: number): Record<string, string> {
   const [family, given, birthDate, sex] = unpackPattern(pattern);
   return { family: FAMILY_LEVELS[family]!, given: GIVEN_LEVELS[given]!, birthDate: BIRTH_DATE_LEVELS[birthDate]!, sex: SEX_LEVELS[sex]! };
@@ -77,7 +108,7 @@ export function describePattern(pattern: number): Record<string, string> {
 export const DEFAULT_MODEL_RECORDS = 100_000;
 
 export const DEFAULT_MODEL: LinkageModel = {
-  version: 'default-2026-11',
+  version: 'default-2026-11-attributes',
   priorMatchProbability: 1.2e-5,
   comparisons: {
     family: {
@@ -100,6 +131,24 @@ export const DEFAULT_MODEL: LinkageModel = {
       exact: { m: 0.999, u: 0.85 },
       different: { m: 0.001, u: 0.15 },
     },
+    // Attributes: what EM finds on the synthetic population (London-like shares, 15% not known,
+    // 3% recorded wrongly): u is Σ p² over the recorded values, m about 0.97².
+    ethnicity: {
+      exact: { m: 0.94, u: 0.19 },
+      different: { m: 0.06, u: 0.81 },
+    },
+    religion: {
+      exact: { m: 0.94, u: 0.3 },
+      different: { m: 0.06, u: 0.7 },
+    },
+    sexualOrientation: {
+      exact: { m: 0.94, u: 0.83 },
+      different: { m: 0.06, u: 0.17 },
+    },
+    disability: {
+      exact: { m: 0.94, u: 0.69 },
+      different: { m: 0.06, u: 0.31 },
+    },
   },
 };
 
@@ -114,7 +163,7 @@ export interface PatternWeights {
   disagreement: Float64Array;
 }
 
-function computePartialWeight(model: LinkageModel, comparison: ComparisonName, level: string): number {
+function computePartialWeight(model: LinkageModel, comparison: ComparisonName | AttributeName, level: string): number {
   const parameters = model.comparisons[comparison]?.[level];
   if (!parameters) return 0;
   return Math.log2(parameters.m / parameters.u);
@@ -140,6 +189,44 @@ export function buildPatternWeights(model: LinkageModel): PatternWeights {
     disagreement[pattern] = against;
   }
   return { bayesFactor, weight, disagreement };
+}
+
+/**
+ * Per attribute pattern, the evidence (log2) and the evidence against, to add to the token
+ * pattern's. A model without attribute comparisons (stored before they existed) gives 0 for all.
+ */
+export function buildAttributeWeights(model: LinkageModel): { bayesFactor: Float64Array; disagreement: Float64Array } {
+  const bayesFactor = new Float64Array(ATTRIBUTE_PATTERN_COUNT);
+  const disagreement = new Float64Array(ATTRIBUTE_PATTERN_COUNT);
+  for (let pattern = 0; pattern < ATTRIBUTE_PATTERN_COUNT; pattern++) {
+    const levels = unpackAttributePattern(pattern);
+    let sum = 0;
+    let against = 0;
+    ATTRIBUTE_NAMES.forEach((name, k) => {
+      if (levels[k] === MISSING_ATTRIBUTE) return;
+      const partial = computePartialWeight(model, name, ATTRIBUTE_LEVELS[levels[k]!]!);
+      sum += partial;
+      against += Math.min(partial, 0);
+    });
+    bayesFactor[pattern] = sum;
+    disagreement[pattern] = against;
+  }
+  return { bayesFactor, disagreement };
+}
+
+function attributeValue(attributes: LinkageAttributes | null | undefined, name: AttributeName): string | null {
+  const value = attributes?.[name];
+  return value === undefined || value === null || value === '' ? null : value;
+}
+
+export function compareAttributesOf(a: LinkageAttributes | null | undefined, b: LinkageAttributes | null | undefined): number {
+  let pattern = 0;
+  for (let k = ATTRIBUTE_NAMES.length - 1; k >= 0; k--) {
+    const x = attributeValue(a, ATTRIBUTE_NAMES[k]!);
+    const y = attributeValue(b, ATTRIBUTE_NAMES[k]!);
+    pattern = pattern * 3 + (x === null || y === null ? MISSING_ATTRIBUTE : x === y ? EXACT : 1);
+  }
+  return pattern;
 }
 
 function compareNames(a: string | null, b: string | null, aPartial: readonly string[], bPartial: readonly string[]): number {
@@ -171,8 +258,14 @@ export function scorePair(
   a: LinkageTokens,
   b: LinkageTokens,
   model: LinkageModel,
+  aAttributes?: LinkageAttributes | null,
+  bAttributes?: LinkageAttributes | null,
 ): { weight: number; levels: Record<string, string>; partialWeights: Record<string, number>; priorWeight: number } {
   const levels = describePattern(comparePatternOfTokens(a, b));
+  // Attribute levels are reported only when attributes are passed, so callers without them see
+  // exactly the comparisons they did before.
+  const withAttributes = (aAttributes !== undefined && aAttributes !== null) || (bAttributes !== undefined && bAttributes !== null);
+  if (withAttributes) Object.assign(levels, describeAttributePattern(compareAttributesOf(aAttributes, bAttributes)));
   const priorWeight = Math.log2(model.priorMatchProbability / (1 - model.priorMatchProbability));
   const partialWeights: Record<string, number> = {};
   let weight = priorWeight;
@@ -180,6 +273,13 @@ export function scorePair(
     const partial = levels[comparison] === 'missing' ? 0 : computePartialWeight(model, comparison, levels[comparison]!);
     partialWeights[comparison] = partial;
     weight += partial;
+  }
+  if (withAttributes) {
+    for (const name of ATTRIBUTE_NAMES) {
+      const partial = levels[name] === 'missing' ? 0 : computePartialWeight(model, name, levels[name]!);
+      partialWeights[name] = partial;
+      weight += partial;
+    }
   }
   return { weight, levels, partialWeights, priorWeight };
 }
@@ -207,10 +307,30 @@ export interface TokenTable {
   birthDateSwapped: Int32Array;
   birthYear: Int32Array;
   sex: Int32Array;
+  /** Per attribute (ATTRIBUTE_NAMES order), the value's id, -1 when not known. */
+  attributes: Int32Array[];
+  /** Whether any record has any attribute: when none does, attribute comparisons are skipped. */
+  hasAttributes: boolean;
   /** Distinct values per numbering, for sizing counts. */
-  distinct: { key: number; family: number; familyPartial: number; given: number; givenPartial: number; date: number; year: number; sex: number };
+  distinct: {
+    key: number;
+    family: number;
+    familyPartial: number;
+    given: number;
+    givenPartial: number;
+    date: number;
+    year: number;
+    sex: number;
+    attributes: number[];
+  };
   /** Token → id for the columns that take term-frequency adjustments. */
-  numbering: { family: ReadonlyMap<string, number>; given: ReadonlyMap<string, number>; date: ReadonlyMap<string, number> };
+  numbering: {
+    family: ReadonlyMap<string, number>;
+    given: ReadonlyMap<string, number>;
+    date: ReadonlyMap<string, number>;
+    /** Per attribute (ATTRIBUTE_NAMES order), value → id. */
+    attributes: ReadonlyMap<string, number>[];
+  };
 }
 
 class Interner {
@@ -227,7 +347,7 @@ class Interner {
   }
 }
 
-export function buildTokenTable(tokens: readonly LinkageTokens[]): TokenTable {
+export function buildTokenTable(tokens: readonly LinkageTokens[], attributes?: readonly (LinkageAttributes | null | undefined)[]): TokenTable {
   const size = tokens.length;
   const interners = {
     key: new Interner(),
@@ -250,8 +370,15 @@ export function buildTokenTable(tokens: readonly LinkageTokens[]): TokenTable {
     birthDateSwapped: new Int32Array(size),
     birthYear: new Int32Array(size),
     sex: new Int32Array(size),
-    distinct: { key: 0, family: 0, familyPartial: 0, given: 0, givenPartial: 0, date: 0, year: 0, sex: 0 },
-    numbering: { family: interners.family.ids, given: interners.given.ids, date: interners.date.ids },
+    attributes: ATTRIBUTE_NAMES.map(() => new Int32Array(size).fill(-1)),
+    hasAttributes: false,
+    distinct: { key: 0, family: 0, familyPartial: 0, given: 0, givenPartial: 0, date: 0, year: 0, sex: 0, attributes: ATTRIBUTE_NAMES.map(() => 0) },
+    numbering: {
+      family: interners.family.ids,
+      given: interners.given.ids,
+      date: interners.date.ids,
+      attributes: ATTRIBUTE_NAMES.map(() => new Map<string, number>()),
+    },
   };
   for (let i = 0; i < size; i++) {
     const t = tokens[i]!;
@@ -266,6 +393,16 @@ export function buildTokenTable(tokens: readonly LinkageTokens[]): TokenTable {
     table.sex[i] = interners.sex.idOf(t.sex);
   }
   for (const name of Object.keys(interners) as Array<keyof typeof interners>) table.distinct[name] = interners[name].ids.size;
+  if (attributes) {
+    ATTRIBUTE_NAMES.forEach((name, k) => {
+      const interner = new Interner();
+      const column = table.attributes[k]!;
+      for (let i = 0; i < size; i++) column[i] = interner.idOf(attributeValue(attributes[i], name));
+      table.distinct.attributes[k] = interner.ids.size;
+      table.numbering.attributes[k] = interner.ids;
+    });
+    table.hasAttributes = table.distinct.attributes.some((n) => n > 0);
+  }
   return table;
 }
 
@@ -293,6 +430,19 @@ export function comparePattern(table: TokenTable, i: number, j: number): number 
   const sj = table.sex[j]!;
   const sex = si < 0 || sj < 0 ? MISSING_SEX : si === sj ? EXACT : DIFFERENT_SEX;
   return ((family * 4 + given) * 4 + birthDate) * 3 + sex;
+}
+
+/** The attribute pattern of records i and j (NO_ATTRIBUTES when the table has none). */
+export function compareAttributes(table: TokenTable, i: number, j: number): number {
+  if (!table.hasAttributes) return NO_ATTRIBUTES;
+  let pattern = 0;
+  for (let k = ATTRIBUTE_NAMES.length - 1; k >= 0; k--) {
+    const column = table.attributes[k]!;
+    const a = column[i]!;
+    const b = column[j]!;
+    pattern = pattern * 3 + (a < 0 || b < 0 ? MISSING_ATTRIBUTE : a === b ? EXACT : 1);
+  }
+  return pattern;
 }
 
 /** Σ c(c − 1) over the values of a column: the number of ordered pairs of records that agree. */
@@ -354,7 +504,7 @@ export function countPairLevels(table: TokenTable): PairCounts {
   const dateExact = dates.agreeing / 2;
   const transposed = transposedOrdered / 2;
   const all = pairsOf(table.size);
-  return {
+  const counts: PairCounts = {
     records: table.size,
     present: { family: pairsOf(family.present), given: pairsOf(given.present), birthDate: all, sex: pairsOf(sex.present) },
     levels: {
@@ -377,6 +527,15 @@ export function countPairLevels(table: TokenTable): PairCounts {
       sex: { exact: sex.agreeing / 2, different: pairsOf(sex.present) - sex.agreeing / 2 },
     },
   };
+  // Attributes only where some pair has both values: u = Σ p_v² over the recorded values.
+  ATTRIBUTE_NAMES.forEach((name, k) => {
+    const attribute = countAgreeingPairs(table.attributes[k]!, table.distinct.attributes[k]!);
+    const present = pairsOf(attribute.present);
+    if (present === 0) return;
+    counts.present[name] = present;
+    counts.levels[name] = { exact: attribute.agreeing / 2, different: present - attribute.agreeing / 2 };
+  });
+  return counts;
 }
 
 // No level is allowed to be certain: recording errors the training data happens not to show
@@ -399,7 +558,11 @@ export function toSessionPattern(pattern: number): number {
 }
 
 export interface EstimateInput {
-  /** Counts of candidate pairs per session pattern, from pairs blocked on birth date (exact or transposed). */
+  /**
+   * Counts of candidate pairs per session pattern, from pairs blocked on birth date (exact or
+   * transposed): indexed by sessionPattern × ATTRIBUTE_PATTERN_COUNT + attribute pattern, or by
+   * session pattern alone (SESSION_PATTERN_COUNT entries) when there are no attributes.
+   */
   sessionCounts: Float64Array;
   pairCounts: PairCounts;
   iterations?: number;
@@ -422,20 +585,31 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
   // agrees more.
   let u = { family: [0.01, 0.03, 0.96], given: [0.03, 0.07, 0.9], birthDate: [0.7, 0.3], sex: [0.85, 0.15] };
   let lambda = 0.05;
+  // Attributes: m starts at the defaults, u at a guess; u is replaced by the exact one below.
+  const attributeCount = ATTRIBUTE_NAMES.length;
+  const mAttributes = ATTRIBUTE_NAMES.map((name) => [defaults[name]!.exact!.m, defaults[name]!.different!.m]);
+  const uAttributes = ATTRIBUTE_NAMES.map(() => [0.5, 0.5]);
+  const width = sessionCounts.length === SESSION_PATTERN_COUNT ? 1 : ATTRIBUTE_PATTERN_COUNT;
   const decoded: Array<[number, number, number, number]> = [];
   for (let p = 0; p < SESSION_PATTERN_COUNT; p++) {
     const sex = p % 3;
     const rest = (p - sex) / 3;
     decoded.push([Math.floor(rest / 8), Math.floor(rest / 2) % 4, rest % 2, sex]);
   }
+  const attributeLevels = Array.from({ length: width }, (_, a) => (width === 1 ? unpackAttributePattern(NO_ATTRIBUTES) : unpackAttributePattern(a)));
+  const seenAttributes = new Array<boolean>(attributeCount).fill(false);
   const total = sessionCounts.reduce((sum, c) => sum + c, 0);
   for (let iteration = 0; iteration < iterations; iteration++) {
     const mSum = { family: [0, 0, 0], given: [0, 0, 0], birthDate: [0, 0], sex: [0, 0] };
     const uSum = { family: [0, 0, 0], given: [0, 0, 0], birthDate: [0, 0], sex: [0, 0] };
+    const mAttributeSum = ATTRIBUTE_NAMES.map(() => [0, 0]);
+    const uAttributeSum = ATTRIBUTE_NAMES.map(() => [0, 0]);
     let matches = 0;
-    for (let p = 0; p < SESSION_PATTERN_COUNT; p++) {
-      const count = sessionCounts[p]!;
+    for (let index = 0; index < sessionCounts.length; index++) {
+      const count = sessionCounts[index]!;
       if (count === 0) continue;
+      const p = width === 1 ? index : Math.floor(index / width);
+      const levels = attributeLevels[index - p * width]!;
       const [f, g, b, s] = decoded[p]!;
       let pm = lambda * m.birthDate[b]!;
       let pu = (1 - lambda) * u.birthDate[b]!;
@@ -451,6 +625,12 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
         pm *= m.sex[s]!;
         pu *= u.sex[s]!;
       }
+      for (let k = 0; k < attributeCount; k++) {
+        const level = levels[k]!;
+        if (level === MISSING_ATTRIBUTE) continue;
+        pm *= mAttributes[k]![level]!;
+        pu *= uAttributes[k]![level]!;
+      }
       const r = pm / (pm + pu);
       matches += r * count;
       const add = (sums: typeof mSum, weight: number) => {
@@ -461,6 +641,13 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
       };
       add(mSum, r * count);
       add(uSum, (1 - r) * count);
+      for (let k = 0; k < attributeCount; k++) {
+        const level = levels[k]!;
+        if (level === MISSING_ATTRIBUTE) continue;
+        seenAttributes[k] = true;
+        mAttributeSum[k]![level]! += r * count;
+        uAttributeSum[k]![level]! += (1 - r) * count;
+      }
     }
     const share = (values: number[]) => {
       const sum = values.reduce((a, b) => a + b, 0);
@@ -475,6 +662,11 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
     m = next.m;
     u = next.u;
     lambda = nextLambda;
+    for (let k = 0; k < attributeCount; k++) {
+      if (!seenAttributes[k]) continue;
+      mAttributes[k] = share(mAttributeSum[k]!);
+      uAttributes[k] = share(uAttributeSum[k]!);
+    }
     if (change < 1e-10) break;
   }
 
@@ -507,6 +699,23 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
     const uNormalised = normalise(uLevels, MIN_U);
     comparisons[comparison] = Object.fromEntries(Object.keys(uLevels).map((level) => [level, { m: mLevels[comparison][level]!, u: uNormalised[level]! }]));
   }
+  // Attributes no record carries get no comparison (a missing comparison weighs 0), so data
+  // without attributes gives the model it gave before they existed.
+  ATTRIBUTE_NAMES.forEach((name, k) => {
+    const present = pairCounts.present[name];
+    const levels = pairCounts.levels[name];
+    if (!present || !levels) return;
+    const mLevel = seenAttributes[k]
+      ? normalise({ exact: mAttributes[k]![0]!, different: mAttributes[k]![1]! }, MIN_M)
+      : { exact: defaults[name]!.exact!.m, different: defaults[name]!.different!.m };
+    const matchedPresent = matchedPairs * (present / allPairs);
+    const uLevels: Record<string, number> = {};
+    for (const [level, count] of Object.entries(levels)) {
+      uLevels[level] = Math.max((count - matchedPresent * mLevel[level]!) / Math.max(present - matchedPresent, 1), MIN_U);
+    }
+    const uNormalised = normalise(uLevels, MIN_U);
+    comparisons[name] = { exact: { m: mLevel.exact!, u: uNormalised.exact! }, different: { m: mLevel.different!, u: uNormalised.different! } };
+  });
   return {
     version: version ?? `em-${new Date().toISOString().slice(0, 10)}-${pairCounts.records}`,
     priorMatchProbability: Math.min(Math.max(matchedPairs / allPairs, 1e-12), 0.5),

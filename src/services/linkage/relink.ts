@@ -9,12 +9,14 @@ import { and, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { linkageModels, personLinks, records, returns } from '../../db/tables.js';
 import { bigintArray, textArray } from '../../db/arrays.js';
+import { personAnswerCodes } from '../../schema/dataset/code-lists.js';
 import { tokensOfRow } from '../returns/record-rows.js';
 import {
   DEFAULT_MODEL,
   DEFAULT_MODEL_RECORDS,
   estimateModel,
   matchRecords,
+  type AttributeName,
   type LinkageModel,
   type LinkageRecord,
   type PairLink,
@@ -50,9 +52,35 @@ const tokenColumns = {
   linkageBirthDateSwapped: records.linkageBirthDateSwapped,
   linkageBirthYear: records.linkageBirthYear,
   linkageSex: records.linkageSex,
+  // Person attributes every service records: compared alongside the key (matcher.ts).
+  victimEthnicity: records.victimEthnicity,
+  victimReligion: records.victimReligion,
+  victimSexualOrientation: records.victimSexualOrientation,
+  victimDisability: records.victimDisability,
 };
 
-type TokenRow = { id: number; personId: number | null } & Parameters<typeof tokensOfRow>[0];
+type TokenRow = {
+  id: number;
+  personId: number | null;
+  victimEthnicity: string;
+  victimReligion: string;
+  victimSexualOrientation: string;
+  victimDisability: string;
+} & Parameters<typeof tokensOfRow>[0];
+
+/** The column behind each attribute the matcher compares. */
+const attributeColumns = {
+  ethnicity: records.victimEthnicity,
+  religion: records.victimReligion,
+  sexualOrientation: records.victimSexualOrientation,
+  disability: records.victimDisability,
+} as const satisfies Record<AttributeName, unknown>;
+
+const UNKNOWN_ANSWERS = new Set(personAnswerCodes.map((c) => c.code));
+
+function known(value: string): string | null {
+  return UNKNOWN_ANSWERS.has(value) ? null : value;
+}
 
 async function loadCurrent(tx: Tx | Database, where: SQL | undefined): Promise<TokenRow[]> {
   return tx
@@ -97,7 +125,14 @@ async function countLinkable(tx: Tx): Promise<number> {
 function toLinkageRecords(rows: TokenRow[]): LinkageRecord[] {
   return rows.flatMap((row) => {
     const tokens = tokensOfRow(row);
-    return tokens ? [{ id: row.id, tokens }] : [];
+    if (!tokens) return [];
+    const attributes = {
+      ethnicity: known(row.victimEthnicity),
+      religion: known(row.victimReligion),
+      sexualOrientation: known(row.victimSexualOrientation),
+      disability: known(row.victimDisability),
+    };
+    return [{ id: row.id, tokens, attributes }];
   });
 }
 
@@ -156,7 +191,24 @@ async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: n
       records.linkageBirthDate,
       subset.map((r) => r.tokens.birthDate),
     ),
+    attributes: Object.fromEntries(
+      await Promise.all(
+        (Object.keys(attributeColumns) as AttributeName[]).map(async (name) => [name, await attributeCounts(tx, attributeColumns[name])] as const),
+      ),
+    ),
   };
+}
+
+/** Value counts of one attribute over all current linkable records (a handful of codes each). */
+async function attributeCounts(tx: Tx, column: (typeof attributeColumns)[AttributeName]) {
+  const rows = await tx
+    .select({ value: sql<string>`${column}`, n: sql<number>`count(*)::int` })
+    .from(records)
+    .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+    .where(sql`${records.victimLinkageSlk581Token} is not null`)
+    .groupBy(sql`1`);
+  const counts = new Map(rows.flatMap((r) => (known(r.value) === null ? [] : [[r.value, r.n] as const])));
+  return { counts, total: [...counts.values()].reduce((a, b) => a + b, 0) };
 }
 
 async function writePersons(tx: Tx, personOf: Map<number, number>, links: PairLink[], ids: number[], modelVersion: string): Promise<void> {

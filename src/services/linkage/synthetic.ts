@@ -5,6 +5,14 @@
  * the key exactly as they would in a real return: a typo in a letter the key does not use changes
  * nothing, and a dropped letter shifts the ones after it.
  *
+ * Each person also has the attributes every service records (ethnicity, religion, sexual
+ * orientation, disability), drawn from London-like shares; a record reports each as not known at
+ * one rate and wrongly at another. They are drawn from a random stream of their own, so the keys
+ * of a seed are the same with or without them. They are drawn independently of the names, which
+ * real data is not (a family name says something about ethnicity and religion): two namesakes
+ * here disagree on attributes more often than real namesakes would, so the gain attributes give
+ * is an upper bound.
+ *
  * The name lists are short (300 family names and 200 given names stand in for tens of thousands),
  * which makes key components collide far more often than in a real population: accuracy measured
  * here is a lower bound, not a flattering figure.
@@ -27,6 +35,10 @@ export interface ErrorRates {
   familyChanged: number;
   /** Sex not stated. */
   sexMissing: number;
+  /** Each attribute (ethnicity, religion, sexual orientation, disability) recorded as not known. */
+  attributeNotKnown: number;
+  /** Each attribute recorded as a different value than the person's (a recording error). */
+  attributeWrong: number;
 }
 
 export const DEFAULT_ERROR_RATES: ErrorRates = {
@@ -37,6 +49,8 @@ export const DEFAULT_ERROR_RATES: ErrorRates = {
   givenMissing: 0.03,
   familyChanged: 0.02,
   sexMissing: 0.01,
+  attributeNotKnown: 0.15,
+  attributeWrong: 0.03,
 };
 
 export interface PopulationOptions {
@@ -56,6 +70,15 @@ export interface SyntheticRecord {
   personId: number;
   service: string;
   slk581: string;
+  /** As the service recorded them; null is not known. */
+  attributes: SyntheticAttributes;
+}
+
+export interface SyntheticAttributes {
+  ethnicity: string | null;
+  religion: string | null;
+  sexualOrientation: string | null;
+  disability: string | null;
 }
 
 export interface Population {
@@ -150,6 +173,97 @@ function buildSampler(names: readonly string[], random: () => number): () => str
     }
     return names[lo]!;
   };
+}
+
+/**
+ * Shares of each value among victims (London-like, from the 2021 census); where the shares of a
+ * list sum to less than 1, the rest is people who never state it (every record not known).
+ */
+export const ATTRIBUTE_DISTRIBUTIONS: Readonly<Record<keyof SyntheticAttributes, ReadonlyArray<readonly [string, number]>>> = {
+  ethnicity: [
+    ['white_british', 0.37],
+    ['white_other', 0.16],
+    ['black_african', 0.08],
+    ['asian_indian', 0.065],
+    ['black_caribbean', 0.04],
+    ['asian_other', 0.05],
+    ['asian_bangladeshi', 0.03],
+    ['asian_pakistani', 0.03],
+    ['other_ethnic_group', 0.04],
+    ['white_irish', 0.02],
+    ['black_other', 0.025],
+    ['asian_chinese', 0.017],
+    ['mixed_white_black_caribbean', 0.015],
+    ['arab', 0.015],
+    ['mixed_other', 0.017],
+    ['mixed_white_asian', 0.013],
+    ['mixed_white_black_african', 0.008],
+    ['white_roma', 0.004],
+    ['white_gypsy_irish_traveller', 0.001],
+  ],
+  religion: [
+    ['christian', 0.4],
+    ['no_religion', 0.27],
+    ['muslim', 0.15],
+    ['hindu', 0.05],
+    ['jewish', 0.02],
+    ['sikh', 0.016],
+    ['buddhist', 0.01],
+    ['other_religion', 0.01],
+  ],
+  sexualOrientation: [
+    ['heterosexual', 0.89],
+    ['bisexual', 0.03],
+    ['gay_lesbian', 0.025],
+    ['other', 0.005],
+  ],
+  disability: [
+    ['no', 0.83],
+    ['yes', 0.17],
+  ],
+};
+
+const ATTRIBUTE_KEYS = Object.keys(ATTRIBUTE_DISTRIBUTIONS) as Array<keyof SyntheticAttributes>;
+
+function drawValue(distribution: ReadonlyArray<readonly [string, number]>, random: () => number): string | null {
+  let roll = random();
+  for (const [value, share] of distribution) {
+    if (roll < share) return value;
+    roll -= share;
+  }
+  return null;
+}
+
+function drawAttributes(random: () => number): SyntheticAttributes {
+  return {
+    ethnicity: drawValue(ATTRIBUTE_DISTRIBUTIONS.ethnicity, random),
+    religion: drawValue(ATTRIBUTE_DISTRIBUTIONS.religion, random),
+    sexualOrientation: drawValue(ATTRIBUTE_DISTRIBUTIONS.sexualOrientation, random),
+    disability: drawValue(ATTRIBUTE_DISTRIBUTIONS.disability, random),
+  };
+}
+
+/** A person's attributes as one service records them: not known, wrong, or right. */
+function recordAttributes(person: SyntheticAttributes, rates: ErrorRates, random: () => number): SyntheticAttributes {
+  const recorded = { ...person };
+  for (const key of ATTRIBUTE_KEYS) {
+    const value = person[key];
+    if (value === null || random() < rates.attributeNotKnown) {
+      recorded[key] = null;
+      continue;
+    }
+    if (random() < rates.attributeWrong) {
+      // Another value of the list, in proportion to its share.
+      const others = ATTRIBUTE_DISTRIBUTIONS[key].filter(([v]) => v !== value);
+      const total = others.reduce((sum, [, share]) => sum + share, 0);
+      recorded[key] =
+        drawValue(
+          others.map(([v, share]) => [v, share / total] as const),
+          random,
+        ) ?? others[others.length - 1]![0];
+    }
+  }
+  return recorded;
 }
 
 interface Person {
@@ -256,6 +370,7 @@ export function generatePopulation(options: PopulationOptions): Population {
   const rates: ErrorRates = { ...DEFAULT_ERROR_RATES, ...options.errorRates };
   const twinRate = options.twinRate ?? 0.002;
   const random = createRandom(options.seed ?? 1);
+  const attributeRandom = createRandom(((options.seed ?? 1) * 2654435761 + 0x9e3779b9) >>> 0);
   const family = buildSampler(FAMILY_NAMES, random);
   const female = buildSampler(FEMALE_GIVEN_NAMES, random);
   const male = buildSampler(MALE_GIVEN_NAMES, random);
@@ -264,16 +379,21 @@ export function generatePopulation(options: PopulationOptions): Population {
   const countWeights = Array.from({ length: maxRecords }, (_, k) => ratio ** k);
   const countTotal = countWeights.reduce((sum, w) => sum + w, 0);
 
-  const drafts: Array<{ personId: number; service: string; slk581: string }> = [];
+  const drafts: Array<{ personId: number; service: string; slk581: string; attributes: SyntheticAttributes }> = [];
   let previous: Person | null = null;
+  let previousAttributes: SyntheticAttributes | null = null;
   for (let personId = 1; personId <= options.people; personId++) {
     let person = drawPerson(random, family, female, male);
+    const attributes = drawAttributes(attributeRandom);
     if (previous && random() < twinRate) {
-      // A twin: same family name and birth date, a different given name, usually the same sex.
+      // A twin: same family name and birth date, a different given name, usually the same sex;
+      // the same ethnicity, other attributes their own.
       person = { ...person, family: previous.family, birthDay: previous.birthDay, sex: random() < 0.8 ? previous.sex : person.sex };
       while (person.given === previous.given) person.given = person.sex === 'male' ? male() : female();
+      attributes.ethnicity = previousAttributes!.ethnicity;
     }
     previous = person;
+    previousAttributes = attributes;
     let roll = random() * countTotal;
     let count = 1;
     while (count < maxRecords && roll >= countWeights[count - 1]!) roll -= countWeights[count++ - 1]!;
@@ -281,7 +401,12 @@ export function generatePopulation(options: PopulationOptions): Population {
     for (let r = 0; r < count; r++) {
       const pick = r + Math.floor(random() * (chosen.length - r));
       [chosen[r], chosen[pick]] = [chosen[pick]!, chosen[r]!];
-      drafts.push({ personId, service: chosen[r]!, slk581: buildRecordSlk(person, rates, random, family) });
+      drafts.push({
+        personId,
+        service: chosen[r]!,
+        slk581: buildRecordSlk(person, rates, random, family),
+        attributes: recordAttributes(attributes, rates, attributeRandom),
+      });
     }
   }
   for (let i = drafts.length - 1; i > 0; i--) {

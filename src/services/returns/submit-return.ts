@@ -15,6 +15,7 @@ import { validateReturn, type ReturnEnvelope } from './validate-return.js';
 
 /** Rows per INSERT: 35 columns × 1,000 rows stays far below PostgreSQL's 65,535 bind parameters. */
 const INSERT_CHUNK = 1000;
+const ANALYZE_AFTER_ROWS = 5000;
 
 export interface SubmitReturnParams {
   principal: Principal;
@@ -122,6 +123,9 @@ export async function submitReturn(db: Database, { principal, body, dryRun, deri
     }
     return { created: created!, supersededId: superseded[0]?.id ?? null };
   });
+  // Planner statistics after a bulk load: where autovacuum is slow or off, analytic queries would
+  // otherwise plan against row counts from before the return.
+  if (rows.length >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records`);
   // Linkage runs after the return is committed: a failure there must not lose an accepted return.
   // Persons then stay as they were until the next relink, and the failure is reported to the caller.
   const linkage = await relinkAfterReturn(db, { returnId: stored.created.id, supersededReturnId: stored.supersededId, settings: linkageSettings }).then(
