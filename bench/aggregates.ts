@@ -5,11 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { buildApp } from '../src/app.js';
+import { BENCH_ADMIN_KEY, buildBenchApp, createBenchDatabase } from './bench-app.js';
 import { codeLists, listCodes } from '../src/schema/dataset/code-lists.js';
 import { acceptedCodes, victimField } from '../src/schema/dataset/fields.js';
-
-const ADMIN = 'bench-admin-key-0123456789abcdef';
 
 function sqlArray(codes: readonly string[]): string {
   return `array[${codes.map((c) => `'${c}'`).join(',')}]`;
@@ -41,28 +39,9 @@ async function time(reps: number, fn: () => Promise<unknown>): Promise<number> {
 }
 
 export async function benchAggregates({ adminUrl, records, reps }: AggregateBenchOptions) {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query('drop database if exists vawg_bench with (force)');
-  await admin.query('create database vawg_bench');
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = '/vawg_bench';
-
-  const app = await buildApp({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: 'memory://',
-    databaseUrl: url.toString(),
-    linkageSecret: 'bench-linkage-secret-0123456789abcdef',
-    bootstrapAdminKey: ADMIN,
-    logLevel: 'silent',
-    suppressBelow: 5,
-    bodyLimitBytes: 100 * 1024 * 1024,
-    matchThreshold: -1,
-  });
-  await app.ready();
-  const db = new pg.Client({ connectionString: url.toString() });
+  const url = await createBenchDatabase(adminUrl, 'vawg_bench');
+  const app = await buildBenchApp(url);
+  const db = new pg.Client({ connectionString: url });
   await db.connect();
 
   const services = 20;
@@ -114,10 +93,15 @@ export async function benchAggregates({ adminUrl, records, reps }: AggregateBenc
   const current = countRows[0].n as number;
 
   const analyst = (
-    await app.inject({ method: 'POST', url: '/v1/api-keys', headers: { authorization: `Bearer ${ADMIN}` }, payload: { role: 'analyst', label: 'bench' } })
+    await app.inject({
+      method: 'POST',
+      url: '/v1/api-keys',
+      headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}` },
+      payload: { role: 'analyst', label: 'bench' },
+    })
   ).json().key as string;
   const inject =
-    (path: string, key = ADMIN) =>
+    (path: string, key = BENCH_ADMIN_KEY) =>
     async () => {
       const res = await app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${key}` } });
       if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode} ${res.body.slice(0, 300)}`);

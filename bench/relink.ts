@@ -10,12 +10,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { buildApp } from '../src/app.js';
+import { BENCH_ADMIN_KEY, buildBenchApp, createBenchDatabase } from './bench-app.js';
 import { generatePopulation } from '../src/services/linkage/synthetic.js';
 import { makeRecord } from '../test/fixtures/records.js';
 import { measureAccuracy, type Accuracy } from './linkage.js';
 
-const ADMIN = 'bench-admin-key-0123456789abcdef';
 const DATABASE = 'vawg_bench_relink';
 const PERIOD = '2022-23-Q1';
 /** The return without linkage keys goes to another quarter, so it leaves the people counted in PERIOD alone. */
@@ -90,30 +89,11 @@ function recordsInDifferentClusters(reference: ArrayLike<number>, partition: Arr
 }
 
 export async function benchRelink({ adminUrl, records, seed = 20261123 }: RelinkBenchOptions): Promise<RelinkBenchResult> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${DATABASE} with (force)`);
-  await admin.query(`create database ${DATABASE}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${DATABASE}`;
-
-  const app = await buildApp({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: 'memory://',
-    databaseUrl: url.toString(),
-    linkageSecret: 'bench-linkage-secret-0123456789abcdef',
-    bootstrapAdminKey: ADMIN,
-    logLevel: 'silent',
-    suppressBelow: 5,
-    bodyLimitBytes: 100 * 1024 * 1024,
-    matchThreshold: 0,
-  });
-  await app.ready();
-  const db = new pg.Client({ connectionString: url.toString() });
+  const url = await createBenchDatabase(adminUrl, DATABASE);
+  const app = await buildBenchApp(url);
+  const db = new pg.Client({ connectionString: url });
   await db.connect();
-  const headers = { authorization: `Bearer ${ADMIN}` };
+  const headers = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
   const jsonHeaders = { ...headers, 'content-type': 'application/json' };
 
   try {
