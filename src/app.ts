@@ -27,7 +27,8 @@ import overlapRoutes from './routes/overlaps.js';
 import returnRoutes from './routes/returns.js';
 import serviceRoutes from './routes/services.js';
 import { CreatedApiKeySchema } from './schema/api/api-keys.js';
-import { AggregateSchema, DisclosureSchema, PublishedValueSchema } from './schema/api/aggregates.js';
+import { AggregateSchema, PublishedValueSchema } from './schema/api/aggregates.js';
+import { DisclosureSchema, ScopeSchema } from './schema/api/analytics.js';
 import { AreaSchema } from './schema/api/areas.js';
 import { sharedSchemas } from './schema/api/common.js';
 import { DryRunResultSchema, RecordSchema, ReturnSummarySchema } from './schema/api/returns.js';
@@ -103,6 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     RecordSchema,
     ReturnSummarySchema,
     DryRunResultSchema,
+    ScopeSchema,
     PublishedValueSchema,
     DisclosureSchema,
     AggregateSchema,

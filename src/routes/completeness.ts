@@ -1,12 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AnalyticsRoutesOptions } from './aggregates.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
 import { CompletenessQuery, CompletenessSchema } from '../schema/api/completeness.js';
 import { computeCompleteness } from '../services/aggregates/completeness.js';
-
-export interface AnalyticsRoutesOptions {
-  suppressBelow: number;
-}
 
 const completenessRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {
   app.get(

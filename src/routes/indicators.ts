@@ -1,12 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AnalyticsRoutesOptions } from './aggregates.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
 import { IndicatorListSchema, IndicatorQuery } from '../schema/api/indicators.js';
 import { computeIndicators } from '../services/aggregates/indicators.js';
-
-export interface AnalyticsRoutesOptions {
-  suppressBelow: number;
-}
 
 const indicatorsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {
   app.get(

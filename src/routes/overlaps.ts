@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
-import { ScopeQueryProperties } from '../schema/api/aggregates.js';
+import { ScopeQueryProperties } from '../schema/api/analytics.js';
 import { errorResponses } from '../schema/api/common.js';
 import { computeOverlaps } from '../services/aggregates/overlaps.js';
 import type { AnalyticsRoutesOptions } from './aggregates.js';
@@ -23,7 +23,7 @@ const overlapRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (
         querystring: Type.Object(ScopeQueryProperties),
         response: {
           200: Type.Object({
-            period: Type.Object({ period: Type.String(), quarters: Type.Array(Type.String()) }, { additionalProperties: true }),
+            period: Type.Ref('Scope'),
             unit: Type.String(),
             people: Type.Object(Value),
             byServiceCount: Type.Array(Type.Object({ services: Type.String({ enum: ['1', '2', '3', '4+'] }), ...Value })),

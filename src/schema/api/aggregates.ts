@@ -1,19 +1,6 @@
 import { Type } from 'typebox';
-import { codeLists, listCodes } from '../dataset/code-lists.js';
 import { ageBandSets } from '../dataset/derived.js';
-import { PERIOD_PATTERN } from '../../lib/periods.js';
-import { AreaCodeSchema, ServiceIdSchema } from './common.js';
-import { QuarterSchema } from './returns.js';
-
-/** Filters shared by every analytic query. */
-export const ScopeQueryProperties = {
-  period: Type.Optional(Type.String({ pattern: PERIOD_PATTERN, description: 'A quarter (`2022-23-Q1`) or a financial year (`2022-23`).' })),
-  from: Type.Optional(QuarterSchema),
-  to: Type.Optional(QuarterSchema),
-  service: Type.Optional(ServiceIdSchema),
-  serviceType: Type.Optional(Type.String({ enum: listCodes(codeLists.serviceType) })),
-  area: Type.Optional(AreaCodeSchema),
-};
+import { ScopeQueryProperties } from './analytics.js';
 
 export const AggregateQuery = Type.Object({
   measure: Type.String({
@@ -39,25 +26,12 @@ export const PublishedValueSchema = Type.Object(
 
 const Key = Type.Record(Type.String(), Type.String());
 
-export const DisclosureSchema = Type.Object(
-  {
-    applied: Type.Boolean({ description: 'True for analysts; admins see exact figures.' }),
-    rule: Type.String(),
-    threshold: Type.Integer(),
-    primary: Type.String(),
-    secondary: Type.String(),
-    rates: Type.String(),
-    suppressed: Type.Optional(Type.Integer({ description: 'How many published values this response suppresses.' })),
-  },
-  { $id: 'Disclosure' },
-);
-
 export const AggregateSchema = Type.Object(
   {
     measure: Type.String({ enum: ['referrals', 'people'] }),
     unit: Type.String({ description: 'What a value counts: referrals (records) or people (de-duplicated persons).' }),
     groupBy: Type.Array(Type.String()),
-    period: Type.Object({ period: Type.String(), quarters: Type.Array(Type.String()) }, { additionalProperties: true }),
+    period: Type.Ref('Scope'),
     multiValued: Type.Array(Type.String(), { description: 'Dimensions where a record counts once per value (so cells can add up to more than the total).' }),
     cells: Type.Array(
       Type.Object({

@@ -1,7 +1,7 @@
-/** Schemas of `GET /v1/completeness`. Inline (no `$id`), sharing the period query and disclosure shapes of the indicators. */
+/** Schemas of `GET /v1/completeness`; the period query, scope and disclosure come from `analytics.ts`. */
 import { Type, type Static } from 'typebox';
 import { AreaCodeSchema, ServiceTypeSchema } from './common.js';
-import { DisclosureSchema, PeriodQueryProperties, ScopeDescriptionSchema } from './indicators.js';
+import { PeriodQueryProperties } from './analytics.js';
 
 export const CompletenessQuery = Type.Object({
   ...PeriodQueryProperties,
@@ -42,9 +42,9 @@ export const FieldCompletenessSchema = Type.Object({
 export type FieldCompleteness = Static<typeof FieldCompletenessSchema>;
 
 export const CompletenessSchema = Type.Object({
-  period: ScopeDescriptionSchema,
+  period: Type.Ref('Scope'),
   services: Type.Array(ServiceCompletenessSchema, { description: 'Every registered service in scope, with each quarter in scope.' }),
   fields: Type.Array(FieldCompletenessSchema, { description: 'Victim fields whose answer may be unknown, over the current records in scope.' }),
-  disclosure: DisclosureSchema,
+  disclosure: Type.Ref('Disclosure'),
 });
 export type Completeness = Static<typeof CompletenessSchema>;

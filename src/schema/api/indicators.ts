@@ -1,50 +1,10 @@
 /**
- * Schemas of `GET /v1/indicators`. Inline (no `$id`) so they need no registration in `app.ts`; the
- * period query and the disclosure description are shared with `GET /v1/completeness`.
+ * Schemas of `GET /v1/indicators`; the scope query, scope and disclosure come from `analytics.ts`.
  */
 import { Type, type Static } from 'typebox';
-import { PERIOD_PATTERN, QUARTER_PATTERN } from '../../lib/periods.js';
-import { AreaCodeSchema, ServiceIdSchema, ServiceTypeSchema } from './common.js';
+import { ScopeQueryProperties } from './analytics.js';
 
-/** Which quarters an analytic query covers: `period`, or `from` and `to`. */
-export const PeriodQueryProperties = {
-  period: Type.Optional(
-    Type.String({ pattern: PERIOD_PATTERN, description: 'A quarter (`2022-23-Q1`) or a financial year (`2022-23`). Give this or `from`/`to`.' }),
-  ),
-  from: Type.Optional(Type.String({ pattern: QUARTER_PATTERN, description: 'First quarter of a range, e.g. `2022-23-Q1`.' })),
-  to: Type.Optional(Type.String({ pattern: QUARTER_PATTERN, description: 'Last quarter of a range (inclusive), e.g. `2022-23-Q2`.' })),
-};
-
-export const IndicatorQuery = Type.Object({
-  ...PeriodQueryProperties,
-  service: Type.Optional(ServiceIdSchema),
-  serviceType: Type.Optional(ServiceTypeSchema),
-  area: Type.Optional(AreaCodeSchema),
-});
-export type IndicatorQueryInput = Static<typeof IndicatorQuery>;
-
-export const ScopeDescriptionSchema = Type.Object(
-  {
-    period: Type.String({ description: 'The period asked for: a quarter, a financial year, or `from/to`.' }),
-    quarters: Type.Array(Type.String(), { description: 'The quarters covered.' }),
-    service: Type.Optional(Type.String()),
-    serviceType: Type.Optional(Type.String()),
-    area: Type.Optional(Type.String()),
-  },
-  { description: 'The scope the figures cover.' },
-);
-
-export const DisclosureSchema = Type.Object(
-  {
-    applied: Type.Boolean({ description: 'True for analysts. Admins get exact figures.' }),
-    rule: Type.String(),
-    threshold: Type.Integer({ description: 'Counts from 1 to threshold − 1 are suppressed (`VAWG_SUPPRESS_BELOW`).' }),
-    primary: Type.String(),
-    secondary: Type.String(),
-    rates: Type.String(),
-  },
-  { description: 'The disclosure-control rule in force for this response.' },
-);
+export const IndicatorQuery = Type.Object(ScopeQueryProperties);
 
 const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
 
@@ -67,8 +27,8 @@ export const IndicatorSchema = Type.Object({
 export type Indicator = Static<typeof IndicatorSchema>;
 
 export const IndicatorListSchema = Type.Object({
-  period: ScopeDescriptionSchema,
+  period: Type.Ref('Scope'),
   indicators: Type.Array(IndicatorSchema),
-  disclosure: DisclosureSchema,
+  disclosure: Type.Ref('Disclosure'),
 });
 export type IndicatorList = Static<typeof IndicatorListSchema>;

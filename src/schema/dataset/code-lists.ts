@@ -370,8 +370,6 @@ export const codeLists = {
   closureReason,
 } as const satisfies Record<string, CodeList>;
 
-export type CodeListId = keyof typeof codeLists;
-
 export function listCodes(list: CodeList): string[] {
   return list.codes.map((c) => c.code);
 }

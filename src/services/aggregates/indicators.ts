@@ -190,7 +190,7 @@ export function draftIndicators(m: Record<string, number>, population: Populatio
       'People referred',
       'people',
       m.people!,
-      'Distinct people: records sharing a linkage key count once, across services; records without a key count once each.',
+      'Distinct people across the services in scope, as record linkage joined them (probabilistic matching on the linkage key and person attributes); records without a key count once each.',
     ),
     count('duplicateReferrals', 'Referrals of people already counted', 'referrals', referrals - m.people!, 'Referrals minus people.'),
     count(

@@ -48,7 +48,7 @@ export async function computeOverlaps(db: Database, params: OverlapParams) {
                  join returns ret2 on ret2.id = r2.return_id and ret2.superseded_at is null
                  join services s2 on s2.id = ret2.service_id
                  where r2.id <> r.id
-                   and coalesce('person:' || r2.person_id::text, r2.victim_linkage_slk581_token) = coalesce('person:' || r.person_id::text, r.victim_linkage_slk581_token)
+                   and ${personKeySql('r2')} = ${personKeySql('r')}
                    and (case when o.value ? 'service' then s2.id = o.value->>'service' else s2.service_type = o.value->>'serviceType' end)
                    and r2.referral_date between r.referral_date and r.referral_date + ${sql.raw(String(ONWARD_WINDOW_DAYS))}
                ) then 'found' else 'not_found' end as outcome,

@@ -10,8 +10,9 @@ import { currentRecordsIn, queryRows, type Scope } from './scope.js';
  * The person probabilistic linkage assigned (services/linkage/relink.ts); before a record is linked,
  * records sharing a linkage token are one person; records without a key are each their own.
  */
-export function personKeySql(): SQL {
-  return sql`coalesce('person:' || r.person_id::text, r.victim_linkage_slk581_token, 'record:' || r.id::text)`;
+export function personKeySql(alias = 'r'): SQL {
+  const r = sql.raw(alias);
+  return sql`coalesce('person:' || ${r}.person_id::text, ${r}.victim_linkage_slk581_token, 'record:' || ${r}.id::text)`;
 }
 
 /**

@@ -1,0 +1,45 @@
+/** Schemas every analytic endpoint shares: the scope query, the scope answered, the disclosure rule. */
+import { Type } from 'typebox';
+import { PERIOD_PATTERN, QUARTER_PATTERN } from '../../lib/periods.js';
+import { AreaCodeSchema, ServiceIdSchema, ServiceTypeSchema } from './common.js';
+
+/** Which quarters an analytic query covers: `period`, or `from` and `to`. */
+export const PeriodQueryProperties = {
+  period: Type.Optional(
+    Type.String({ pattern: PERIOD_PATTERN, description: 'A quarter (`2022-23-Q1`) or a financial year (`2022-23`). Give this or `from`/`to`.' }),
+  ),
+  from: Type.Optional(Type.String({ pattern: QUARTER_PATTERN, description: 'First quarter of a range, e.g. `2022-23-Q1`.' })),
+  to: Type.Optional(Type.String({ pattern: QUARTER_PATTERN, description: 'Last quarter of a range (inclusive), e.g. `2022-23-Q2`.' })),
+};
+
+/** The quarters plus which services: one service, a service type, or an area. */
+export const ScopeQueryProperties = {
+  ...PeriodQueryProperties,
+  service: Type.Optional(ServiceIdSchema),
+  serviceType: Type.Optional(ServiceTypeSchema),
+  area: Type.Optional(AreaCodeSchema),
+};
+
+export const ScopeSchema = Type.Object(
+  {
+    period: Type.String({ description: 'The period asked for: a quarter, a financial year, or `from/to`.' }),
+    quarters: Type.Array(Type.String(), { description: 'The quarters covered.' }),
+    service: Type.Optional(Type.String()),
+    serviceType: Type.Optional(Type.String()),
+    area: Type.Optional(Type.String()),
+  },
+  { $id: 'Scope', description: 'The scope the figures cover.' },
+);
+
+export const DisclosureSchema = Type.Object(
+  {
+    applied: Type.Boolean({ description: 'True for analysts; admins see exact figures.' }),
+    rule: Type.String(),
+    threshold: Type.Integer({ description: 'Counts from 1 to threshold − 1 are suppressed (`VAWG_SUPPRESS_BELOW`).' }),
+    primary: Type.String(),
+    secondary: Type.String(),
+    rates: Type.String(),
+    suppressed: Type.Optional(Type.Integer({ description: 'How many published values this response suppresses.' })),
+  },
+  { $id: 'Disclosure', description: 'The disclosure-control rule in force for this response.' },
+);
