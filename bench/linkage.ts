@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_THRESHOLD, matchRecords, type LinkageModel, type LinkageRecord, type MatchStats } from '../src/services/linkage/matcher.js';
-import { generatePopulation } from '../src/services/linkage/synthetic.js';
+import { generatePopulation, type NameLists } from '../src/services/linkage/synthetic.js';
 import { deriveLinkageTokens } from '../src/services/linkage/tokens.js';
 
 const SECRET = 'bench-linkage-secret-0123456789abcdef';
@@ -81,15 +81,17 @@ export interface LinkageBenchOptions {
   /** Match-weight thresholds to run the probabilistic matcher at (the first is reported as the default). */
   thresholds?: readonly number[];
   seed?: number;
+  /** The synthetic name lists (synthetic.ts): `long-tail` unless told; `short` for the earlier generator. */
+  names?: NameLists;
 }
 
-export async function benchLinkage({ records, thresholds = [DEFAULT_THRESHOLD], seed = 20261123 }: LinkageBenchOptions): Promise<LinkageBenchResult> {
+export async function benchLinkage({ records, thresholds = [DEFAULT_THRESHOLD], seed = 20261123, names }: LinkageBenchOptions): Promise<LinkageBenchResult> {
   const recordsPerPersonMean = 1.7;
   let start = performance.now();
-  const population = generatePopulation({ people: Math.round(records / recordsPerPersonMean), recordsPerPersonMean, seed });
+  const population = generatePopulation({ people: Math.round(records / recordsPerPersonMean), recordsPerPersonMean, seed, ...(names ? { names } : {}) });
   const generateSeconds = (performance.now() - start) / 1000;
 
-  // As on arrival in production: one deriveLinkageTokens (12 HMACs) per record.
+  // As on arrival in production: one deriveLinkageTokens (14 HMACs) per record.
   start = performance.now();
   const linkage: LinkageRecord[] = population.records.map((r) => ({ id: r.id, tokens: deriveLinkageTokens(r.slk581, SECRET)! }));
   const tokeniseSeconds = (performance.now() - start) / 1000;

@@ -126,6 +126,9 @@ export const records = pgTable(
     linkageBirthDate: text(),
     linkageBirthDateSwapped: text(),
     linkageBirthYear: text(),
+    /** Month and year (MMYYYY) and day and month (DDMM): a date a day or a year out still agrees on one. */
+    linkageBirthMonthYear: text(),
+    linkageBirthDayMonth: text(),
     linkageSex: text(),
     /** The person this record is about: the smallest record id of its linkage cluster; null when unlinked. */
     personId: bigint({ mode: 'number' }),
@@ -145,6 +148,7 @@ export const records = pgTable(
     index().on(t.linkageBirthDate),
     index().on(t.linkageBirthDateSwapped),
     index().on(t.linkageFamily, t.linkageBirthYear),
+    index().on(t.linkageFamily, t.linkageBirthDayMonth),
     index().on(t.personId),
   ],
 );
@@ -174,3 +178,4 @@ export const linkageModels = pgTable('linkage_models', {
   trainedOnRecords: integer().notNull(),
   createdAt: createdAt(),
 });
+

@@ -187,3 +187,44 @@ t.test('attributes tell a changed family name from a namesake born the same day'
   );
   t.match(res.json().links[0].levels, { family: 'different', ethnicity: 'exact', religion: 'exact' });
 });
+
+t.test('a date of birth a year out links through the day-and-month token; records stored before it do not', async (t) => {
+  const app = await buildTestApp(t);
+  await registerService(app, 'col-vva', 'vva');
+  await registerService(app, 'col-idva', 'idva');
+  const P = '2022-23-Q1';
+  const submit = async (service: string, records: Json[]) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload: { service, period: P, records } });
+    t.equal(res.statusCode, 201, res.body);
+  };
+  const people = async () => {
+    const res = await app.inject({ method: 'GET', url: `/v1/indicators?period=${P}`, headers: admin });
+    return res.json().indicators.find((i: { id: string }) => i.id === 'people').value;
+  };
+  const yearOut = computeSlk581({ ...mary, birthDate: '1981-01-05' });
+  await submit('col-vva', [withSlk(makeRecord(1, P), MARY)]);
+  // Not one of MARY_KEYS, so withSlk gives it no attributes: add Mary's own, as every service records them.
+  const second = withSlk(makeRecord(2, P), yearOut);
+  await submit('col-idva', [{ ...second, victim: { ...(second.victim as Json), ...MARY_ATTRIBUTES } }]);
+  t.equal(await people(), 1, 'one person, found incrementally: the second return reached the first through names, day and month');
+  const res = await app.inject({ method: 'GET', url: `/v1/linkage/persons?service=col-idva&period=${P}&referralId=REF-00002`, headers: admin });
+  t.match(res.json().links, [{ levels: { family: 'exact', given: 'exact', birthDate: 'same_day_month' } }]);
+
+  const stored = await app.db.execute(
+    sql`select count(*)::int as n, count(distinct linkage_birth_day_month)::int as day_month, count(distinct linkage_birth_month_year)::int as month_year from records`,
+  );
+  t.same(
+    (stored as unknown as { rows: unknown[] }).rows[0],
+    { n: 2, day_month: 1, month_year: 2 },
+    'both tokens stored: one day and month, two months and years',
+  );
+  const values = await app.db.execute(sql`select linkage_birth_day_month as v from records union all select linkage_birth_month_year from records`);
+  for (const { v } of (values as unknown as { rows: Array<{ v: string }> }).rows) t.notMatch(v, /1980|1981|0501|0105/, 'tokens, not clear dates');
+
+  // As stored before migration 0002: no date-part tokens. The pair is then beyond blocking, as it was.
+  await app.db.execute(sql`update records set linkage_birth_day_month = null, linkage_birth_month_year = null`);
+  const relink = await app.inject({ method: 'POST', url: '/v1/linkage/relink', headers: admin, payload: { estimate: false } });
+  t.equal(relink.statusCode, 200, relink.body);
+  t.match(relink.json(), { records: 2, clusters: 2, candidatePairs: 0 });
+  t.equal(await people(), 2);
+});

@@ -13,6 +13,15 @@ import {
   type LinkageRecord,
   type MatchResult,
 } from '../../src/services/linkage/matcher.js';
+import {
+  buildTokenTable,
+  countPairLevels,
+  packPattern,
+  PATTERN_COUNT,
+  unpackPattern,
+  withoutUnavailableLevels,
+  BIRTH_DATE_LEVELS,
+} from '../../src/services/linkage/model.js';
 import { generatePopulation } from '../../src/services/linkage/synthetic.js';
 import { deriveLinkageTokens, type LinkageTokens } from '../../src/services/linkage/tokens.js';
 import { measureAccuracy } from '../../bench/linkage.js';
@@ -31,6 +40,12 @@ function levelsOf(overrides: Partial<Slk581Input>, other: Partial<Slk581Input> =
 
 function tokenise(records: Array<{ id: number; slk581: string }>): LinkageRecord[] {
   return records.map((r) => ({ id: r.id, tokens: deriveLinkageTokens(r.slk581, SECRET)! }));
+}
+
+/** Tokens as stored before the month-and-year and day-and-month tokens existed. */
+function withoutDateParts(tokens: LinkageTokens): LinkageTokens {
+  const { birthMonthYear: _monthYear, birthDayMonth: _dayMonth, ...rest } = tokens;
+  return rest;
 }
 
 t.test('scorePair: family levels', async (t) => {
@@ -52,9 +67,122 @@ t.test('scorePair: birth date levels', async (t) => {
   t.equal(levelsOf({}).birthDate, 'exact');
   t.equal(levelsOf({ birthDate: '1980-01-02' }).birthDate, 'transposed', '1 February against 2 January');
   t.equal(levelsOf({ birthDate: '1980-01-02' }, { birthDate: '1980-02-01' }).birthDate, 'transposed', 'either way round');
-  t.equal(levelsOf({ birthDate: '1980-02-02' }).birthDate, 'same_year');
-  t.equal(levelsOf({ birthDate: '1981-02-01' }).birthDate, 'different');
+  t.equal(levelsOf({ birthDate: '1980-02-02' }).birthDate, 'same_month_year', 'a day out');
+  t.equal(levelsOf({ birthDate: '1980-02-28' }).birthDate, 'same_month_year', 'any day of the same month and year');
+  t.equal(levelsOf({ birthDate: '1981-02-01' }).birthDate, 'same_day_month', 'a year out');
+  t.equal(levelsOf({ birthDate: '1958-02-01' }).birthDate, 'same_day_month', 'any other year');
+  t.equal(levelsOf({ birthDate: '1980-03-05' }).birthDate, 'same_year');
+  t.equal(levelsOf({ birthDate: '1980-01-31' }).birthDate, 'same_year', 'a day out across a month end keeps only the year');
+  t.equal(levelsOf({ birthDate: '1981-03-05' }).birthDate, 'different');
   t.equal(levelsOf({ birthDate: '1980-02-13' }, { birthDate: '1980-02-13' }).birthDate, 'exact', 'day over 12: no swapped form');
+
+  // Tokens stored before the month-and-year and day-and-month tokens: the earlier levels.
+  const old = (birthDate: string) => withoutDateParts(tokensOf({ birthDate }));
+  t.equal(scorePair(old('1980-02-01'), old('1980-02-02'), DEFAULT_MODEL).levels.birthDate, 'same_year');
+  t.equal(scorePair(old('1980-02-01'), old('1981-02-01'), DEFAULT_MODEL).levels.birthDate, 'different');
+  t.equal(scorePair(tokensOf(), old('1980-02-02'), DEFAULT_MODEL).levels.birthDate, 'same_year', 'one old record is enough');
+  t.equal(scorePair(old('1980-02-01'), old('1980-01-02'), DEFAULT_MODEL).levels.birthDate, 'transposed', 'transposition needs no new token');
+  t.equal(
+    scorePair(tokensOf({ birthDate: '1980-02-01' }), { ...tokensOf({ birthDate: '1980-02-02' }), birthMonthYear: null }, DEFAULT_MODEL).levels.birthDate,
+    'same_year',
+    'null as absent',
+  );
+});
+
+t.test('date-part tokens: keyed, with their own purpose', async (t) => {
+  const a = tokensOf({ birthDate: '1980-02-01' });
+  const sameMonth = tokensOf({ birthDate: '1980-02-20' });
+  const nextYear = tokensOf({ birthDate: '1981-02-01' });
+  t.equal(a.birthMonthYear, sameMonth.birthMonthYear);
+  t.not(a.birthMonthYear, nextYear.birthMonthYear);
+  t.equal(a.birthDayMonth, nextYear.birthDayMonth);
+  t.not(a.birthDayMonth, sameMonth.birthDayMonth);
+  const all = [a.key, a.family, a.given, a.birthDate, a.birthYear, a.sex, a.birthMonthYear, a.birthDayMonth, ...a.familyPartial, ...a.givenPartial];
+  t.equal(new Set(all).size, all.length, 'no token repeats another');
+  t.not(deriveLinkageTokens(computeSlk581(base), 'another-secret-0123456789abcdef')!.birthMonthYear, a.birthMonthYear, 'depends on the secret');
+  // 01/02 and 02/01 of different years: DDMM 0102 and MMYY… never collide across purposes.
+  t.not(tokensOf({ birthDate: '2001-02-01' }).birthDayMonth, tokensOf({ birthDate: '1980-01-02' }).birthMonthYear);
+  t.notOk(JSON.stringify(a).includes('1980'), 'no clear date part');
+});
+
+t.test('comparison patterns pack and unpack', async (t) => {
+  t.equal(PATTERN_COUNT, 4 * 4 * BIRTH_DATE_LEVELS.length * 3);
+  const seen = new Set<number>();
+  for (let f = 0; f < 4; f++)
+    for (let g = 0; g < 4; g++)
+      for (let d = 0; d < BIRTH_DATE_LEVELS.length; d++)
+        for (let x = 0; x < 3; x++) {
+          const p = packPattern(f, g, d, x);
+          t.ok(p >= 0 && p < PATTERN_COUNT);
+          seen.add(p);
+          if (unpackPattern(p).join() !== [f, g, d, x].join()) t.fail(`${f}/${g}/${d}/${x} round-trips`);
+        }
+  t.equal(seen.size, PATTERN_COUNT, 'every pattern is distinct');
+});
+
+t.test('u counts of the date levels match a count over every pair', async (t) => {
+  const generated = generatePopulation({ people: 400, seed: 21 });
+  // Every fifth record as stored before the date-part tokens.
+  const tokens = tokenise(generated.records).map((r, i) => (i % 5 === 0 ? withoutDateParts(r.tokens) : r.tokens));
+  const counts = countPairLevels(buildTokenTable(tokens));
+  const brute: Record<string, number> = {};
+  for (let i = 0; i < tokens.length; i++)
+    for (let j = i + 1; j < tokens.length; j++) {
+      const level = scorePair(tokens[i]!, tokens[j]!, DEFAULT_MODEL).levels.birthDate!;
+      brute[level] = (brute[level] ?? 0) + 1;
+    }
+  for (const level of BIRTH_DATE_LEVELS) t.equal(counts.levels.birthDate![level], brute[level] ?? 0, level);
+  t.ok(brute.same_month_year! > 0 && brute.same_day_month! > 0);
+
+  const old = countPairLevels(buildTokenTable(tokens.map(withoutDateParts)));
+  t.same(Object.keys(old.levels.birthDate!), ['exact', 'transposed', 'same_year', 'different'], 'no record has them: the levels are left out');
+});
+
+t.test('a stored model or data without the date-part levels weighs dates as before', async (t) => {
+  const folded = withoutUnavailableLevels(DEFAULT_MODEL, { monthYear: false, dayMonth: false }).comparisons.birthDate!;
+  t.same(Object.keys(folded), ['exact', 'transposed', 'same_year', 'different']);
+  t.ok(Math.abs(folded.same_year!.m - 0.01) < 1e-12 && Math.abs(folded.same_year!.u - 0.0247) < 1e-12, 'same year: the earlier default');
+  t.ok(Math.abs(folded.different!.m - 0.01) < 1e-12 && Math.abs(folded.different!.u - 0.975) < 1e-12, 'different: the earlier default');
+  t.equal(withoutUnavailableLevels(DEFAULT_MODEL, { monthYear: true, dayMonth: true }), DEFAULT_MODEL);
+
+  const stored: LinkageModel = { ...DEFAULT_MODEL, comparisons: { ...DEFAULT_MODEL.comparisons, birthDate: folded } };
+  const dayOut = scorePair(tokensOf(), tokensOf({ birthDate: '1980-02-02' }), stored);
+  t.equal(dayOut.levels.birthDate, 'same_month_year');
+  t.equal(dayOut.partialWeights.birthDate, Math.log2(0.01 / 0.0247), 'a model stored before the level weighs it as same year');
+  const yearOut = scorePair(tokensOf(), tokensOf({ birthDate: '1981-02-01' }), stored);
+  t.equal(yearOut.partialWeights.birthDate, Math.log2(0.01 / 0.975), 'and a year out as different');
+});
+
+t.test('a date a year out is blocked on names and day and month, a day out on names and year', async (t) => {
+  const options = { model: DEFAULT_MODEL, termFrequencies: false as const, threshold: -100 };
+  const yearOut: LinkageRecord[] = [
+    { id: 1, tokens: tokensOf() },
+    { id: 2, tokens: tokensOf({ birthDate: '1979-02-01' }) },
+  ];
+  const found = matchRecords(yearOut, options);
+  t.equal(found.stats.candidatePairs, 1);
+  t.equal(found.links[0]!.levels.birthDate, 'same_day_month');
+  t.equal(
+    matchRecords(
+      yearOut.map((r) => ({ ...r, tokens: withoutDateParts(r.tokens) })),
+      options,
+    ).stats.candidatePairs,
+    0,
+    'without the day-and-month token there is no such block',
+  );
+  t.equal(
+    matchRecords([yearOut[0]!, { id: 2, tokens: tokensOf({ birthDate: '1979-02-01', givenName: 'Jane' }) }], options).stats.candidatePairs,
+    0,
+    'a name wrong as well is beyond blocking',
+  );
+  const dayOut = matchRecords([yearOut[0]!, { id: 3, tokens: tokensOf({ birthDate: '1980-02-02' }) }], options);
+  t.equal(dayOut.links[0]!.levels.birthDate, 'same_month_year');
+  // With the default prior (100,000 records), same names and sex: a day out links, a year out
+  // is weaker evidence (a birthday shared by chance is likelier than a month and year).
+  const atDefault = (other: Partial<Slk581Input>) => scorePair(tokensOf(), tokensOf(other), DEFAULT_MODEL).weight;
+  t.ok(atDefault({ birthDate: '1980-02-02' }) > atDefault({ birthDate: '1979-02-01' }));
+  t.ok(atDefault({ birthDate: '1979-02-01' }) > atDefault({ birthDate: '1980-03-05' }), 'a year out beats only the year agreeing');
+  t.ok(atDefault({ birthDate: '1980-03-05' }) > atDefault({ birthDate: '1975-03-05' }));
 });
 
 t.test('scorePair: sex levels, and the weight adds up', async (t) => {
@@ -130,6 +258,15 @@ t.test('EM on synthetic data gives sensible m and u', async (t) => {
   t.ok(model.comparisons.family!.exact!.m > 0.85 && model.comparisons.family!.exact!.m < 0.97, 'about 1 in 10 pairs has a family-name difference');
   t.ok(model.comparisons.birthDate!.transposed!.m > 0.005 && model.comparisons.birthDate!.transposed!.m < 0.03, 'transpositions found');
   t.ok(model.comparisons.birthDate!.transposed!.m > model.comparisons.birthDate!.transposed!.u * 100, 'a transposed date is strong evidence');
+  const dates = model.comparisons.birthDate!;
+  t.same(Object.keys(dates), [...BIRTH_DATE_LEVELS], 'every date level');
+  t.ok(dates.same_month_year!.m > dates.same_month_year!.u && dates.same_day_month!.m > dates.same_day_month!.u, 'a date with one part wrong is evidence for');
+  t.ok(
+    dates.same_month_year!.u < dates.same_year!.u && dates.same_day_month!.u < 0.005,
+    `u of a day out ${dates.same_month_year!.u.toFixed(4)}, of a year out ${dates.same_day_month!.u.toFixed(4)}`,
+  );
+  const total = (side: 'm' | 'u') => Object.values(dates).reduce((sum, level) => sum + level[side], 0);
+  t.ok(Math.abs(total('m') - 1) < 1e-9 && Math.abs(total('u') - 1) < 1e-9, 'm and u each sum to 1');
   // True λ: pairs of records of the same person over all pairs.
   const sizes = new Map<number, number>();
   for (const r of big.records) sizes.set(r.personId, (sizes.get(r.personId) ?? 0) + 1);
@@ -174,14 +311,16 @@ function fingerprint(result: MatchResult): string[] {
   ];
 }
 
-t.test('records without attributes link exactly as before attributes existed', async (t) => {
+t.test('records stored before attributes and date-part tokens link exactly as before', async (t) => {
   // Fingerprints of personOf and of the links' weights taken with the matcher before attributes
-  // were added: the default model (1,500 people) and an EM model (6,000 people).
-  // Fingerprints taken before attributes existed, at the threshold of the time (0).
-  t.same(fingerprint(matchRecords(records, { threshold: 0 })), ['3e865554ea5cf234', '31787de4e8689ef2'], 'default model');
-  const big = tokenise(generatePopulation({ people: 6000, seed: 3 }).records);
-  const result = matchRecords(big, { threshold: 0 });
+  // and the date-part levels were added, at the threshold of the time (0): the default model
+  // (1,500 people) and an EM model (6,000 people), both with the short name lists of the time.
+  const old = (people: number, seed: number) =>
+    tokenise(generatePopulation({ people, seed, names: 'short' }).records).map((r) => ({ ...r, tokens: withoutDateParts(r.tokens) }));
+  t.same(fingerprint(matchRecords(old(1500, 99), { threshold: 0 })), ['3e865554ea5cf234', '31787de4e8689ef2'], 'default model');
+  const result = matchRecords(old(6000, 3), { threshold: 0 });
   t.same(fingerprint(result), ['b8a659fd5a213187', '7acbd34dcd1165b0'], 'EM model');
+  t.notOk('same_month_year' in result.model.comparisons.birthDate!, 'no date-part levels are estimated from data without them');
   t.notOk('ethnicity' in result.model.comparisons, 'no attribute comparisons are estimated from data without them');
   t.ok(
     result.links.every((l) => !('ethnicity' in l.levels)),
@@ -252,13 +391,28 @@ t.test('deterministic, whatever the input order; person id is the smallest recor
 });
 
 t.test('re-matching a subset with a fixed model reproduces its clusters', async (t) => {
-  // Every blocking rule keeps a birth year, so the records born before 1980 are a closed
-  // neighbourhood: no candidate pair crosses the boundary.
+  // A closed neighbourhood: the records born before 1980 and everything that shares a blocking
+  // key with them, transitively (a year out crosses 1980 through names, day and month).
   const model = estimateModel(records);
   const termFrequencies = computeTermFrequencies(records);
   const full = matchRecords(records, { model, termFrequencies });
   const birthYear = new Map(population.records.map((r) => [r.id, Number(r.slk581.slice(9, 13))]));
-  const subset = records.filter((r) => birthYear.get(r.id)! < 1980);
+  const blockingKeys = ({ tokens: k }: LinkageRecord) => [
+    `d:${k.birthDate}`,
+    ...(k.birthDateSwapped ? [`d:${k.birthDateSwapped}`] : []),
+    ...(k.family && k.given ? [`y:${k.family}:${k.given}:${k.birthYear}`, `m:${k.family}:${k.given}:${k.birthDayMonth}`] : []),
+  ];
+  const closed = new Set(records.filter((r) => birthYear.get(r.id)! < 1980));
+  for (let grew = true; grew;) {
+    grew = false;
+    const keys = new Set([...closed].flatMap(blockingKeys));
+    for (const r of records)
+      if (!closed.has(r) && blockingKeys(r).some((k) => keys.has(k))) {
+        closed.add(r);
+        grew = true;
+      }
+  }
+  const subset = records.filter((r) => closed.has(r));
   t.ok(subset.length > 300 && subset.length < records.length - 300);
   const partial = matchRecords(subset, { model, termFrequencies });
   const moved = subset.filter((r) => partial.personOf.get(r.id) !== full.personOf.get(r.id));

@@ -7,6 +7,9 @@ import {
   FEMALE_GIVEN_NAMES,
   generatePopulation,
   MALE_GIVEN_NAMES,
+  FAMILY_NAME_TAIL,
+  FEMALE_GIVEN_NAME_TAIL,
+  MALE_GIVEN_NAME_TAIL,
 } from '../../src/services/linkage/synthetic.js';
 
 t.test('the same seed gives the same population, another seed a different one', async (t) => {
@@ -136,5 +139,61 @@ t.test('attributes do not change the keys a seed gives', async (t) => {
   t.same(
     a.records.map((r) => [r.id, r.personId, r.slk581]),
     b.records.map((r) => [r.id, r.personId, r.slk581]),
+  );
+});
+
+t.test('long-tailed names: many plausible names, the same every run, about 1% for the commonest', async (t) => {
+  t.ok(FAMILY_NAME_TAIL.length > 20_000, `${FAMILY_NAME_TAIL.length} family names in the tail`);
+  t.equal(FEMALE_GIVEN_NAME_TAIL.length, 5000);
+  t.equal(MALE_GIVEN_NAME_TAIL.length, 2000);
+  for (const [tail, head] of [
+    [FAMILY_NAME_TAIL, FAMILY_NAMES],
+    [FEMALE_GIVEN_NAME_TAIL, FEMALE_GIVEN_NAMES],
+    [MALE_GIVEN_NAME_TAIL, MALE_GIVEN_NAMES],
+  ] as const) {
+    const lower = new Set(head.map((n) => n.toLowerCase()));
+    t.equal(new Set(tail.map((n) => n.toLowerCase())).size, tail.length, 'no duplicates');
+    t.ok(
+      tail.every((n) => !lower.has(n.toLowerCase()) && /^[A-Z][a-z]{2,}$/.test(n)),
+      'none repeats a head name; letters only, three at least',
+    );
+  }
+  t.ok(FAMILY_NAME_TAIL.includes('Pickmore'), 'deterministic: the same lists every run');
+
+  const clean = { familyTypo: 0, givenTypo: 0, dayMonthSwap: 0, birthDateOff: 0, givenMissing: 0, familyChanged: 0, sexMissing: 0 };
+  const shares = (names: 'long-tail' | 'short') => {
+    const { records } = generatePopulation({ people: 40000, seed: 13, names, errorRates: clean, twinRate: 0 });
+    const first = new Map<number, string>();
+    for (const r of records) if (!first.has(r.personId)) first.set(r.personId, r.slk581.slice(0, 3));
+    const counts = new Map<string, number>();
+    for (const letters of first.values()) counts.set(letters, (counts.get(letters) ?? 0) + 1);
+    const n = first.size;
+    let agreeing = 0;
+    for (const c of counts.values()) agreeing += c * (c - 1);
+    return { distinct: counts.size, u: agreeing / (n * (n - 1)), smith: (counts.get('MIH') ?? 0) / n };
+  };
+  const long = shares('long-tail');
+  const short = shares('short');
+  t.ok(long.distinct > short.distinct * 3, `family letters: ${long.distinct} distinct against ${short.distinct}`);
+  t.ok(long.u < short.u * 0.75, `two people share family letters ${(long.u * 100).toFixed(2)}% of the time against ${(short.u * 100).toFixed(2)}%`);
+  t.ok(long.smith > 0.01 && long.smith < 0.03, `MIH (Smith and others) ${(long.smith * 100).toFixed(1)}%`);
+});
+
+t.test('short name lists: the generator as it was, from the head lists alone', async (t) => {
+  const { records } = generatePopulation({ people: 3000, seed: 4, names: 'short', errorRates: { familyTypo: 0, familyChanged: 0 } });
+  const head = new Set(
+    FAMILY_NAMES.map((name) => {
+      const l = name.replace(/[^A-Za-z]/g, '').toUpperCase();
+      return [l[1] ?? '2', l[2] ?? '2', l[4] ?? '2'].join('');
+    }),
+  );
+  t.ok(
+    records.every((r) => head.has(r.slk581.slice(0, 3))),
+    'every family part comes from a head name',
+  );
+  const long = generatePopulation({ people: 3000, seed: 4, errorRates: { familyTypo: 0, familyChanged: 0 } });
+  t.notOk(
+    long.records.every((r) => head.has(r.slk581.slice(0, 3))),
+    'the default draws from the tail too',
   );
 });

@@ -22,10 +22,12 @@ import {
   describePattern,
   estimateFromCounts,
   toSessionPattern,
+  withoutUnavailableLevels,
   SESSION_PATTERN_COUNT,
   unpackPattern,
   DIFFERENT_DATE,
   DIFFERENT_SEX,
+  EXACT,
   NO_ATTRIBUTES,
   PATTERN_COUNT,
   ATTRIBUTE_NAMES,
@@ -227,20 +229,22 @@ function groupBy(values: Int32Array, distinct: number): Groups {
   return { starts, members };
 }
 
-/** Family letters, given letters and birth year as one dense id (-1 when a name is missing). */
-function buildNameYearKey(table: TokenTable): { values: Int32Array; distinct: number } {
+/**
+ * Family letters, given letters and a part of the birth date (the year, or the day and month) as
+ * one dense id (-1 when a name or the date part is missing).
+ */
+function buildNameDateKey(table: TokenTable, part: Int32Array, partDistinct: number): { values: Int32Array; distinct: number } {
   const ids = new Map<number, number>();
   const values = new Int32Array(table.size);
-  const years = table.distinct.year;
   const givens = table.distinct.given;
   for (let i = 0; i < table.size; i++) {
     const family = table.family[i]!;
     const given = table.given[i]!;
-    if (family < 0 || given < 0) {
+    if (family < 0 || given < 0 || part[i]! < 0) {
       values[i] = -1;
       continue;
     }
-    const composite = (family * givens + given) * years + table.birthYear[i]!;
+    const composite = (family * givens + given) * partDistinct + part[i]!;
     let id = ids.get(composite);
     if (id === undefined) {
       id = ids.size;
@@ -254,11 +258,17 @@ function buildNameYearKey(table: TokenTable): { values: Int32Array; distinct: nu
 export interface Blocks {
   byBirthDate: Groups;
   byNameAndYear: Groups;
+  byNameAndDayMonth: Groups;
 }
 
 export function buildBlocks(table: TokenTable): Blocks {
-  const nameYear = buildNameYearKey(table);
-  return { byBirthDate: groupBy(table.birthDate, table.distinct.date), byNameAndYear: groupBy(nameYear.values, nameYear.distinct) };
+  const nameYear = buildNameDateKey(table, table.birthYear, table.distinct.year);
+  const nameDayMonth = buildNameDateKey(table, table.birthDayMonth, table.distinct.dayMonth);
+  return {
+    byBirthDate: groupBy(table.birthDate, table.distinct.date),
+    byNameAndYear: groupBy(nameYear.values, nameYear.distinct),
+    byNameAndDayMonth: groupBy(nameDayMonth.values, nameDayMonth.distinct),
+  };
 }
 
 /**
@@ -267,10 +277,10 @@ export function buildBlocks(table: TokenTable): Blocks {
  * 1. the same birth date: catches name typos, a missing given name, a changed family name and a
  *    missing sex, which all keep the date;
  * 2. one record's birth date is the other's with day and month swapped;
- * 3. the same family letters, given letters and birth year: a date a day out.
- * A date wrong in its year and a name wrong at the same time is beyond any blocking on these
- * tokens; so is a year out, which the model would not link anyway (the evidence left is weaker
- * than the chance of namesakes).
+ * 3. the same family letters, given letters and birth year: a date a day out;
+ * 4. the same family letters, given letters and day and month of birth: a year out (records
+ *    tokenised before the day-and-month token existed are not in this block).
+ * A date wrong and a name wrong at the same time is beyond any blocking on these tokens.
  */
 export function forEachCandidatePair(table: TokenTable, blocks: Blocks, visit: (i: number, j: number) => void, nameRule = true): void {
   const { starts, members } = blocks.byBirthDate;
@@ -309,6 +319,22 @@ export function forEachCandidatePair(table: TokenTable, blocks: Blocks, visit: (
       }
     }
   }
+  // The same names, day and month: the year differs (the same year would be the same date, met
+  // by rule 1), and a swapped date never keeps the day and month, so every pair here is new
+  // unless rule 3 met it, which needs the same year.
+  const dayMonth = blocks.byNameAndDayMonth;
+  const dayMonthGroups = dayMonth.starts.length - 1;
+  for (let g = 0; g < dayMonthGroups; g++) {
+    const end = dayMonth.starts[g + 1]!;
+    for (let x = dayMonth.starts[g]!; x < end; x++) {
+      const i = dayMonth.members[x]!;
+      for (let y = x + 1; y < end; y++) {
+        const j = dayMonth.members[y]!;
+        if (birthDate[i] === birthDate[j]) continue;
+        visit(i, j);
+      }
+    }
+  }
 }
 
 // Below this many pairs in the training session, EM has too little to go on.
@@ -328,7 +354,16 @@ function estimateSmallModel(table: TokenTable): LinkageModel {
   const exactRecall = (['family', 'given', 'birthDate', 'sex'] as const).reduce((product, c) => product * DEFAULT_MODEL.comparisons[c]!.exact!.m, 1);
   const allPairs = Math.max((table.size * (table.size - 1)) / 2, 1);
   const prior = Math.min(Math.max(sameKeyPairs, 1) / exactRecall / allPairs, 0.5);
-  return { ...DEFAULT_MODEL, version: `${DEFAULT_MODEL.version}-n${table.size}`, priorMatchProbability: prior };
+  return {
+    ...withoutUnavailableLevels(DEFAULT_MODEL, datePartsAvailable(table)),
+    version: `${DEFAULT_MODEL.version}-n${table.size}`,
+    priorMatchProbability: prior,
+  };
+}
+
+/** Whether any record has the month-and-year and the day-and-month tokens. */
+function datePartsAvailable(table: TokenTable): { monthYear: boolean; dayMonth: boolean } {
+  return { monthYear: table.distinct.monthYear > 0, dayMonth: table.distinct.dayMonth > 0 };
 }
 
 export interface EstimateOptions {
@@ -376,13 +411,13 @@ class LinkBuffer {
   a = new Int32Array(1024);
   b = new Int32Array(1024);
   weight = new Float64Array(1024);
-  pattern = new Uint8Array(1024);
+  pattern = new Uint16Array(1024);
   attributes = new Uint8Array(1024);
   length = 0;
 
   push(a: number, b: number, weight: number, pattern: number, attributes: number): void {
     if (this.length === this.a.length) {
-      const grow = <T extends Int32Array | Float64Array | Uint8Array>(old: T): T => {
+      const grow = <T extends Int32Array | Float64Array | Uint16Array | Uint8Array>(old: T): T => {
         const next = new (old.constructor as new (n: number) => T)(old.length * 2);
         next.set(old);
         return next;
@@ -414,15 +449,24 @@ export function matchRecords(records: readonly LinkageRecord[], options: MatchOp
   const ids = Float64Array.from(records, (r) => r.id);
   const blocks = buildBlocks(table);
   const model = options.model ?? estimateFromTable(table, blocks);
-  const weights = buildPatternWeights(model);
+  // Records tokenised before the month-and-year and day-and-month tokens existed: their pairs
+  // weigh dates as the model did before those levels (see withoutUnavailableLevels).
+  const weights = buildPatternWeights(withoutUnavailableLevels(model, datePartsAvailable(table)));
   // Attribute evidence adds to the token pattern's, in the link weight and in the cross-pair
   // checks alike; with no attributes every pair is NO_ATTRIBUTES, which adds 0.
   const attributeWeights = buildAttributeWeights(model);
 
   const conflictingDates = new Uint8Array(PATTERN_COUNT);
+  // Which comparisons of each pattern agree exactly, for the term-frequency adjustments.
+  const familyExact = new Uint8Array(PATTERN_COUNT);
+  const givenExact = new Uint8Array(PATTERN_COUNT);
+  const dateExact = new Uint8Array(PATTERN_COUNT);
   for (let p = 0; p < PATTERN_COUNT; p++) {
-    const [, , birthDate, sex] = unpackPattern(p);
+    const [family, given, birthDate, sex] = unpackPattern(p);
     conflictingDates[p] = birthDate === DIFFERENT_DATE && sex === DIFFERENT_SEX ? 1 : 0;
+    familyExact[p] = family === EXACT ? 1 : 0;
+    givenExact[p] = given === EXACT ? 1 : 0;
+    dateExact[p] = birthDate === EXACT ? 1 : 0;
   }
   const disagreementOf = (pattern: number, attributes: number) => weights.disagreement[pattern]! + attributeWeights.disagreement[attributes]!;
 
@@ -446,10 +490,9 @@ export function matchRecords(records: readonly LinkageRecord[], options: MatchOp
     const attributes = compareAttributes(table, i, j);
     let weight = linkWeights[pattern]! + attributeWeights.bayesFactor[attributes]!;
     if (familyAdjustment) {
-      const levels = (pattern / 3) | 0;
-      if (levels < 16) weight += familyAdjustment[table.family[i]!]!;
-      if (((levels >> 2) & 3) === 0) weight += givenAdjustment![table.given[i]!]!;
-      if ((levels & 3) === 0) weight += dateAdjustment![table.birthDate[i]!]!;
+      if (familyExact[pattern] === 1) weight += familyAdjustment[table.family[i]!]!;
+      if (givenExact[pattern] === 1) weight += givenAdjustment![table.given[i]!]!;
+      if (dateExact[pattern] === 1) weight += dateAdjustment![table.birthDate[i]!]!;
     }
     if (adjustAttributes && attributes !== NO_ATTRIBUTES) {
       let rest = attributes;

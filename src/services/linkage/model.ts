@@ -29,7 +29,13 @@ export interface LinkageModel {
 
 export const FAMILY_LEVELS = ['exact', 'one_letter', 'different', 'missing'] as const;
 export const GIVEN_LEVELS = FAMILY_LEVELS;
-export const BIRTH_DATE_LEVELS = ['exact', 'transposed', 'same_year', 'different'] as const;
+/**
+ * Birth date: the same; day and month swapped; the day wrong (month and year agree); the year
+ * wrong (day and month agree); only the year agrees; different. Records tokenised before the month
+ * and year and the day and month tokens existed have neither, so their pairs never reach the two
+ * partial levels and fall back to the earlier ones (same year, different).
+ */
+export const BIRTH_DATE_LEVELS = ['exact', 'transposed', 'same_month_year', 'same_day_month', 'same_year', 'different'] as const;
 export const SEX_LEVELS = ['exact', 'different', 'missing'] as const;
 
 export const COMPARISONS = {
@@ -46,21 +52,65 @@ export const EXACT = 0;
 export const ONE_LETTER = 1;
 export const TRANSPOSED = 1;
 export const DIFFERENT_NAME = 2;
-export const SAME_YEAR = 2;
+export const SAME_MONTH_YEAR = 2;
 export const MISSING_NAME = 3;
-export const DIFFERENT_DATE = 3;
+export const SAME_DAY_MONTH = 3;
+export const SAME_YEAR = 4;
+export const DIFFERENT_DATE = 5;
 export const DIFFERENT_SEX = 1;
 export const MISSING_SEX = 2;
-export const PATTERN_COUNT = 4 * 4 * 4 * 3;
+export const NAME_LEVEL_COUNT = FAMILY_LEVELS.length;
+export const DATE_LEVEL_COUNT = BIRTH_DATE_LEVELS.length;
+export const SEX_LEVEL_COUNT = SEX_LEVELS.length;
+/** 4 × 4 × 6 × 3 = 288: more than a byte holds, so stored patterns are 16-bit. */
+export const PATTERN_COUNT = NAME_LEVEL_COUNT * NAME_LEVEL_COUNT * DATE_LEVEL_COUNT * SEX_LEVEL_COUNT;
 
 export function packPattern(family: number, given: number, birthDate: number, sex: number): number {
-  return ((family * 4 + given) * 4 + birthDate) * 3 + sex;
+  return ((family * NAME_LEVEL_COUNT + given) * DATE_LEVEL_COUNT + birthDate) * SEX_LEVEL_COUNT + sex;
 }
 
 export function unpackPattern(pattern: number): [family: number, given: number, birthDate: number, sex: number] {
-  const sex = pattern % 3;
-  const rest = (pattern - sex) / 3;
-  return [Math.floor(rest / 16), Math.floor(rest / 4) % 4, rest % 4, sex];
+  const sex = pattern % SEX_LEVEL_COUNT;
+  const rest = (pattern - sex) / SEX_LEVEL_COUNT;
+  const birthDate = rest % DATE_LEVEL_COUNT;
+  const names = (rest - birthDate) / DATE_LEVEL_COUNT;
+  return [Math.floor(names / NAME_LEVEL_COUNT), names % NAME_LEVEL_COUNT, birthDate, sex];
+}
+
+/**
+ * Levels added after models were first stored: a stored model without them weighs them as the
+ * level they used to fall into, so it links exactly as it did.
+ */
+const LEVEL_FALLBACKS: Partial<Record<string, Record<string, string>>> = {
+  birthDate: { same_month_year: 'same_year', same_day_month: 'different' },
+};
+
+/**
+ * The model for data where no record has the month-and-year (or day-and-month) token, all stored
+ * before the tokens existed: each unavailable level is folded into the level its pairs fall into
+ * instead (m and u added), which is the model as it was before the level existed. DEFAULT_MODEL
+ * folded this way is exactly the earlier default (same year m 0.01, u 0.0247; different m 0.01,
+ * u 0.975). Data where only some records have the tokens keeps every level: a pair with an older
+ * record then weighs a date that differs a little more strongly against than it used to, but such
+ * pairs did not link before either.
+ */
+export function withoutUnavailableLevels(model: LinkageModel, available: { monthYear: boolean; dayMonth: boolean }): LinkageModel {
+  const levels = model.comparisons.birthDate;
+  if (!levels) return model;
+  const fold: Array<[string, string]> = [];
+  if (!available.monthYear) fold.push(['same_month_year', 'same_year']);
+  if (!available.dayMonth) fold.push(['same_day_month', 'different']);
+  const folded = { ...levels };
+  let changed = false;
+  for (const [level, into] of fold) {
+    const from = folded[level];
+    const target = folded[into];
+    if (!from || !target) continue;
+    folded[into] = { m: target.m + from.m, u: target.u + from.u };
+    delete folded[level];
+    changed = true;
+  }
+  return changed ? { ...model, comparisons: { ...model.comparisons, birthDate: folded } } : model;
 }
 
 /**
@@ -101,14 +151,16 @@ export function describePattern(pattern: number): Record<string, string> {
 /**
  * Defaults for data too small to estimate from (EM needs thousands of candidate pairs). m values
  * are those EM finds on the synthetic population with realistic recording errors; u values are
- * those of its deliberately short name lists, so name agreement is, if anything, undervalued.
- * λ assumes about 100,000 records with 1.7 records per person.
+ * those of its earlier, short name lists (family letters agreeing for 0.72% of pairs, against
+ * 0.46% with the long-tailed lists now generated), so name agreement is, if anything,
+ * undervalued. The date levels' u are those of its birth dates (ages 16–80). λ assumes about
+ * 100,000 records with 1.7 records per person.
  */
 /** The data size DEFAULT_MODEL's prior assumes (about 1.7 records a person). */
 export const DEFAULT_MODEL_RECORDS = 100_000;
 
 export const DEFAULT_MODEL: LinkageModel = {
-  version: 'default-2026-11-attributes',
+  version: 'default-2026-11-dates',
   priorMatchProbability: 1.2e-5,
   comparisons: {
     family: {
@@ -121,11 +173,15 @@ export const DEFAULT_MODEL: LinkageModel = {
       one_letter: { m: 0.017, u: 0.185 },
       different: { m: 0.013, u: 0.793 },
     },
+    // m of the four levels EM's session cannot see is fixed (2% in all, as before the partial
+    // levels existed): most dates that differ differ in one part only, the day or the year.
     birthDate: {
       exact: { m: 0.966, u: 6.8e-5 },
       transposed: { m: 0.014, u: 2.4e-5 },
-      same_year: { m: 0.01, u: 0.0247 },
-      different: { m: 0.01, u: 0.975 },
+      same_month_year: { m: 0.008, u: 0.0019 },
+      same_day_month: { m: 0.008, u: 0.0027 },
+      same_year: { m: 0.002, u: 0.0228 },
+      different: { m: 0.002, u: 0.9723 },
     },
     sex: {
       exact: { m: 0.999, u: 0.85 },
@@ -164,7 +220,9 @@ export interface PatternWeights {
 }
 
 function computePartialWeight(model: LinkageModel, comparison: ComparisonName | AttributeName, level: string): number {
-  const parameters = model.comparisons[comparison]?.[level];
+  const levels = model.comparisons[comparison];
+  const fallback = LEVEL_FALLBACKS[comparison]?.[level];
+  const parameters = levels?.[level] ?? (fallback === undefined ? undefined : levels?.[fallback]);
   if (!parameters) return 0;
   return Math.log2(parameters.m / parameters.u);
 }
@@ -237,12 +295,17 @@ function compareNames(a: string | null, b: string | null, aPartial: readonly str
   return DIFFERENT_NAME;
 }
 
+const present = (token: string | null | undefined): token is string => token !== null && token !== undefined;
+
 export function comparePatternOfTokens(a: LinkageTokens, b: LinkageTokens): number {
   const family = compareNames(a.family, b.family, a.familyPartial, b.familyPartial);
   const given = compareNames(a.given, b.given, a.givenPartial, b.givenPartial);
   let birthDate = DIFFERENT_DATE;
   if (a.birthDate === b.birthDate) birthDate = EXACT;
   else if (a.birthDateSwapped !== null && a.birthDateSwapped === b.birthDate) birthDate = TRANSPOSED;
+  // Tokens stored before these two existed are null: such pairs fall through to the older levels.
+  else if (present(a.birthMonthYear) && a.birthMonthYear === b.birthMonthYear) birthDate = SAME_MONTH_YEAR;
+  else if (present(a.birthDayMonth) && a.birthDayMonth === b.birthDayMonth) birthDate = SAME_DAY_MONTH;
   else if (a.birthYear === b.birthYear) birthDate = SAME_YEAR;
   const sex = a.sex === null || b.sex === null ? MISSING_SEX : a.sex === b.sex ? EXACT : DIFFERENT_SEX;
   return packPattern(family, given, birthDate, sex);
@@ -306,6 +369,9 @@ export interface TokenTable {
   birthDate: Int32Array;
   birthDateSwapped: Int32Array;
   birthYear: Int32Array;
+  /** Month and year, day and month of birth; -1 for records tokenised before they existed. */
+  birthMonthYear: Int32Array;
+  birthDayMonth: Int32Array;
   sex: Int32Array;
   /** Per attribute (ATTRIBUTE_NAMES order), the value's id, -1 when not known. */
   attributes: Int32Array[];
@@ -320,6 +386,8 @@ export interface TokenTable {
     givenPartial: number;
     date: number;
     year: number;
+    monthYear: number;
+    dayMonth: number;
     sex: number;
     attributes: number[];
   };
@@ -357,6 +425,8 @@ export function buildTokenTable(tokens: readonly LinkageTokens[], attributes?: r
     givenPartial: new Interner(),
     date: new Interner(),
     year: new Interner(),
+    monthYear: new Interner(),
+    dayMonth: new Interner(),
     sex: new Interner(),
   };
   const table: TokenTable = {
@@ -369,10 +439,24 @@ export function buildTokenTable(tokens: readonly LinkageTokens[], attributes?: r
     birthDate: new Int32Array(size),
     birthDateSwapped: new Int32Array(size),
     birthYear: new Int32Array(size),
+    birthMonthYear: new Int32Array(size),
+    birthDayMonth: new Int32Array(size),
     sex: new Int32Array(size),
     attributes: ATTRIBUTE_NAMES.map(() => new Int32Array(size).fill(-1)),
     hasAttributes: false,
-    distinct: { key: 0, family: 0, familyPartial: 0, given: 0, givenPartial: 0, date: 0, year: 0, sex: 0, attributes: ATTRIBUTE_NAMES.map(() => 0) },
+    distinct: {
+      key: 0,
+      family: 0,
+      familyPartial: 0,
+      given: 0,
+      givenPartial: 0,
+      date: 0,
+      year: 0,
+      monthYear: 0,
+      dayMonth: 0,
+      sex: 0,
+      attributes: ATTRIBUTE_NAMES.map(() => 0),
+    },
     numbering: {
       family: interners.family.ids,
       given: interners.given.ids,
@@ -390,6 +474,8 @@ export function buildTokenTable(tokens: readonly LinkageTokens[], attributes?: r
     table.birthDate[i] = interners.date.idOf(t.birthDate);
     table.birthDateSwapped[i] = interners.date.idOf(t.birthDateSwapped);
     table.birthYear[i] = interners.year.idOf(t.birthYear);
+    table.birthMonthYear[i] = interners.monthYear.idOf(t.birthMonthYear);
+    table.birthDayMonth[i] = interners.dayMonth.idOf(t.birthDayMonth);
     table.sex[i] = interners.sex.idOf(t.sex);
   }
   for (const name of Object.keys(interners) as Array<keyof typeof interners>) table.distinct[name] = interners[name].ids.size;
@@ -425,11 +511,15 @@ export function comparePattern(table: TokenTable, i: number, j: number): number 
   const bj = table.birthDate[j]!;
   if (bi === bj) birthDate = EXACT;
   else if (table.birthDateSwapped[i] === bj) birthDate = TRANSPOSED;
+  // -1 (a record tokenised before these tokens existed) never counts as agreeing: such pairs fall
+  // back to the older levels, same year or different.
+  else if (table.birthMonthYear[i]! >= 0 && table.birthMonthYear[i] === table.birthMonthYear[j]) birthDate = SAME_MONTH_YEAR;
+  else if (table.birthDayMonth[i]! >= 0 && table.birthDayMonth[i] === table.birthDayMonth[j]) birthDate = SAME_DAY_MONTH;
   else if (table.birthYear[i] === table.birthYear[j]) birthDate = SAME_YEAR;
   const si = table.sex[i]!;
   const sj = table.sex[j]!;
   const sex = si < 0 || sj < 0 ? MISSING_SEX : si === sj ? EXACT : DIFFERENT_SEX;
-  return ((family * 4 + given) * 4 + birthDate) * 3 + sex;
+  return ((family * NAME_LEVEL_COUNT + given) * DATE_LEVEL_COUNT + birthDate) * SEX_LEVEL_COUNT + sex;
 }
 
 /** The attribute pattern of records i and j (NO_ATTRIBUTES when the table has none). */
@@ -496,6 +586,16 @@ export function countPairLevels(table: TokenTable): PairCounts {
   }
   let transposedOrdered = 0;
   for (let d = 0; d < byDate.length; d++) transposedOrdered += byDate[d]! * bySwapped[d]!;
+  // Month and year (day and month) agreeing, less the pairs with the same date, counted only among
+  // records that have the token: pairs with a record without it fall to the older levels.
+  const monthYear = countAgreeingPairs(table.birthMonthYear, table.distinct.monthYear);
+  const dayMonth = countAgreeingPairs(table.birthDayMonth, table.distinct.dayMonth);
+  const datesWhere = (column: Int32Array) => {
+    const masked = Int32Array.from(table.birthDate, (d, i) => (column[i]! >= 0 ? d : -1));
+    return countAgreeingPairs(masked, table.distinct.date).agreeing / 2;
+  };
+  const sameMonthYear = monthYear.agreeing / 2 - (monthYear.present === table.size ? dates.agreeing / 2 : datesWhere(table.birthMonthYear));
+  const sameDayMonth = dayMonth.agreeing / 2 - (dayMonth.present === table.size ? dates.agreeing / 2 : datesWhere(table.birthDayMonth));
 
   // Two masks (or three) agreeing means every letter agrees, so a pair that agrees on a mask
   // without agreeing exactly agrees on exactly one mask.
@@ -521,8 +621,11 @@ export function countPairLevels(table: TokenTable): PairCounts {
       birthDate: {
         exact: dateExact,
         transposed,
-        same_year: years.agreeing / 2 - dateExact - transposed,
-        different: all - years.agreeing / 2,
+        // A level no record can reach (tokens stored before it existed) is left out altogether.
+        ...(monthYear.present > 0 ? { same_month_year: sameMonthYear } : {}),
+        ...(dayMonth.present > 0 ? { same_day_month: sameDayMonth } : {}),
+        same_year: years.agreeing / 2 - dateExact - transposed - sameMonthYear,
+        different: all - years.agreeing / 2 - sameDayMonth,
       },
       sex: { exact: sex.agreeing / 2, different: pairsOf(sex.present) - sex.agreeing / 2 },
     },
@@ -670,17 +773,25 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
     if (change < 1e-10) break;
   }
 
-  const fixedSameYear = defaults.birthDate!.same_year!.m;
-  const fixedDifferent = defaults.birthDate!.different!.m;
-  const seen = 1 - fixedSameYear - fixedDifferent;
+  // m of the date levels the session cannot see is fixed from DEFAULT_MODEL, a level no record
+  // can reach (withoutUnavailableLevels) folded into the one its pairs fall into.
+  const dateDefaults = withoutUnavailableLevels(DEFAULT_MODEL, {
+    monthYear: 'same_month_year' in pairCounts.levels.birthDate!,
+    dayMonth: 'same_day_month' in pairCounts.levels.birthDate!,
+  }).comparisons.birthDate!;
+  const fixed = Object.fromEntries(
+    Object.entries(dateDefaults)
+      .filter(([level]) => level !== 'exact' && level !== 'transposed')
+      .map(([level, parameters]) => [level, parameters.m]),
+  );
+  const seen = 1 - Object.values(fixed).reduce((sum, m) => sum + m, 0);
   const mLevels: Record<ComparisonName, Record<string, number>> = {
     family: normalise({ exact: m.family[0]!, one_letter: m.family[1]!, different: m.family[2]! }, MIN_M),
     given: normalise({ exact: m.given[0]!, one_letter: m.given[1]!, different: m.given[2]! }, MIN_M),
     birthDate: {
       exact: seen * m.birthDate[0]!,
       transposed: seen * m.birthDate[1]!,
-      same_year: fixedSameYear,
-      different: fixedDifferent,
+      ...fixed,
     },
     sex: normalise({ exact: m.sex[0]!, different: m.sex[1]! }, MIN_M),
   };

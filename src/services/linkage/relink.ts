@@ -51,6 +51,9 @@ const tokenColumns = {
   linkageBirthDate: records.linkageBirthDate,
   linkageBirthDateSwapped: records.linkageBirthDateSwapped,
   linkageBirthYear: records.linkageBirthYear,
+  // Null for records stored before they existed (migration 0002): they link on the older date levels.
+  linkageBirthMonthYear: records.linkageBirthMonthYear,
+  linkageBirthDayMonth: records.linkageBirthDayMonth,
   linkageSex: records.linkageSex,
   // Person attributes every service records: compared alongside the key (matcher.ts).
   victimEthnicity: records.victimEthnicity,
@@ -138,20 +141,24 @@ function toLinkageRecords(rows: TokenRow[]): LinkageRecord[] {
 
 /**
  * Current records the matcher could compare with the seeds: its blocking rules (matcher.ts) are the
- * same birth date, a birth date with day and month swapped, or the same family letters, given
- * letters and birth year.
+ * same birth date, a birth date with day and month swapped, the same family letters, given
+ * letters and birth year, or the same family letters, given letters and day and month of birth.
  */
 function neighboursOf(seeds: TokenRow[]): SQL | undefined {
   const present = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))];
   const dates = present(seeds.flatMap((s) => [s.linkageBirthDate, s.linkageBirthDateSwapped]));
   const born = present(seeds.map((s) => s.linkageBirthDate));
   const named = seeds.filter((s) => s.linkageFamily && s.linkageGiven && s.linkageBirthYear);
+  const namedDayMonth = seeds.filter((s) => s.linkageFamily && s.linkageGiven && s.linkageBirthDayMonth);
   if (dates.length === 0) return undefined;
   return or(
     sql`${records.linkageBirthDate} = any(${textArray(dates)})`,
     sql`${records.linkageBirthDateSwapped} = any(${textArray(born)})`,
     named.length
       ? sql`(${records.linkageFamily}, ${records.linkageGiven}, ${records.linkageBirthYear}) in (select * from unnest(${textArray(named.map((s) => s.linkageFamily!))}, ${textArray(named.map((s) => s.linkageGiven!))}, ${textArray(named.map((s) => s.linkageBirthYear!))}))`
+      : undefined,
+    namedDayMonth.length
+      ? sql`(${records.linkageFamily}, ${records.linkageGiven}, ${records.linkageBirthDayMonth}) in (select * from unnest(${textArray(namedDayMonth.map((s) => s.linkageFamily!))}, ${textArray(namedDayMonth.map((s) => s.linkageGiven!))}, ${textArray(namedDayMonth.map((s) => s.linkageBirthDayMonth!))}))`
       : undefined,
   );
 }

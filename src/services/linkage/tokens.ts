@@ -6,7 +6,8 @@
  * Besides the whole key, each component is tokenised separately (with a purpose prefix, so equal
  * text in different components never gives equal tokens), so that records can agree partially:
  * family-name letters, given-name letters, each with one letter masked (a one-letter difference
- * still shares a token), date of birth, the date with day and month swapped, year of birth, sex.
+ * still shares a token), date of birth, the date with day and month swapped, year of birth, month
+ * and year of birth (a day wrong), day and month of birth (a year wrong), sex.
  */
 import { createHmac } from 'node:crypto';
 import { parseSlk581 } from '../../lib/slk581.js';
@@ -32,6 +33,14 @@ export interface LinkageTokens {
   /** Day and month swapped, where that is a different valid date; else null. */
   birthDateSwapped: string | null;
   birthYear: string;
+  /**
+   * Month and year of birth (MMYYYY): two dates that differ only in the day agree on it. Absent or
+   * null for records tokenised before it existed; the matcher then compares their dates as before
+   * (exact, transposed, same year, different).
+   */
+  birthMonthYear?: string | null;
+  /** Day and month of birth (DDMM): two dates that differ only in the year agree on it. Absent or null as birthMonthYear. */
+  birthDayMonth?: string | null;
   /** Null when sex was not stated (9). */
   sex: string | null;
 }
@@ -62,6 +71,8 @@ export function deriveLinkageTokens(slk581: string, secret: string): LinkageToke
     birthDate: token('birth-date', `${day}${month}${year}`),
     birthDateSwapped: swappedValid ? token('birth-date', `${month}${day}${year}`) : null,
     birthYear: token('birth-year', year),
+    birthMonthYear: token('birth-month-year', `${month}${year}`),
+    birthDayMonth: token('birth-day-month', `${day}${month}`),
     sex: parts.sexCode === '9' ? null : token('sex', parts.sexCode),
   };
 }

@@ -54,6 +54,8 @@ function componentColumns(tokens: LinkageTokens | null) {
     linkageBirthDate: tokens?.birthDate ?? null,
     linkageBirthDateSwapped: tokens?.birthDateSwapped ?? null,
     linkageBirthYear: tokens?.birthYear ?? null,
+    linkageBirthMonthYear: tokens?.birthMonthYear ?? null,
+    linkageBirthDayMonth: tokens?.birthDayMonth ?? null,
     linkageSex: tokens?.sex ?? null,
   } satisfies Partial<NewRecordRow>;
 }
@@ -70,6 +72,10 @@ export function tokensOfRow(row: Pick<RecordRow, 'victimLinkageSlk581Token' | ke
     birthDate: row.linkageBirthDate,
     birthDateSwapped: row.linkageBirthDateSwapped,
     birthYear: row.linkageBirthYear,
+    // Null for records stored before these columns existed: the matcher then compares their
+    // dates by the older levels only (exact, transposed, same year, different).
+    birthMonthYear: row.linkageBirthMonthYear,
+    birthDayMonth: row.linkageBirthDayMonth,
     sex: row.linkageSex,
   };
 }
