@@ -1,7 +1,7 @@
 /** A fresh PostgreSQL database and the real app over it, as every database benchmark needs. */
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
-import { parseEnv } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 
@@ -19,19 +19,14 @@ export async function createBenchDatabase(adminUrl: string, name: string): Promi
 
 /** The app as configured by default (threshold, suppression), over the given database. */
 export async function buildBenchApp(databaseUrl: string) {
-  const env = parseEnv({ DATABASE_URL: databaseUrl, VAWG_LINKAGE_SECRET: 'bench-linkage-secret-0123456789abcdef', LOG_LEVEL: 'silent' });
-  const app = await buildApp({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: 'memory://',
-    databaseUrl,
-    linkageSecret: env.VAWG_LINKAGE_SECRET!,
-    bootstrapAdminKey: BENCH_ADMIN_KEY,
-    logLevel: 'silent',
-    suppressBelow: env.VAWG_SUPPRESS_BELOW,
-    bodyLimitBytes: env.VAWG_BODY_LIMIT_MB * 1024 * 1024,
-    matchThreshold: env.VAWG_MATCH_THRESHOLD,
+  const config = await loadConfig({
+    DATABASE_URL: databaseUrl,
+    VAWG_DATA_DIR: 'memory://',
+    VAWG_LINKAGE_SECRET: 'bench-linkage-secret-0123456789abcdef',
+    VAWG_BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY,
+    LOG_LEVEL: 'silent',
   });
+  const app = await buildApp({ ...config, port: 0 });
   await app.ready();
   return app;
 }

@@ -4,22 +4,13 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { buildApp } from '../src/app.js';
-import { parseEnv } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 
 const target = new URL('../openapi/openapi.json', import.meta.url);
 
 export async function generateOpenApi(): Promise<string> {
-  const env = parseEnv({ VAWG_DATA_DIR: 'memory://', LOG_LEVEL: 'silent' });
-  const app = await buildApp({
-    port: env.PORT,
-    host: env.HOST,
-    dataDir: env.VAWG_DATA_DIR,
-    linkageSecret: 'openapi-generation-only-0123456789',
-    logLevel: 'silent',
-    suppressBelow: env.VAWG_SUPPRESS_BELOW,
-    bodyLimitBytes: env.VAWG_BODY_LIMIT_MB * 1024 * 1024,
-    matchThreshold: env.VAWG_MATCH_THRESHOLD,
-  });
+  const config = await loadConfig({ VAWG_DATA_DIR: 'memory://', LOG_LEVEL: 'silent' });
+  const app = await buildApp(config);
   await app.ready();
   const document = `${JSON.stringify(app.swagger(), null, 2)}\n`;
   await app.close();

@@ -15,22 +15,31 @@ import { API_VERSION } from './lib/version.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
 import errorsPlugin from './plugins/errors.js';
+import jobsPlugin from './plugins/jobs.js';
 import aggregateRoutes from './routes/aggregates.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import areaRoutes from './routes/areas.js';
+import auditRoutes from './routes/audit.js';
 import completenessRoutes from './routes/completeness.js';
+import datasetFileRoutes from './routes/dataset-files.js';
 import healthRoutes from './routes/health.js';
 import indicatorRoutes from './routes/indicators.js';
+import jobRoutes from './routes/jobs.js';
 import linkageRoutes from './routes/linkage.js';
 import metaRoutes from './routes/meta.js';
 import overlapRoutes from './routes/overlaps.js';
+import periodRoutes from './routes/periods.js';
+import returnDiffRoutes from './routes/return-diff.js';
 import returnRoutes from './routes/returns.js';
 import serviceRoutes from './routes/services.js';
 import { CreatedApiKeySchema } from './schema/api/api-keys.js';
 import { AggregateSchema, PublishedValueSchema } from './schema/api/aggregates.js';
 import { DisclosureSchema, ScopeSchema } from './schema/api/analytics.js';
 import { AreaSchema } from './schema/api/areas.js';
+import { AuditEventSchema } from './schema/api/audit.js';
 import { sharedSchemas } from './schema/api/common.js';
+import { PeriodLockSchema } from './schema/api/periods.js';
+import { JobSchema } from './schema/api/jobs.js';
 import { DryRunResultSchema, RecordSchema, ReturnSummarySchema } from './schema/api/returns.js';
 import { ServiceSchema } from './schema/api/services.js';
 import { bootstrapAdminAccess } from './services/bootstrap.js';
@@ -96,6 +105,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   });
   await app.register(databasePlugin, { databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await app.register(authPlugin);
+  await app.register(jobsPlugin, { uploadDir: config.uploadDir });
 
   const namedSchemas = [
     ServiceSchema,
@@ -103,11 +113,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     AreaSchema,
     RecordSchema,
     ReturnSummarySchema,
+    JobSchema,
     DryRunResultSchema,
     ScopeSchema,
     PublishedValueSchema,
     DisclosureSchema,
     AggregateSchema,
+    AuditEventSchema,
+    PeriodLockSchema,
   ];
   for (const schema of [...sharedSchemas, ...namedSchemas]) app.addSchema(schema);
 
@@ -132,6 +145,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         { name: 'Returns', description: 'Quarterly returns of referral records' },
         { name: 'Linkage', description: 'Counting people once: probabilistic record linkage (admin)' },
         { name: 'Analytics', description: 'Aggregates, indicators and completeness, with disclosure control for analysts' },
+        { name: 'Periods', description: 'Quarters, and the locks that close them to new versions' },
+        { name: 'Audit', description: 'Who submitted, read record-level data, managed keys or locked periods (admin)' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/api-keys.' } } },
     },
@@ -141,15 +156,27 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
 
   await app.register(healthRoutes);
   await app.register(metaRoutes);
+  await app.register(datasetFileRoutes);
   await app.register(serviceRoutes);
   await app.register(apiKeyRoutes);
   await app.register(areaRoutes);
-  await app.register(returnRoutes, { linkageSecret: config.linkageSecret, linkageSettings: { threshold: config.matchThreshold } });
+  await app.register(returnRoutes, {
+    linkageSecret: config.linkageSecret,
+    linkageSettings: { threshold: config.matchThreshold },
+    asyncReturnBytes: config.asyncReturnBytes,
+    bodyLimitBytes: config.bodyLimitBytes,
+    uploadDir: config.uploadDir,
+    idempotencyTtlHours: config.idempotencyTtlHours,
+  });
+  await app.register(jobRoutes);
   await app.register(aggregateRoutes, { suppressBelow: config.suppressBelow });
   await app.register(indicatorRoutes, { suppressBelow: config.suppressBelow });
   await app.register(completenessRoutes, { suppressBelow: config.suppressBelow });
   await app.register(overlapRoutes, { suppressBelow: config.suppressBelow });
   await app.register(linkageRoutes, { linkageSettings: { threshold: config.matchThreshold } });
+  await app.register(returnDiffRoutes);
+  await app.register(periodRoutes);
+  await app.register(auditRoutes);
 
   app.addHook('onReady', async () => {
     await bootstrapAdminAccess(app.db, { bootstrapAdminKey: config.bootstrapAdminKey, databaseKind: app.databaseKind, dataDir: config.dataDir }, app.log);

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
@@ -31,6 +32,18 @@ export const EnvSchema = Type.Object({
     description: 'Match weight (log2 odds that two records are one person, prior included) at or above which they link; 0 is "more likely than not".',
   }),
   VAWG_BODY_LIMIT_MB: Type.Integer({ minimum: 1, maximum: 1024, default: 100, description: 'Largest request body accepted, in MiB.' }),
+  VAWG_ASYNC_RETURN_MB: Type.Number({
+    minimum: 0,
+    maximum: 1024,
+    default: 10,
+    description: 'Returns with a larger body are processed by a job: the request answers 202 and the client polls the job, so no proxy times out.',
+  }),
+  VAWG_IDEMPOTENCY_TTL_HOURS: Type.Integer({
+    minimum: 24,
+    maximum: 24 * 30,
+    default: 24,
+    description: 'How long an Idempotency-Key and its response are kept.',
+  }),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -46,6 +59,11 @@ export interface Config {
   suppressBelow: number;
   bodyLimitBytes: number;
   matchThreshold: number;
+  /** Return bodies above this size get a job and a 202. */
+  asyncReturnBytes: number;
+  idempotencyTtlHours: number;
+  /** Where uploads are spooled while they are processed. */
+  uploadDir: string;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +103,11 @@ async function resolveLinkageSecret(env: Env): Promise<string> {
   return secret;
 }
 
+/** Uploads live beside the embedded database, or in the system's temporary folder when there is none. */
+export function resolveUploadDir(dataDir: string): string {
+  return dataDir === 'memory://' ? path.join(tmpdir(), `vawg-uploads-${randomBytes(6).toString('hex')}`) : path.resolve(dataDir, 'uploads');
+}
+
 export async function loadConfig(env: Record<string, string | undefined>): Promise<Config> {
   const parsed = parseEnv(env);
   return {
@@ -98,5 +121,8 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     suppressBelow: parsed.VAWG_SUPPRESS_BELOW,
     bodyLimitBytes: parsed.VAWG_BODY_LIMIT_MB * 1024 * 1024,
     matchThreshold: parsed.VAWG_MATCH_THRESHOLD,
+    asyncReturnBytes: Math.round(parsed.VAWG_ASYNC_RETURN_MB * 1024 * 1024),
+    idempotencyTtlHours: parsed.VAWG_IDEMPOTENCY_TTL_HOURS,
+    uploadDir: resolveUploadDir(parsed.VAWG_DATA_DIR),
   };
 }

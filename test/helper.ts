@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import type { Test } from 'tap';
 import { buildApp, type App } from '../src/app.js';
-import type { Config } from '../src/config.js';
+import { resolveUploadDir, type Config } from '../src/config.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const LINKAGE_SECRET = 'test-linkage-secret-0123456789abcdef';
@@ -29,7 +29,7 @@ function dockerAvailable(): boolean {
 }
 
 /** A PostgreSQL database of this test file's own, so test files run in parallel without sharing rows. */
-async function postgresDatabase(t: Test): Promise<string> {
+export async function postgresDatabase(t: Test): Promise<string> {
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
@@ -64,6 +64,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     suppressBelow: 5,
     bodyLimitBytes: 100 * 1024 * 1024,
     matchThreshold: -1,
+    asyncReturnBytes: 10 * 1024 * 1024,
+    idempotencyTtlHours: 24,
+    uploadDir: resolveUploadDir('memory://'),
     ...overrides,
   };
 }

@@ -27,6 +27,12 @@ export const services = pgTable('services', {
   name: text().notNull(),
   serviceType: text().notNull(),
   area: text().notNull(),
+  /** The reporting schedule: a return is expected for every quarter from this one (null: none expected). */
+  expectedFrom: text(),
+  /** The last quarter a return is expected for (null: no end). */
+  expectedUntil: text(),
+  /** A return is due this many days after its quarter ends. */
+  deadlineDays: integer().notNull().default(30),
   createdAt: createdAt(),
 });
 
@@ -179,3 +185,77 @@ export const linkageModels = pgTable('linkage_models', {
   createdAt: createdAt(),
 });
 
+/** Periods an admin has closed to new versions (after their deadline, once figures are published). */
+export const periodLocks = pgTable('period_locks', {
+  period: text().primaryKey(),
+  reason: text(),
+  lockedBy: uuid().references(() => apiKeys.id),
+  lockedAt: createdAt(),
+});
+
+/**
+ * Idempotency keys (IETF draft "The Idempotency-Key HTTP Header Field"), scoped to the API key that
+ * sent them: the first request claims the key, retries replay its stored response.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    apiKeyId: uuid()
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    key: text().notNull(),
+    /** Method and path: a key reused on another operation is a different request. */
+    operation: text().notNull(),
+    /** SHA-256 of the request (query and body): the same key with another body is refused. */
+    fingerprint: text().notNull(),
+    /** Null while the first request is still in flight. */
+    responseStatus: integer(),
+    responseBody: jsonb(),
+    responseHeaders: jsonb(),
+    /** An in-flight claim older than this was abandoned (a crashed process) and may be taken over. */
+    leaseUntil: timestamp({ withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp({ withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.key] }), index().on(t.expiresAt)],
+);
+
+/** Background work a request handed over (large returns): progress while it runs, its result after. */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    kind: text().notNull(),
+    /** queued, running, succeeded or failed. */
+    status: text().notNull(),
+    submittedBy: uuid().references(() => apiKeys.id),
+    serviceId: text(),
+    period: text(),
+    progress: jsonb().notNull().default({}),
+    /** The HTTP status and body the request would have answered with (a return summary or a problem). */
+    resultStatus: integer(),
+    result: jsonb(),
+    createdAt: createdAt(),
+    startedAt: timestamp({ withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp({ withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index().on(t.status)],
+);
+
+/** Who did what: submissions, reads of record-level data, key management, locks. Never a person's data. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    at: createdAt(),
+    apiKeyId: uuid(),
+    role: text(),
+    action: text().notNull(),
+    resourceType: text(),
+    resourceId: text(),
+    outcome: text().notNull(),
+    detail: jsonb().notNull().default({}),
+    requestId: text(),
+  },
+  (t) => [index().on(t.at), index().on(t.action, t.at)],
+);

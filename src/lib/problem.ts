@@ -2,6 +2,7 @@
  * RFC 9457 problem details. Services throw `problem(...)`; the one error handler in
  * `plugins/errors.ts` turns any error into `application/problem+json`.
  */
+import { STATUS_CODES } from 'node:http';
 import createError from 'http-errors';
 
 export interface FieldProblem {
@@ -21,12 +22,50 @@ export const problemTypes = {
   forbidden: 'urn:vawg:problem:forbidden',
   notFound: 'urn:vawg:problem:not-found',
   conflict: 'urn:vawg:problem:conflict',
+  periodLocked: 'urn:vawg:problem:period-locked',
+  idempotencyConflict: 'urn:vawg:problem:idempotency-key-in-use',
+  idempotencyMismatch: 'urn:vawg:problem:idempotency-key-reused',
   tooLarge: 'urn:vawg:problem:payload-too-large',
   unsupportedMediaType: 'urn:vawg:problem:unsupported-media-type',
   internal: 'urn:vawg:problem:internal-error',
 } as const;
 
 export type ProblemType = keyof typeof problemTypes;
+
+/** An error the handler passes through to the client: a status below 500 and, usually, a problem type. */
+export interface ClientError {
+  statusCode?: number;
+  message: string;
+  problemType?: string;
+  errors?: FieldProblem[];
+}
+
+const typeByStatus: Record<number, string> = {
+  400: problemTypes.badRequest,
+  401: problemTypes.unauthenticated,
+  403: problemTypes.forbidden,
+  404: problemTypes.notFound,
+  409: problemTypes.conflict,
+  413: problemTypes.tooLarge,
+  415: problemTypes.unsupportedMediaType,
+  422: problemTypes.validation,
+};
+
+/** The RFC 9457 document for a client error; also what jobs and idempotent replays store. */
+export function problemDocument(status: number, detail: string, instance: string, type?: string, errors?: FieldProblem[]) {
+  return {
+    type: type ?? typeByStatus[status] ?? problemTypes.badRequest,
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    instance,
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+}
+
+export function documentOfClientError(error: ClientError, instance: string) {
+  return problemDocument(error.statusCode ?? 400, error.message, instance, error.problemType, error.errors);
+}
 
 export function problem(status: number, type: ProblemType, detail: string, errors?: FieldProblem[]): createError.HttpError {
   return createError(status, detail, { problemType: problemTypes[type], ...(errors ? { errors } : {}) });

@@ -4,38 +4,18 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { STATUS_CODES } from 'node:http';
-import { problemsFromAjv, problemTypes, type FieldProblem } from '../lib/problem.js';
+import { problemDocument, problemsFromAjv, problemTypes, type FieldProblem } from '../lib/problem.js';
 
 interface ProblemLike extends FastifyError {
   problemType?: string;
   errors?: FieldProblem[];
 }
 
-const typeByStatus: Record<number, string> = {
-  400: problemTypes.badRequest,
-  401: problemTypes.unauthenticated,
-  403: problemTypes.forbidden,
-  404: problemTypes.notFound,
-  409: problemTypes.conflict,
-  413: problemTypes.tooLarge,
-  415: problemTypes.unsupportedMediaType,
-  422: problemTypes.validation,
-};
-
-function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, type: string, detail: string, errors?: FieldProblem[]) {
+function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, type: string | undefined, detail: string, errors?: FieldProblem[]) {
   return reply
     .status(status)
     .type('application/problem+json')
-    .send({
-      type,
-      title: STATUS_CODES[status] ?? 'Error',
-      status,
-      detail,
-      instance: request.url.split('?')[0] ?? request.url,
-      requestId: request.id,
-      ...(errors && errors.length > 0 ? { errors } : {}),
-    });
+    .send({ ...problemDocument(status, detail, request.url.split('?')[0] ?? request.url, type, errors), requestId: request.id });
 }
 
 function fromValidation(error: ProblemLike): { status: number; errors: FieldProblem[] } {
@@ -59,12 +39,12 @@ export default fp(
       if (error.validation) {
         const { status, errors } = fromValidation(error);
         const detail = status === 422 ? 'the request body is invalid; nothing was stored' : `invalid ${error.validationContext ?? 'request'} parameters`;
-        return sendProblem(request, reply, status, typeByStatus[status]!, detail, errors);
+        return sendProblem(request, reply, status, undefined, detail, errors);
       }
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {
         // JSON parse errors carry the parser's message, which names the position and never the content.
-        return sendProblem(request, reply, status, error.problemType ?? typeByStatus[status] ?? problemTypes.badRequest, error.message, error.errors);
+        return sendProblem(request, reply, status, error.problemType, error.message, error.errors);
       }
       request.log.error({ err: error }, 'unhandled error');
       return sendProblem(request, reply, 500, problemTypes.internal, 'an unexpected error occurred; quote the requestId when reporting it');

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { principalOf } from '../plugins/auth.js';
 import { ApiKeyIdParams, CreateApiKeySchema } from '../schema/api/api-keys.js';
 import { errorResponses } from '../schema/api/common.js';
 import { createApiKey, revokeApiKey } from '../services/api-keys.js';
@@ -21,7 +22,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const created = await createApiKey(app.db, request.body);
+      const created = await createApiKey(app.db, request.body, { principal: principalOf(request), requestId: request.id });
       request.log.info({ apiKeyId: created.id, role: created.role }, 'api key created');
       return reply.status(201).send(created);
     },
@@ -41,7 +42,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await revokeApiKey(app.db, request.params.id);
+      await revokeApiKey(app.db, request.params.id, { principal: principalOf(request), requestId: request.id });
       request.log.info({ apiKeyId: request.params.id }, 'api key revoked');
       return reply.status(204).send(null);
     },

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { QUARTER_PATTERN } from '../lib/periods.js';
+import { principalOf } from '../plugins/auth.js';
 import { errorResponses, ServiceIdSchema } from '../schema/api/common.js';
+import { recordAuditEvent } from '../services/audit.js';
 import { explainPerson } from '../services/linkage/explain.js';
 import { activeModel, relinkAll, type LinkageSettings } from '../services/linkage/relink.js';
 
@@ -77,7 +79,20 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
         },
       },
     },
-    async (request) => explainPerson(app.db, request.query),
+    async (request) => {
+      const person = await explainPerson(app.db, request.query);
+      // Record-level data: the read is audited by person (or by record when unlinked), never by name or key.
+      await recordAuditEvent(app.db, {
+        action: 'linkage.persons_read',
+        principal: principalOf(request),
+        outcome: 'success',
+        resourceType: person.personId === null ? 'record' : 'person',
+        resourceId: String(person.personId ?? person.records[0]?.recordId ?? ''),
+        detail: { service: request.query.service, period: request.query.period, records: person.records.length },
+        requestId: request.id,
+      });
+      return person;
+    },
   );
 
   app.get(

@@ -1,20 +1,57 @@
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
-import { ReturnDetailSchema, ReturnIdParams, ReturnListQuery, ReturnListSchema, SubmitReturnQuery, SubmitReturnSchema } from '../schema/api/returns.js';
+import {
+  CsvReturnBody,
+  ReturnDetailSchema,
+  ReturnIdParams,
+  ReturnListQuery,
+  ReturnListSchema,
+  SubmitReturnHeaders,
+  SubmitReturnQuery,
+  SubmitReturnSchema,
+} from '../schema/api/returns.js';
+import { problem } from '../lib/problem.js';
 import type { LinkageSettings } from '../services/linkage/relink.js';
 import { deriveLinkageTokens } from '../services/linkage/tokens.js';
+import { recordAuditEvent } from '../services/audit.js';
 import { getReturn, listReturns } from '../services/returns/read-returns.js';
-import { submitReturn } from '../services/returns/submit-return.js';
+import { receiveReturn, type ReturnIntake } from '../services/returns/receive-return.js';
 
 export interface ReturnRoutesOptions {
   linkageSecret: string;
   linkageSettings: LinkageSettings;
+  asyncReturnBytes: number;
+  bodyLimitBytes: number;
+  uploadDir: string;
+  idempotencyTtlHours: number;
 }
 
 const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app, options) => {
-  const deriveTokens = (slk581: string) => deriveLinkageTokens(slk581, options.linkageSecret);
+  const intake: ReturnIntake = {
+    db: app.db,
+    jobs: app.jobs,
+    log: app.log,
+    deriveTokens: (slk581: string) => deriveLinkageTokens(slk581, options.linkageSecret),
+    linkageSettings: options.linkageSettings,
+    asyncAboveBytes: options.asyncReturnBytes,
+    bodyLimitBytes: options.bodyLimitBytes,
+    uploadDir: options.uploadDir,
+    idempotencyTtlHours: options.idempotencyTtlHours,
+  };
+
+  // CSV bodies reach the handler as the raw stream: the intake spools them to disk as they arrive.
+  app.addContentTypeParser('text/csv', (request, payload, done) => {
+    const charset = /charset=([^;\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      payload.resume();
+      done(problem(415, 'unsupportedMediaType', `CSV returns must be UTF-8; this one says charset=${charset}`), undefined);
+      return;
+    }
+    done(null, payload);
+  });
 
   app.post(
     '/v1/returns',
@@ -23,32 +60,42 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
       schema: {
         operationId: 'submitReturn',
         tags: ['Returns'],
-        summary: 'Submit a quarterly return (one record per referral)',
+        summary: 'Submit a quarterly return (one record per referral), as JSON or CSV',
         description:
-          'Accepted whole or rejected whole: any invalid record rejects the return with 422 listing every problem, and nothing is stored. Submitting again for the same service and period creates version N+1, which supersedes the earlier one. `victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned.',
+          'Accepted whole or rejected whole: any invalid record rejects the return with 422 listing every problem, and nothing is stored. Submitting again for the same service and period creates version N+1, which supersedes the earlier one; a locked period answers 409. ' +
+          'CSV returns (`Content-Type: text/csv`) name the service and period in the query. Bodies larger than the configured size (`VAWG_ASYNC_RETURN_MB`, 10 MiB by default) are answered with 202 and a job to poll. ' +
+          '`victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned.',
         security: [{ bearerAuth: [] }],
         querystring: SubmitReturnQuery,
-        body: SubmitReturnSchema,
-        response: { 201: Type.Ref('ReturnSummary'), 200: Type.Ref('DryRunResult'), ...errorResponses(400, 401, 403, 413, 415, 422) },
+        headers: SubmitReturnHeaders,
+        body: { content: { 'application/json': { schema: SubmitReturnSchema }, 'text/csv': { schema: CsvReturnBody } } },
+        response: {
+          201: Type.Ref('ReturnSummary'),
+          200: Type.Ref('DryRunResult'),
+          202: Type.Ref('Job'),
+          ...errorResponses(400, 401, 403, 409, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {
-      const result = await submitReturn(app.db, {
+      const isCsv = (request.headers['content-type'] ?? '').toLowerCase().startsWith('text/csv');
+      const response = await receiveReturn(intake, {
         principal: principalOf(request),
-        body: request.body,
-        dryRun: request.query.dryRun,
-        deriveTokens,
-        linkageSettings: options.linkageSettings,
+        requestId: request.id,
+        body: isCsv
+          ? { format: 'csv', stream: request.body as Readable }
+          : { format: 'json', value: request.body, bytes: Number(request.headers['content-length'] ?? 0) },
+        query: request.query,
+        idempotencyKey: request.headers['idempotency-key'],
       });
-      if ('dryRun' in result) return reply.status(200).send(result);
-      const { summary, linkage } = result;
-      request.log.info(
-        { returnId: summary.id, service: summary.service, period: summary.period, version: summary.version, recordCount: summary.recordCount },
-        'return accepted',
-      );
-      if (linkage.ok) request.log.info({ returnId: summary.id, linkage: linkage.stats }, 'persons relinked');
-      else request.log.error({ err: linkage.error, returnId: summary.id }, 'linkage failed after the return was stored; run POST /v1/linkage/relink');
-      return reply.status(201).send(summary);
+      reply.headers(response.headers);
+      // A replayed problem is the stored document, under this request's id.
+      if (response.status >= 400)
+        return reply
+          .status(response.status as 422)
+          .type('application/problem+json')
+          .send({ ...(response.body as object), requestId: request.id } as never);
+      return reply.status(response.status as 201).send(response.body as never);
     },
   );
 
@@ -81,7 +128,20 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
         response: { 200: ReturnDetailSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => getReturn(app.db, principalOf(request), request.params.id),
+    async (request) => {
+      const detail = await getReturn(app.db, principalOf(request), request.params.id);
+      // Record-level data: every read is audited, naming the return and never its contents.
+      await recordAuditEvent(app.db, {
+        action: 'return.read',
+        principal: principalOf(request),
+        outcome: 'success',
+        resourceType: 'return',
+        resourceId: detail.id,
+        detail: { service: detail.service, period: detail.period, version: detail.version, recordCount: detail.recordCount },
+        requestId: request.id,
+      });
+      return detail;
+    },
   );
 };
 

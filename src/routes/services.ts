@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
-import { CreateServiceSchema, ServiceListSchema } from '../schema/api/services.js';
-import { createService, listServices } from '../services/services.js';
+import { CreateServiceSchema, ScheduleSchema, ServiceIdParams, ServiceListSchema } from '../schema/api/services.js';
+import { createService, listServices, setSchedule } from '../services/services.js';
 import { Type } from 'typebox';
 
 const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -34,6 +35,27 @@ const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async () => listServices(app.db),
+  );
+
+  app.put(
+    '/v1/services/:id/schedule',
+    {
+      onRequest: app.requireRole('admin'),
+      schema: {
+        operationId: 'setServiceSchedule',
+        tags: ['Services'],
+        summary: 'Set which quarters a service is expected to submit returns for, and their deadline',
+        description:
+          'A return is expected for every quarter from `expectedFrom` to `expectedUntil` (inclusive; null: no end; `expectedFrom` null: none expected). ' +
+          'Each is due by the end (UTC) of the day `deadlineDays` after its quarter ends. `GET /v1/completeness` reports each quarter on time, late, missing or due from this. ' +
+          'The schedule is replaced whole. Audited as `service.schedule_set`.',
+        security: [{ bearerAuth: [] }],
+        params: ServiceIdParams,
+        body: ScheduleSchema,
+        response: { 200: Type.Ref('Service'), ...errorResponses(400, 401, 403, 404, 413, 415, 422) },
+      },
+    },
+    async (request) => setSchedule(app.db, { id: request.params.id, schedule: request.body, principal: principalOf(request), requestId: request.id }),
   );
 };
 

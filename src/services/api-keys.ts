@@ -5,6 +5,7 @@ import type { Database } from '../db/connect.js';
 import { apiKeys, services } from '../db/tables.js';
 import { problem } from '../lib/problem.js';
 import type { CreateApiKey } from '../schema/api/api-keys.js';
+import { recordAuditEvent } from './audit.js';
 
 export type Role = 'admin' | 'provider' | 'analyst';
 
@@ -38,7 +39,13 @@ export async function findPrincipal(db: Database, key: string): Promise<Principa
   return row ? { keyId: row.id, role: row.role as Role, services: row.services } : null;
 }
 
-export async function createApiKey(db: Database, input: CreateApiKey) {
+/** Who is managing keys, for the audit log; absent for keys the system makes itself. */
+export interface KeyManagementContext {
+  principal: Principal;
+  requestId?: string;
+}
+
+export async function createApiKey(db: Database, input: CreateApiKey, context?: KeyManagementContext) {
   const bound = input.services ?? [];
   if (input.role === 'provider' && bound.length === 0) {
     throw problem(422, 'validation', 'a provider key must be bound to at least one service', [
@@ -63,20 +70,45 @@ export async function createApiKey(db: Database, input: CreateApiKey) {
     }
   }
   const key = generateApiKey();
-  const [row] = await db
-    .insert(apiKeys)
-    .values({ label: input.label, role: input.role, services: bound, keyHash: hashApiKey(key) })
-    .returning();
-  return { id: row!.id, key, role: row!.role, services: row!.services, label: row!.label, createdAt: row!.createdAt.toISOString() };
+  // The key and its audit event commit together; the event holds neither the key nor its hash.
+  const row = await db.transaction(async (tx) => {
+    const [created] = await tx
+      .insert(apiKeys)
+      .values({ label: input.label, role: input.role, services: bound, keyHash: hashApiKey(key) })
+      .returning();
+    if (context) await auditKeyChange(tx, 'api_key.created', created!, context);
+    return created!;
+  });
+  return { id: row.id, key, role: row.role, services: row.services, label: row.label, createdAt: row.createdAt.toISOString() };
 }
 
-export async function revokeApiKey(db: Database, id: string): Promise<void> {
-  const revoked = await db
-    .update(apiKeys)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  if (revoked.length === 0) throw problem(404, 'notFound', `no active API key ${id}`);
+export async function revokeApiKey(db: Database, id: string, context?: KeyManagementContext): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    if (!revoked) throw problem(404, 'notFound', `no active API key ${id}`);
+    if (context) await auditKeyChange(tx, 'api_key.revoked', revoked, context);
+  });
+}
+
+async function auditKeyChange(
+  db: Pick<Database, 'insert'>,
+  action: 'api_key.created' | 'api_key.revoked',
+  row: typeof apiKeys.$inferSelect,
+  context: KeyManagementContext,
+): Promise<void> {
+  await recordAuditEvent(db, {
+    action,
+    principal: context.principal,
+    outcome: 'success',
+    resourceType: 'api_key',
+    resourceId: row.id,
+    detail: { role: row.role, services: row.services, label: row.label },
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+  });
 }
 
 /** Makes the configured bootstrap key a live admin key (re-activating it if it was revoked). */

@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import t from 'tap';
+import { returns } from '../../src/db/tables.js';
 import { victimFields } from '../../src/schema/dataset/fields.js';
 import { makeRecords } from '../fixtures/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
@@ -201,5 +203,89 @@ t.test('GET /v1/completeness', async (t) => {
     t.equal((await get('period=2022-23', {})).statusCode, 401);
     const provider = await createKey(app, 'provider', ['comp-vva']);
     t.equal((await get('period=2022-23', bearer(provider))).statusCode, 403);
+  });
+});
+
+t.test('GET /v1/completeness: on time, late, missing and due against each reporting schedule', async (t) => {
+  const app = await buildTestApp(t);
+  const analyst = bearer(await createKey(app, 'analyst'));
+  const area = 'E09000030';
+  const register = async (id: string, schedule: Json = {}) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/services', headers: admin, payload: { id, name: id, serviceType: 'housing', area, ...schedule } });
+    if (res.statusCode !== 201) throw new Error(`registering ${id}: ${res.statusCode} ${res.body}`);
+  };
+  const submit = async (service: string, period: string) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload: { service, period, records: makeRecords(6, period) } });
+    if (res.statusCode !== 201) throw new Error(`submitting ${service} ${period}: ${res.statusCode} ${res.body}`);
+    return res.json() as { id: string; receivedAt: string };
+  };
+  const fetch = async (query: string, headers: Record<string, string> = admin) => {
+    const res = await app.inject({ method: 'GET', url: `/v1/completeness?area=${area}&${query}`, headers });
+    t.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    const timing = (id: string) =>
+      body.services.find((s: { service: string }) => s.service === id).quarters.map((q: Json) => [q.period, q.expected, q.deadline, q.timeliness]);
+    return { body, timing };
+  };
+
+  // Received on time in July 2022, then amended today: version 1 decides, so still on time.
+  await register('tl-ontime', { expectedFrom: '2022-23-Q1', expectedUntil: '2022-23-Q2', deadlineDays: 30 });
+  const first = await submit('tl-ontime', '2022-23-Q1');
+  await app.db
+    .update(returns)
+    .set({ receivedAt: new Date('2022-07-10T12:00:00Z') })
+    .where(eq(returns.id, first.id));
+  const amendment = await submit('tl-ontime', '2022-23-Q1');
+  // Due on the day the quarter ends: anything received since 2022 is late, a missing return long missing.
+  await register('tl-late');
+  const scheduled = await app.inject({
+    method: 'PUT',
+    url: '/v1/services/tl-late/schedule',
+    headers: admin,
+    payload: { expectedFrom: '2022-23-Q1', deadlineDays: 0 },
+  });
+  t.equal(scheduled.statusCode, 200);
+  await submit('tl-late', '2022-23-Q1');
+  // No schedule: nothing expected, so a return it sends is unscheduled rather than on time or late.
+  await register('tl-unscheduled');
+  await submit('tl-unscheduled', '2022-23-Q2');
+
+  await t.test('each quarter: expected, its deadline and timeliness', async (t) => {
+    const { body, timing } = await fetch('period=2022-23');
+    t.same(timing('tl-ontime'), [
+      ['2022-23-Q1', true, '2022-07-30', 'on_time'],
+      ['2022-23-Q2', true, '2022-10-30', 'missing'],
+      ['2022-23-Q3', false, null, 'not_expected'],
+      ['2022-23-Q4', false, null, 'not_expected'],
+    ]);
+    t.same(timing('tl-late'), [
+      ['2022-23-Q1', true, '2022-06-30', 'late'],
+      ['2022-23-Q2', true, '2022-09-30', 'missing'],
+      ['2022-23-Q3', true, '2022-12-31', 'missing'],
+      ['2022-23-Q4', true, '2023-03-31', 'missing'],
+    ]);
+    t.same(timing('tl-unscheduled'), [
+      ['2022-23-Q1', false, null, 'not_expected'],
+      ['2022-23-Q2', false, null, 'submitted_unscheduled'],
+      ['2022-23-Q3', false, null, 'not_expected'],
+      ['2022-23-Q4', false, null, 'not_expected'],
+    ]);
+    const q1 = body.services.find((s: { service: string }) => s.service === 'tl-ontime').quarters[0];
+    t.match(q1, { submitted: true, version: 2, receivedAt: amendment.receivedAt, firstReceivedAt: '2022-07-10T12:00:00.000Z', recordCount: 6 });
+    t.match(body.services.find((s: { service: string }) => s.service === 'tl-late').quarters[1], { submitted: false, firstReceivedAt: null });
+    t.same(body.timeliness, { expected: 6, onTime: 1, late: 1, missing: 4, due: 0, notExpected: 5, submittedUnscheduled: 1 });
+  });
+
+  await t.test('not yet due: the deadline has not passed', async (t) => {
+    const { body, timing } = await fetch('period=2090-91-Q1');
+    t.same(timing('tl-late'), [['2090-91-Q1', true, '2090-06-30', 'due']]);
+    t.same(timing('tl-ontime'), [['2090-91-Q1', false, null, 'not_expected']], 'after the end of its schedule');
+    t.same(body.timeliness, { expected: 1, onTime: 0, late: 0, missing: 0, due: 1, notExpected: 2, submittedUnscheduled: 0 });
+  });
+
+  await t.test('analysts see timeliness too: counts of returns, not of people', async (t) => {
+    const { body, timing } = await fetch('period=2022-23', analyst);
+    t.equal(timing('tl-ontime')[0][3], 'on_time');
+    t.same(body.timeliness, { expected: 6, onTime: 1, late: 1, missing: 4, due: 0, notExpected: 5, submittedUnscheduled: 1 });
   });
 });

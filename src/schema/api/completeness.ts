@@ -11,6 +11,26 @@ export const CompletenessQuery = Type.Object({
 
 const SuppressionStatus = Type.String({ enum: ['ok', 'suppressed'] });
 
+export const TIMELINESS = ['on_time', 'late', 'missing', 'due', 'not_expected', 'submitted_unscheduled'] as const;
+export type Timeliness = (typeof TIMELINESS)[number];
+
+const count = (description: string) => Type.Integer({ minimum: 0, description });
+
+/** Counts of service-quarters, never of people, so they are published exactly to analysts too. */
+export const TimelinessSummarySchema = Type.Object(
+  {
+    expected: count('Service-quarters in scope a return is expected for.'),
+    onTime: count('Expected returns whose version 1 arrived by the deadline.'),
+    late: count('Expected returns whose version 1 arrived after the deadline.'),
+    missing: count('Expected returns not received, the deadline passed.'),
+    due: count('Expected returns not yet received, the deadline not yet passed.'),
+    notExpected: count('Service-quarters with no return expected and none received.'),
+    submittedUnscheduled: count('Returns received for a quarter none was expected for.'),
+  },
+  { description: 'Service-quarters in scope by timeliness.' },
+);
+export type TimelinessSummary = Static<typeof TimelinessSummarySchema>;
+
 export const QuarterSubmissionSchema = Type.Object({
   period: Type.String({ description: 'The quarter, e.g. `2022-23-Q1`.' }),
   submitted: Type.Boolean({ description: 'A return for the quarter has been accepted.' }),
@@ -20,6 +40,19 @@ export const QuarterSubmissionSchema = Type.Object({
     description: 'Records in the current version; null when not submitted or suppressed.',
   }),
   status: SuppressionStatus,
+  expected: Type.Boolean({ description: "The quarter is within the service's reporting schedule (`schedule` on the service)." }),
+  deadline: Type.Union([Type.String({ format: 'date' }), Type.Null()], {
+    description: 'When an expected return is due: the end (UTC) of this day, `deadlineDays` after the quarter ends. Null when none is expected.',
+  }),
+  firstReceivedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'When version 1 was received: the one that counts for timeliness, so a later amendment never makes a return late.',
+  }),
+  timeliness: Type.String({
+    enum: [...TIMELINESS],
+    description:
+      '`on_time` or `late`: expected, and version 1 arrived by or after the deadline; `missing`: expected, the deadline has passed and nothing arrived; ' +
+      '`due`: expected, not yet arrived, the deadline not yet passed; `not_expected`: none expected and none arrived; `submitted_unscheduled`: arrived though none was expected.',
+  }),
 });
 
 export const ServiceCompletenessSchema = Type.Object({
@@ -44,6 +77,7 @@ export type FieldCompleteness = Static<typeof FieldCompletenessSchema>;
 export const CompletenessSchema = Type.Object({
   period: Type.Ref('Scope'),
   services: Type.Array(ServiceCompletenessSchema, { description: 'Every registered service in scope, with each quarter in scope.' }),
+  timeliness: TimelinessSummarySchema,
   fields: Type.Array(FieldCompletenessSchema, { description: 'Victim fields whose answer may be unknown, over the current records in scope.' }),
   disclosure: Type.Ref('Disclosure'),
 });

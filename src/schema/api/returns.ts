@@ -23,6 +23,25 @@ export const SubmitReturnSchema = Type.Object(
 
 export const SubmitReturnQuery = Type.Object({
   dryRun: Type.Boolean({ default: false, description: 'Validate and report without storing anything.' }),
+  service: Type.Optional({ ...ServiceIdSchema, description: 'CSV returns only: the service the return is for (JSON returns carry it in the body).' }),
+  period: Type.Optional({ ...QuarterSchema, description: 'CSV returns only: the quarter the return is for.' }),
+});
+
+export const SubmitReturnHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        'Makes retries safe: the same key with the same request replays the first response (with `Idempotent-Replayed: true`); with a different request it is 422; while the first is still being processed it is 409. Kept at least 24 hours.',
+    }),
+  ),
+});
+
+export const CsvReturnBody = Type.String({
+  description:
+    'RFC 4180 CSV, UTF-8 (with or without BOM), CRLF or LF. The header row names the fields, nested ones joined with dots (`victim.ethnicity`) and lists of objects numbered from 1 (`perpetrators.1.sex`); lists of codes separated by `;`. GET /v1/dataset/template.csv has every column. Problems are reported as `row 13, column victim.ethnicity` (the header is row 1).',
+  'x-validated-by': 'returns-validator',
 });
 
 const WarningSchema = Type.Ref('FieldProblem');
@@ -80,8 +99,11 @@ export const ReturnDetailSchema = Type.Object({
       status: Type.String(),
       recordCount: Type.Integer(),
       receivedAt: Type.String({ format: 'date-time' }),
+      submittedBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
+        description: 'The API key that submitted this version (see `GET /v1/audit`).',
+      }),
     }),
-    { description: 'Every version of this service and period, oldest first.' },
+    { description: 'Every version of this service and period, oldest first, with who submitted it and when.' },
   ),
   records: Type.Array(Type.Ref('Record'), { description: 'The records as submitted; linkage keys are never returned.' }),
 });

@@ -5,7 +5,8 @@
 import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { returns, services } from '../../db/tables.js';
-import type { Completeness, FieldCompleteness, ServiceCompleteness } from '../../schema/api/completeness.js';
+import { parseQuarter } from '../../lib/periods.js';
+import type { Completeness, FieldCompleteness, ServiceCompleteness, Timeliness, TimelinessSummary } from '../../schema/api/completeness.js';
 import { victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
 import type { Role } from '../api-keys.js';
 import { literal } from './dimensions.js';
@@ -36,15 +37,18 @@ export interface CompletenessParams extends ScopeQuery {
   role: Role;
   /** Counts from 1 to threshold − 1 are suppressed for analysts. */
   threshold: number;
+  /** Decides `missing` against `due`; tests pass deadlines far from any clock instead. */
+  now?: Date;
 }
 
 export async function computeCompleteness(db: Database, params: CompletenessParams): Promise<Completeness> {
   const scope = await resolveScope(db, params);
   const applied = params.role === 'analyst';
-  const [submissions, fields] = await Promise.all([findSubmissions(db, scope), measureFieldCompleteness(db, scope)]);
+  const [submissions, fields] = await Promise.all([findSubmissions(db, scope, params.now ?? new Date()), measureFieldCompleteness(db, scope)]);
   return {
     period: scope.description,
     services: applied ? suppressRecordCounts(submissions, params.threshold) : submissions,
+    timeliness: summariseTimeliness(submissions),
     fields: fields.map((f) => publishField(f, applied, params.threshold)),
     disclosure: {
       applied,
@@ -59,15 +63,72 @@ export async function computeCompleteness(db: Database, params: CompletenessPara
   };
 }
 
-async function findSubmissions(db: Database, scope: Scope): Promise<ServiceCompleteness[]> {
+interface ScheduleOf {
+  expectedFrom: string | null;
+  expectedUntil: string | null;
+  deadlineDays: number;
+}
+
+/** Quarter ids sort chronologically as text (`2022-23-Q4` < `2023-24-Q1`). */
+function isExpected(schedule: ScheduleOf, period: string): boolean {
+  return schedule.expectedFrom !== null && period >= schedule.expectedFrom && (schedule.expectedUntil === null || period <= schedule.expectedUntil);
+}
+
+/** The quarter's last day plus `deadlineDays`, as an ISO date; the return is due by the end of that day (UTC). */
+export function deadlineOf(period: string, deadlineDays: number): string {
+  const end = new Date(`${parseQuarter(period)!.end}T00:00:00Z`);
+  end.setUTCDate(end.getUTCDate() + deadlineDays);
+  return end.toISOString().slice(0, 10);
+}
+
+/** The first instant after the deadline day. */
+function afterDeadline(deadline: string): number {
+  return new Date(`${deadline}T00:00:00Z`).getTime() + 86_400_000;
+}
+
+function timelinessOf(expected: boolean, deadline: string | null, firstReceivedAt: Date | null, now: Date): Timeliness {
+  if (!expected || deadline === null) return firstReceivedAt ? 'submitted_unscheduled' : 'not_expected';
+  const cutoff = afterDeadline(deadline);
+  if (firstReceivedAt) return firstReceivedAt.getTime() < cutoff ? 'on_time' : 'late';
+  return now.getTime() < cutoff ? 'due' : 'missing';
+}
+
+function summariseTimeliness(submissions: ServiceCompleteness[]): TimelinessSummary {
+  const summary: TimelinessSummary = { expected: 0, onTime: 0, late: 0, missing: 0, due: 0, notExpected: 0, submittedUnscheduled: 0 };
+  const key = {
+    on_time: 'onTime',
+    late: 'late',
+    missing: 'missing',
+    due: 'due',
+    not_expected: 'notExpected',
+    submitted_unscheduled: 'submittedUnscheduled',
+  } as const;
+  for (const q of submissions.flatMap((s) => s.quarters)) {
+    if (q.expected) summary.expected += 1;
+    summary[key[q.timeliness as Timeliness]] += 1;
+  }
+  return summary;
+}
+
+async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<ServiceCompleteness[]> {
   if (scope.services.length === 0) return [];
   const quarterIds = scope.quarters.map((q) => q.id);
+  const serviceIds = scope.services.map((s) => s.id);
+  // Version 1 decides timeliness: amending a return after its deadline does not make it late.
+  const firstVersions = await db
+    .select({ serviceId: returns.serviceId, period: returns.period, receivedAt: returns.receivedAt })
+    .from(returns)
+    .where(and(eq(returns.version, 1), inArray(returns.serviceId, serviceIds), inArray(returns.period, quarterIds)));
+  const firstReceived = new Map(firstVersions.map((r) => [`${r.serviceId} ${r.period}`, r.receivedAt]));
   const rows = await db
     .select({
       id: services.id,
       name: services.name,
       serviceType: services.serviceType,
       area: services.area,
+      expectedFrom: services.expectedFrom,
+      expectedUntil: services.expectedUntil,
+      deadlineDays: services.deadlineDays,
       period: returns.period,
       version: returns.version,
       receivedAt: returns.receivedAt,
@@ -84,14 +145,22 @@ async function findSubmissions(db: Database, scope: Scope): Promise<ServiceCompl
     .orderBy(asc(services.id));
 
   const byService = new Map<string, ServiceCompleteness>();
+  const schedules = new Map<string, ScheduleOf>();
   const current = new Map<string, (typeof rows)[number]>();
   for (const row of rows) {
     if (!byService.has(row.id)) byService.set(row.id, { service: row.id, name: row.name, serviceType: row.serviceType, area: row.area, quarters: [] });
+    schedules.set(row.id, row);
     if (row.period) current.set(`${row.id} ${row.period}`, row);
   }
   for (const entry of byService.values()) {
+    const schedule = schedules.get(entry.service)!;
     entry.quarters = quarterIds.map((period) => {
       const submitted = current.get(`${entry.service} ${period}`);
+      const expected = isExpected(schedule, period);
+      const deadline = expected ? deadlineOf(period, schedule.deadlineDays) : null;
+      // A current version without a version 1 cannot happen; fall back to the current one if it does.
+      const first = submitted ? (firstReceived.get(`${entry.service} ${period}`) ?? submitted.receivedAt) : null;
+      const timing = { expected, deadline, firstReceivedAt: first?.toISOString() ?? null, timeliness: timelinessOf(expected, deadline, first, now) };
       return submitted
         ? {
             period,
@@ -100,8 +169,9 @@ async function findSubmissions(db: Database, scope: Scope): Promise<ServiceCompl
             receivedAt: submitted.receivedAt?.toISOString() ?? null,
             recordCount: submitted.recordCount,
             status: 'ok',
+            ...timing,
           }
-        : { period, submitted: false, version: null, receivedAt: null, recordCount: null, status: 'ok' };
+        : { period, submitted: false, version: null, receivedAt: null, recordCount: null, status: 'ok', ...timing };
     });
   }
   return [...byService.values()];

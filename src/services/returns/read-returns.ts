@@ -81,7 +81,7 @@ export async function getReturn(db: Database, principal: Principal, id: string) 
     ...toReturnSummary(row),
     versions: versions.map((v) => {
       const { id: versionId, version, status, recordCount, receivedAt } = toReturnSummary(v);
-      return { id: versionId, version, status, recordCount, receivedAt };
+      return { id: versionId, version, status, recordCount, receivedAt, submittedBy: v.submittedBy };
     }),
     records: recordRows.map(rowToRecord),
   };

@@ -1,60 +1,62 @@
 /**
- * Accepts a quarterly return whole or not at all: validated in full first, then written in one
- * transaction as version N+1 of its service and period, superseding the current version.
+ * Accepts a quarterly return whole or not at all, whatever format it arrived in. Records are
+ * checked and written one chunk at a time inside one transaction, so a return of any size is
+ * stored in bounded memory; any problem, a crash or a lost connection rolls the whole return back.
  */
-import { and, eq, inArray, isNull, max, sql } from 'drizzle-orm';
+import { and, eq, isNull, max, ne, sql } from 'drizzle-orm';
+import { bulkInsert } from '../../db/bulk-insert.js';
 import type { Database } from '../../db/connect.js';
 import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
 import { DATASET_VERSION } from '../../schema/dataset/index.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
-import { recordToRow, type DeriveTokens, type RecordInput } from './record-rows.js';
+import { recordAuditEvent } from '../audit.js';
 import { relinkAfterReturn, type LinkageSettings } from '../linkage/relink.js';
+import { assertPeriodOpen } from '../period-locks.js';
+import { describeCrosswalkUse } from './csv-records.js';
+import { recordToRow, type DeriveTokens, type NewRecordRow, type RecordInput } from './record-rows.js';
 import { toReturnSummary } from './read-returns.js';
-import { validateReturn, type ReturnEnvelope } from './validate-return.js';
+import { createRecordChecker, ProblemList, type Locate } from './validate-return.js';
 
-/** Rows per INSERT: 35 columns × 1,000 rows stays far below PostgreSQL's 65,535 bind parameters. */
+/** Rows per INSERT (one jsonb parameter each): memory stays bounded whatever the size of the return. */
 const INSERT_CHUNK = 1000;
 const ANALYZE_AFTER_ROWS = 5000;
 
+export interface IncomingRecord {
+  /** Its position, as `locate` understands it (index in a JSON return, row of a CSV file). */
+  at: number;
+  record: unknown;
+  /** Problems found before validation (a CSV cell that is not a number). */
+  problems?: FieldProblem[];
+  /** Cells translated through a published crosswalk. */
+  crosswalked?: number;
+}
+
+/** A return as it arrives, before validation: JSON and CSV both become one of these. */
+export interface IncomingReturn {
+  format: 'json' | 'csv';
+  service: string | undefined;
+  period: string | undefined;
+  /** Problems with the envelope (JSON) or the query (CSV), already located. */
+  envelopeProblems: FieldProblem[];
+  /** Where the service and period were given: `/service` in JSON, the `service` query parameter for CSV. */
+  locateEnvelope: (field: 'service' | 'period') => Pick<FieldProblem, 'pointer' | 'parameter'>;
+  locate: Locate;
+  records: AsyncIterable<IncomingRecord> | Iterable<IncomingRecord>;
+}
+
 export interface SubmitReturnParams {
   principal: Principal;
-  body: unknown;
+  incoming: IncomingReturn;
   dryRun: boolean;
   deriveTokens: DeriveTokens;
   linkageSettings: LinkageSettings;
+  requestId?: string;
+  /** Called after each chunk of records, for job progress. */
+  onProgress?: (recordsRead: number) => void;
 }
 
-async function referencedServiceProblems(db: Database, envelope: ReturnEnvelope): Promise<FieldProblem[]> {
-  const wanted = new Set<string>([envelope.service]);
-  envelope.records.forEach((r) => (r.onwardReferrals as Array<{ service?: string }>).forEach((o) => o.service && wanted.add(o.service)));
-  const known = new Set(
-    (
-      await db
-        .select({ id: services.id })
-        .from(services)
-        .where(inArray(services.id, [...wanted]))
-    ).map((s) => s.id),
-  );
-  const problems: FieldProblem[] = [];
-  if (!known.has(envelope.service))
-    problems.push({
-      pointer: '/service',
-      code: 'unknown_service',
-      detail: `service ${envelope.service} is not registered (an admin registers it with POST /v1/services)`,
-    });
-  envelope.records.forEach((r, i) =>
-    (r.onwardReferrals as Array<{ service?: string }>).forEach((o, j) => {
-      if (o.service && !known.has(o.service))
-        problems.push({
-          pointer: `/records/${i}/onwardReferrals/${j}/service`,
-          code: 'unknown_service',
-          detail: `service ${o.service} is not registered; omit service and give only serviceType`,
-        });
-    }),
-  );
-  return problems;
-}
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 async function nextVersion(db: Pick<Database, 'select'>, service: string, period: string): Promise<number> {
   const [row] = await db
@@ -64,73 +66,156 @@ async function nextVersion(db: Pick<Database, 'select'>, service: string, period
   return (row?.latest ?? 0) + 1;
 }
 
-export async function submitReturn(db: Database, { principal, body, dryRun, deriveTokens, linkageSettings }: SubmitReturnParams) {
-  // Authorisation comes before content: a provider learns nothing about another service's return.
-  const claimed = typeof body === 'object' && body !== null ? (body as { service?: unknown }).service : undefined;
-  if (typeof claimed === 'string') assertServiceAccess(principal, claimed);
+function rejection(list: ProblemList): Error {
+  const more = list.count > list.problems.length ? ` (the first ${list.problems.length} are listed)` : '';
+  return problem(422, 'validation', `the return has ${list.count} problem${list.count === 1 ? '' : 's'}${more}; nothing was stored`, list.problems);
+}
 
-  const report = validateReturn(body);
-  if (report.problemCount === 0) {
-    report.problems.push(...(await referencedServiceProblems(db, body as ReturnEnvelope)));
-    report.problemCount = report.problems.length;
-  }
-  if (report.problemCount > 0) {
-    const more = report.problemCount > report.problems.length ? ` (the first ${report.problems.length} are listed)` : '';
-    throw problem(
-      422,
-      'validation',
-      `the return has ${report.problemCount} problem${report.problemCount === 1 ? '' : 's'}${more}; nothing was stored`,
-      report.problems,
-    );
-  }
-  const envelope = body as ReturnEnvelope;
-
-  if (dryRun) {
-    return {
-      dryRun: true as const,
-      service: envelope.service,
-      period: envelope.period,
-      recordCount: envelope.records.length,
-      wouldBeVersion: await nextVersion(db, envelope.service, envelope.period),
-      warnings: report.warnings,
-    };
-  }
-
-  const rows = envelope.records.map((record: RecordInput) => recordToRow(record, deriveTokens));
-  const stored = await db.transaction(async (tx) => {
-    // Serialises submissions for one service and period, so two racing uploads get versions N+1 and N+2.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${envelope.service}/${envelope.period}`}))`);
-    const version = await nextVersion(tx, envelope.service, envelope.period);
-    const superseded = await tx
-      .update(returns)
-      .set({ supersededAt: new Date() })
-      .where(and(eq(returns.serviceId, envelope.service), eq(returns.period, envelope.period), isNull(returns.supersededAt)))
-      .returning({ id: returns.id });
-    const [created] = await tx
-      .insert(returns)
-      .values({
-        serviceId: envelope.service,
-        period: envelope.period,
-        version,
-        datasetVersion: DATASET_VERSION,
-        recordCount: rows.length,
-        warnings: report.warnings,
-        submittedBy: principal.keyId,
-      })
-      .returning();
-    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-      await tx.insert(records).values(rows.slice(start, start + INSERT_CHUNK).map((row, i) => ({ ...row, returnId: created!.id, position: start + i })));
+/**
+ * Reads every record through the checker; while no problem has been found, hands valid rows to
+ * `write` in chunks. After the first problem nothing more is written (the caller rolls back), but
+ * reading goes on so every problem is reported.
+ */
+async function checkRecords(
+  incoming: IncomingReturn,
+  knownServices: ReadonlySet<string>,
+  list: ProblemList,
+  deriveTokens: DeriveTokens,
+  write: ((rows: NewRecordRow[]) => Promise<void>) | null,
+  onProgress?: (recordsRead: number) => void,
+) {
+  const checker = createRecordChecker(incoming.period ?? '', incoming.locate);
+  let pending: NewRecordRow[] = [];
+  let count = 0;
+  let crosswalked = 0;
+  for await (const { at, record, problems = [], crosswalked: mapped = 0 } of incoming.records) {
+    const convertedAt = new Set(problems.map((p) => p.pointer));
+    const found = [...problems, ...checker.check(record, at).filter((p) => !convertedAt.has(p.pointer))];
+    const onward = typeof record === 'object' && record !== null ? (record as { onwardReferrals?: unknown }).onwardReferrals : undefined;
+    if (Array.isArray(onward))
+      onward.forEach((o: { service?: unknown }, j) => {
+        if (typeof o?.service === 'string' && !knownServices.has(o.service))
+          found.push({
+            pointer: incoming.locate(at, `/onwardReferrals/${j}/service`),
+            code: 'unknown_service',
+            detail: `service ${o.service} is not registered; omit service and give only serviceType`,
+          });
+      });
+    list.add(found);
+    crosswalked += mapped;
+    if (write && list.count === 0) {
+      pending.push({ ...recordToRow(record as RecordInput, deriveTokens), returnId: '', position: count } as NewRecordRow);
+      if (pending.length === INSERT_CHUNK) {
+        await write(pending);
+        pending = [];
+      }
     }
-    return { created: created!, supersededId: superseded[0]?.id ?? null };
-  });
+    count++;
+    if (onProgress && count % INSERT_CHUNK === 0) onProgress(count);
+  }
+  if (write && list.count === 0 && pending.length > 0) await write(pending);
+  onProgress?.(count);
+  const warnings = list.count === 0 ? checker.warnings() : [];
+  if (crosswalked > 0) warnings.push(describeCrosswalkUse(crosswalked, incoming.locate));
+  return { count, warnings };
+}
+
+export async function submitReturn(db: Database, params: SubmitReturnParams) {
+  const { principal, incoming, dryRun, deriveTokens } = params;
+  // Authorisation comes before content: a provider learns nothing about another service's return.
+  if (incoming.service !== undefined) assertServiceAccess(principal, incoming.service);
+
+  const list = new ProblemList();
+  list.add(incoming.envelopeProblems);
+  const knownServices = new Set((await db.select({ id: services.id }).from(services)).map((s) => s.id));
+  if (incoming.service !== undefined && !knownServices.has(incoming.service))
+    list.add([
+      {
+        ...incoming.locateEnvelope('service'),
+        code: 'unknown_service',
+        detail: `service ${incoming.service} is not registered (an admin registers it with POST /v1/services)`,
+      },
+    ]);
+  const service = incoming.service!;
+  const period = incoming.period!;
+
+  if (dryRun || list.count > 0) {
+    const { count, warnings } = await checkRecords(incoming, knownServices, list, deriveTokens, null, params.onProgress);
+    if (list.count > 0) throw await audited(db, params, rejection(list), list.count);
+    await assertPeriodOpen(db, period);
+    return { dryRun: true as const, service, period, recordCount: count, wouldBeVersion: await nextVersion(db, service, period), warnings };
+  }
+
+  let stored;
+  try {
+    stored = await db.transaction(async (tx: Tx) => {
+      // Serialises submissions for one service and period, so two racing uploads get versions N+1 and N+2.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${service}/${period}`}))`);
+      await assertPeriodOpen(tx, period);
+      const version = await nextVersion(tx, service, period);
+      // The new version is written first (invisible until commit) so its records can reference it.
+      const [created] = await tx
+        .insert(returns)
+        .values({ serviceId: service, period, version, datasetVersion: DATASET_VERSION, recordCount: 0, submittedBy: principal.keyId })
+        .returning();
+      const returnId = created!.id;
+      const { count, warnings } = await checkRecords(
+        incoming,
+        knownServices,
+        list,
+        deriveTokens,
+        async (rows) => {
+          await bulkInsert(
+            tx,
+            records,
+            rows.map((row) => ({ ...row, returnId })),
+          );
+        },
+        params.onProgress,
+      );
+      if (list.count > 0) throw rejection(list);
+      const superseded = await tx
+        .update(returns)
+        .set({ supersededAt: new Date() })
+        .where(and(eq(returns.serviceId, service), eq(returns.period, period), isNull(returns.supersededAt), ne(returns.id, returnId)))
+        .returning({ id: returns.id });
+      const [final] = await tx.update(returns).set({ recordCount: count, warnings }).where(eq(returns.id, returnId)).returning();
+      await recordAuditEvent(tx, {
+        action: 'return.submitted',
+        principal,
+        outcome: 'success',
+        resourceType: 'return',
+        resourceId: returnId,
+        detail: { service, period, version, recordCount: count, format: incoming.format },
+        ...(params.requestId ? { requestId: params.requestId } : {}),
+      });
+      return { created: final!, supersededId: superseded[0]?.id ?? null };
+    });
+  } catch (error) {
+    throw list.count > 0 ? await audited(db, params, error as Error, list.count) : error;
+  }
   // Planner statistics after a bulk load: where autovacuum is slow or off, analytic queries would
   // otherwise plan against row counts from before the return.
-  if (rows.length >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records`);
+  if (stored.created.recordCount >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records`);
   // Linkage runs after the return is committed: a failure there must not lose an accepted return.
   // Persons then stay as they were until the next relink, and the failure is reported to the caller.
-  const linkage = await relinkAfterReturn(db, { returnId: stored.created.id, supersededReturnId: stored.supersededId, settings: linkageSettings }).then(
+  const linkage = await relinkAfterReturn(db, { returnId: stored.created.id, supersededReturnId: stored.supersededId, settings: params.linkageSettings }).then(
     (stats) => ({ ok: true as const, stats }),
     (error: unknown) => ({ ok: false as const, error }),
   );
   return { summary: toReturnSummary(stored.created), linkage };
+}
+
+/** Rejected submissions are audited too (who tried, how many problems), after the rollback. */
+async function audited(db: Database, params: SubmitReturnParams, error: Error, problemCount: number): Promise<Error> {
+  if (!params.dryRun)
+    await recordAuditEvent(db, {
+      action: 'return.rejected',
+      principal: params.principal,
+      outcome: 'failure',
+      resourceType: 'return',
+      detail: { service: params.incoming.service ?? null, period: params.incoming.period ?? null, problemCount, format: params.incoming.format },
+      ...(params.requestId ? { requestId: params.requestId } : {}),
+    });
+  return error;
 }

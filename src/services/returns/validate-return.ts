@@ -64,79 +64,130 @@ export function validateEnvelope(body: unknown): FieldProblem[] {
   return problems;
 }
 
-/** Rules across fields of one record and across the records of a return. */
-function crossRecordProblems(records: readonly unknown[], period: string): FieldProblem[] {
+/**
+ * Where a problem is, in the format the return arrived in: `at` is a record's position (its index
+ * in a JSON return, its row in a CSV file) or `*` for every record; `pointer` is a JSON pointer
+ * inside the record (`/victim/ethnicity`).
+ */
+export type Locate = (at: number | '*', pointer: string) => string;
+
+export const locateInJson: Locate = (at, pointer) => `/records/${at}${pointer}`;
+
+/**
+ * Checks records one at a time, so a return of any size is validated in one pass without being
+ * held in memory: the record schema, the rules across fields of one record, the rules across
+ * records (unique referralId), and the counts behind the data-quality warnings.
+ */
+export interface RecordChecker {
+  /** Every problem with this record, located with `locate`. */
+  check(record: unknown, at: number): FieldProblem[];
+  /** Data-quality warnings over the records checked so far. */
+  warnings(): FieldProblem[];
+}
+
+export function createRecordChecker(period: string, locate: Locate): RecordChecker {
   const quarter = parseQuarter(period);
-  const problems: FieldProblem[] = [];
-  const seen = new Map<string, number>();
-  records.forEach((record, i) => {
-    if (!isObject(record)) return;
-    const at = `/records/${i}`;
+  const firstUse = new Map<string, number>();
+  const unknownCodes = new Set(personAnswerCodes.map((c) => c.code));
+  const otherSource = codeLists.referralSource.codes.at(-1)!.code;
+  const qualityFields = victimFields.filter((field) => field.personAnswers);
+  const unknownCounts = new Array<number>(qualityFields.length).fill(0);
+  let otherSourceCount = 0;
+  let checked = 0;
+
+  function crossFieldProblems(record: Record<string, unknown>, at: number): FieldProblem[] {
+    const problems: FieldProblem[] = [];
     const { referralId, referralDate, category } = record;
     if (typeof referralId === 'string') {
-      const first = seen.get(referralId);
-      if (first === undefined) seen.set(referralId, i);
+      const first = firstUse.get(referralId);
+      if (first === undefined) firstUse.set(referralId, at);
       else
         problems.push({
-          pointer: `${at}/referralId`,
+          pointer: locate(at, '/referralId'),
           code: 'duplicate',
-          detail: `referralId ${referralId} is also used by /records/${first}; it must be unique within the return`,
+          detail: `referralId ${referralId} is also used at ${locate(first, '/referralId')}; it must be unique within the return`,
         });
     }
     if (quarter && typeof referralDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(referralDate) && !isDateInQuarter(referralDate, quarter)) {
-      problems.push({ pointer: `${at}/referralDate`, code: 'outside_period', detail: `must be inside ${period} (${quarter.start} to ${quarter.end})` });
+      problems.push({ pointer: locate(at, '/referralDate'), code: 'outside_period', detail: `must be inside ${period} (${quarter.start} to ${quarter.end})` });
     }
     if (category === 'vawg' && record.nonVawgCrimeType !== undefined) {
-      problems.push({ pointer: `${at}/nonVawgCrimeType`, code: 'not_allowed', detail: 'must be absent when category is vawg (use vawgTypes)' });
+      problems.push({ pointer: locate(at, '/nonVawgCrimeType'), code: 'not_allowed', detail: 'must be absent when category is vawg (use vawgTypes)' });
     }
     if (category === 'non_vawg' && record.vawgTypes !== undefined) {
-      problems.push({ pointer: `${at}/vawgTypes`, code: 'not_allowed', detail: 'must be absent when category is non_vawg (use nonVawgCrimeType)' });
+      problems.push({ pointer: locate(at, '/vawgTypes'), code: 'not_allowed', detail: 'must be absent when category is non_vawg (use nonVawgCrimeType)' });
     }
     if (category === 'vawg' && Array.isArray(record.vawgTypes) && record.vawgTypes.length === 0) {
-      problems.push({ pointer: `${at}/vawgTypes`, code: 'too_few_items', detail: 'must list at least one VAWG type when category is vawg' });
+      problems.push({ pointer: locate(at, '/vawgTypes'), code: 'too_few_items', detail: 'must list at least one VAWG type when category is vawg' });
     }
     const closure = record.closure;
     if (isObject(closure) && typeof closure.closedDate === 'string' && typeof referralDate === 'string' && closure.closedDate < referralDate) {
-      problems.push({ pointer: `${at}/closure/closedDate`, code: 'before_referral_date', detail: 'must be on or after referralDate' });
+      problems.push({ pointer: locate(at, '/closure/closedDate'), code: 'before_referral_date', detail: 'must be on or after referralDate' });
     }
-  });
-  return problems;
-}
-
-/** Data-quality warnings: the return is accepted, but the provider is told what weakens it. */
-function qualityWarnings(records: readonly RecordInput[]): FieldProblem[] {
-  const warnings: FieldProblem[] = [];
-  if (records.length < 10) return warnings;
-  const unknownCodes = new Set(personAnswerCodes.map((c) => c.code));
-  for (const field of victimFields) {
-    if (!field.personAnswers) continue;
-    const unknown = records.filter((r) => unknownCodes.has((r.victim as Record<string, unknown>)[field.name] as string)).length;
-    const share = unknown / records.length;
-    if (share > 0.25)
-      warnings.push({
-        pointer: `/records/*/victim/${field.name}`,
-        code: 'mostly_not_known',
-        detail: `${Math.round(share * 100)}% of records do not record ${field.label.toLowerCase()}`,
-      });
+    return problems;
   }
-  const other = records.filter((r) => r.referralSource === codeLists.referralSource.codes.at(-1)!.code).length;
-  if (other / records.length > 0.1) {
-    warnings.push({
-      pointer: '/records/*/referralSource',
-      code: 'other_referral_source',
-      detail: `${Math.round((other / records.length) * 100)}% of referrals have source 'other'; name the source where one of the codes fits`,
+
+  function countQuality(record: Record<string, unknown>): void {
+    checked++;
+    const victim = isObject(record.victim) ? record.victim : {};
+    qualityFields.forEach((field, k) => {
+      if (unknownCodes.has(victim[field.name] as string)) unknownCounts[k]!++;
     });
+    if (record.referralSource === otherSource) otherSourceCount++;
   }
-  return warnings;
+
+  return {
+    check(record, at) {
+      const problems: FieldProblem[] = [];
+      if (!validateRecord(record)) {
+        for (const p of problemsFromAjv(validateRecord.errors ?? [])) problems.push({ ...p, pointer: locate(at, p.pointer === '/' ? '' : p.pointer!) });
+      }
+      if (isObject(record)) {
+        problems.push(...crossFieldProblems(record, at));
+        countQuality(record);
+      }
+      return problems;
+    },
+    warnings() {
+      const warnings: FieldProblem[] = [];
+      if (checked < 10) return warnings;
+      qualityFields.forEach((field, k) => {
+        const share = unknownCounts[k]! / checked;
+        if (share > 0.25)
+          warnings.push({
+            pointer: locate('*', `/victim/${field.name}`),
+            code: 'mostly_not_known',
+            detail: `${Math.round(share * 100)}% of records do not record ${field.label.toLowerCase()}`,
+          });
+      });
+      if (otherSourceCount / checked > 0.1) {
+        warnings.push({
+          pointer: locate('*', '/referralSource'),
+          code: 'other_referral_source',
+          detail: `${Math.round((otherSourceCount / checked) * 100)}% of referrals have source 'other'; name the source where one of the codes fits`,
+        });
+      }
+      return warnings;
+    },
+  };
 }
 
+/** Keeps the first MAX_PROBLEMS problems and counts the rest. */
+export class ProblemList {
+  readonly problems: FieldProblem[] = [];
+  count = 0;
+  add(problems: readonly FieldProblem[]): void {
+    this.count += problems.length;
+    for (const p of problems) if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
+  }
+}
+
+/** Validates a whole JSON return held in memory (the offline `vawg validate` uses this too). */
 export function validateReturn(body: unknown): ValidationReport {
-  const problems = validateEnvelope(body);
+  const list = new ProblemList();
+  list.add(validateEnvelope(body));
   const records = isObject(body) && Array.isArray(body.records) ? (body.records as unknown[]) : [];
-  records.forEach((record, i) => {
-    if (!validateRecord(record)) problems.push(...problemsFromAjv(validateRecord.errors ?? [], `/records/${i}`));
-  });
-  if (isObject(body) && typeof body.period === 'string') problems.push(...crossRecordProblems(records, body.period));
-  const warnings = problems.length === 0 ? qualityWarnings(records as RecordInput[]) : [];
-  return { problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length, warnings };
+  const checker = createRecordChecker(isObject(body) && typeof body.period === 'string' ? body.period : '', locateInJson);
+  records.forEach((record, i) => list.add(checker.check(record, i)));
+  return { problems: list.problems, problemCount: list.count, warnings: list.count === 0 ? checker.warnings() : [] };
 }
