@@ -3,6 +3,8 @@
  * in `process.argv`. Subcommands are a table so new ones (validate, submit) are one entry each.
  */
 import { runSlkCommand, type CommandIo } from './slk-command.js';
+import { runSubmitCommand } from './submit-command.js';
+import { runValidateCommand } from './validate-command.js';
 
 interface Subcommand {
   summary: string;
@@ -11,6 +13,8 @@ interface Subcommand {
 
 const subcommands: Record<string, Subcommand> = {
   slk: { summary: 'Replace names and dates of birth in a CSV with SLK-581 linkage keys (offline)', run: runSlkCommand },
+  validate: { summary: 'Check a return file (CSV or JSON) offline with the rules the server uses', run: runValidateCommand },
+  submit: { summary: 'Submit a return file to the API, with retries, progress and a readable report', run: (args, io) => runSubmitCommand(args, io) },
 };
 
 function formatUsage(): string {

@@ -1,0 +1,250 @@
+/**
+ * `vawg validate`: checks a return file on the provider's own machine, offline, with the server's
+ * own modules, so a file that passes here passes there (bar what needs the server's database:
+ * registered services and locked periods, which the report names).
+ *
+ * A CSV file is read as a stream, one row at a time, through the same reader, checker and problem
+ * list the server uses, so a 100,000-row file is checked in bounded memory. A JSON return is one
+ * document and is parsed whole, as the server does.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { parseQuarter, QUARTER_PATTERN } from '../lib/periods.js';
+import type { FieldProblem } from '../lib/problem.js';
+import { describeCrosswalkUse, locateInCsv, readCsvRecords, type CsvRecord } from '../services/returns/csv-records.js';
+import { createRecordChecker, validateReturn } from '../services/returns/validate-return.js';
+import { formatReport, plural, ProblemTally, type ProblemReport, type ReturnFormat } from './report.js';
+import type { CommandIo } from './slk-command.js';
+
+export const validateUsage = `Usage: vawg validate <file.csv|file.json> [options]
+
+Checks a quarterly return offline, with exactly the rules the server applies, and prints every
+problem by row and column (\`row 13, column victim.ethnicity: must be one of: …\`). Nothing is sent
+anywhere. CSV files are read as a stream, so files of any size are checked in bounded memory.
+
+Options:
+      --period <quarter>   The quarter the return is for, e.g. 2022-23-Q1. CSV only (a JSON return
+                           names its own); without it, referral dates are not checked against the
+                           quarter.
+      --service <id>       The service the return is for (checked for form only; CSV only)
+      --format <csv|json>  The file's format when its name does not end in .csv or .json
+      --json               Print the report as JSON instead
+  -h, --help               Show this help
+
+Not checked offline (run \`vawg submit --dry-run\` for these): that the service and any service
+named in onwardReferrals are registered, that your key may submit for the service, and that the
+period is not locked.
+
+Rows are numbered as in a spreadsheet: the header is row 1.
+Exit codes: 0 valid, 1 invalid (or the file cannot be read), 2 usage error.
+`;
+
+export class UsageError extends Error {}
+
+const SERVICE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export function checkPeriod(period: string | undefined): void {
+  if (period !== undefined && (!new RegExp(QUARTER_PATTERN).test(period) || !parseQuarter(period)))
+    throw new UsageError(`--period ${JSON.stringify(period)} is not a UK financial quarter such as 2022-23-Q1`);
+}
+
+export function checkService(service: string | undefined): void {
+  if (service !== undefined && !(SERVICE_ID.test(service) && service.length >= 2 && service.length <= 64))
+    throw new UsageError(`--service ${JSON.stringify(service)} is not a service id (lower-case letters, digits and hyphens, e.g. col-vva)`);
+}
+
+/** The format from `--format` or the file name. */
+export function formatOf(file: string, format: string | undefined): ReturnFormat {
+  if (format !== undefined) {
+    if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, not ${JSON.stringify(format)}`);
+    return format;
+  }
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.json') return 'json';
+  throw new UsageError(`cannot tell the format of ${JSON.stringify(file)} from its name; give --format csv or --format json`);
+}
+
+export function describeSystemError(error: unknown): string {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') return error.code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A readable, regular file, or an error message. */
+export async function checkReadable(file: string): Promise<{ size: number } | { error: string }> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) return { error: `${file} is not a file` };
+    return { size: info.size };
+  } catch (error) {
+    return { error: `cannot read ${file} (${describeSystemError(error)})` };
+  }
+}
+
+interface ValidateOptions {
+  file: string;
+  format: ReturnFormat;
+  period: string | undefined;
+  service: string | undefined;
+  json: boolean;
+}
+
+function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        period: { type: 'string' },
+        service: { type: 'string' },
+        format: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new UsageError(`expected one file, got ${positionals.length} arguments`);
+  const file = positionals[0]!;
+  checkPeriod(values.period);
+  checkService(values.service);
+  return { file, format: formatOf(file, values.format), period: values.period, service: values.service, json: values.json };
+}
+
+const NOT_CHECKED_OFFLINE =
+  'not checked offline: that the service is registered and your key may submit for it, and that the period is not locked (vawg submit --dry-run checks these)';
+
+function onwardServicesNote(count: number): string {
+  return `not checked offline: ${plural(count, 'onward referral names a service', 'onward referrals name a service')} (onwardReferrals.N.service); the server rejects services that are not registered`;
+}
+
+function countOnwardServices(record: unknown): number {
+  const onward = typeof record === 'object' && record !== null ? (record as { onwardReferrals?: unknown }).onwardReferrals : undefined;
+  return Array.isArray(onward) ? onward.filter((o: { service?: unknown } | null) => typeof o?.service === 'string').length : 0;
+}
+
+/**
+ * Reads the records of a CSV file. The CSV reader pipes its input, which does not pass read
+ * errors on, so a read error ends the input early and is thrown once the reader has stopped.
+ */
+async function* csvRecordsOf(file: string): AsyncGenerator<CsvRecord> {
+  const input = createReadStream(file);
+  const body = new PassThrough();
+  let readError: Error | undefined;
+  input.on('error', (error) => {
+    readError = error;
+    body.end();
+  });
+  input.pipe(body);
+  try {
+    for await (const record of readCsvRecords(body)) {
+      if (readError) break;
+      yield record;
+    }
+  } finally {
+    input.destroy();
+  }
+  if (readError) throw readError;
+}
+
+/** Checks a CSV return exactly as `POST /v1/returns` with `Content-Type: text/csv` does. */
+export async function validateCsvFile(file: string, period: string | undefined): Promise<ProblemReport> {
+  const tally = new ProblemTally();
+  const checker = createRecordChecker(period ?? '', locateInCsv);
+  let recordCount: number | null = 0;
+  let crosswalked = 0;
+  let onwardServices = 0;
+  try {
+    for await (const { row, record, problems, crosswalked: mapped } of csvRecordsOf(file)) {
+      // As the server does: a cell that could not be converted is reported once, by the converter.
+      const convertedAt = new Set(problems.map((p) => p.pointer));
+      tally.add([...problems, ...checker.check(record, row).filter((p) => !convertedAt.has(p.pointer))]);
+      crosswalked += mapped;
+      onwardServices += countOnwardServices(record);
+      recordCount++;
+    }
+  } catch (error) {
+    recordCount = null;
+    const { statusCode, errors, message } = error as { statusCode?: number; errors?: FieldProblem[]; message?: string };
+    if (statusCode === undefined && !(error instanceof Error && 'syscall' in error)) throw error;
+    if (errors && errors.length > 0) tally.add(errors);
+    else
+      tally.add([
+        { code: statusCode === 400 ? 'invalid_csv' : 'unreadable', detail: (message ?? describeSystemError(error)).replace(/^the body\b/, 'the file') },
+      ]);
+  }
+  const warnings = tally.count === 0 ? checker.warnings() : [];
+  if (crosswalked > 0) warnings.push(describeCrosswalkUse(crosswalked, locateInCsv));
+  const notes: string[] = [];
+  if (period === undefined) notes.push('no --period given: referral dates were not checked against the quarter (the server rejects dates outside it)');
+  if (onwardServices > 0) notes.push(onwardServicesNote(onwardServices));
+  notes.push(NOT_CHECKED_OFFLINE);
+  return tally.report({ format: 'csv', recordCount, warnings, notes });
+}
+
+/** Checks a JSON return (`{ service, period, records }`) exactly as `POST /v1/returns` does. */
+export async function validateJsonFile(file: string, flags: { period?: string | undefined; service?: string | undefined } = {}): Promise<ProblemReport> {
+  const tally = new ProblemTally();
+  let body: unknown;
+  try {
+    body = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    tally.add([
+      {
+        code: 'invalid_json',
+        detail: error instanceof SyntaxError ? `the file is not valid JSON: ${error.message}` : `cannot read the file (${describeSystemError(error)})`,
+      },
+    ]);
+    return tally.report({ format: 'json', recordCount: null });
+  }
+  const result = validateReturn(body);
+  tally.add(result.problems);
+  if (result.problemCount > result.problems.length) {
+    tally.list.count = result.problemCount;
+    tally.rowsExact = false;
+  }
+  const envelope = (typeof body === 'object' && body !== null ? body : {}) as { service?: unknown; period?: unknown; records?: unknown };
+  const records = Array.isArray(envelope.records) ? (envelope.records as unknown[]) : null;
+  const notes: string[] = [];
+  for (const field of ['service', 'period'] as const) {
+    const flag = flags[field];
+    if (flag !== undefined && typeof envelope[field] === 'string' && flag !== envelope[field])
+      notes.push(`--${field} ${flag} differs from the file's ${field} ${String(envelope[field])}; a JSON return is submitted with its own`);
+  }
+  const onwardServices = records ? records.reduce<number>((n, record) => n + countOnwardServices(record), 0) : 0;
+  if (onwardServices > 0) notes.push(onwardServicesNote(onwardServices));
+  notes.push(NOT_CHECKED_OFFLINE);
+  return tally.report({ format: 'json', recordCount: records ? records.length : null, warnings: result.warnings, notes });
+}
+
+export async function runValidateCommand(args: string[], io: CommandIo): Promise<number> {
+  let options: ValidateOptions | 'help';
+  try {
+    options = parseValidateArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`vawg validate: ${error.message}\n\n${validateUsage}`);
+    return 2;
+  }
+  if (options === 'help') {
+    io.stdout.write(validateUsage);
+    return 0;
+  }
+  const { file, format, period, service } = options;
+  const readable = await checkReadable(file);
+  if ('error' in readable) {
+    io.stderr.write(`vawg validate: ${readable.error}\n`);
+    return 1;
+  }
+  const report = format === 'csv' ? await validateCsvFile(file, period) : await validateJsonFile(file, { period, service });
+  if (options.json) io.stdout.write(`${JSON.stringify({ file, service: service ?? null, period: period ?? null, ...report }, null, 2)}\n`);
+  else io.stdout.write(formatReport(report));
+  return report.valid ? 0 : 1;
+}
