@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only aggregates|linkage|relink] [--records N --reps N] [--linkage-sizes 10000,100000]
+ * `npm run bench [-- --only aggregates|linkage|relink|csv] [--records N --reps N] [--linkage-sizes 10000,100000]
  * [--thresholds=0,-1] [--names long-tail|short] [--relink-records N]`: runs the benchmarks and prints Markdown tables. Aggregates
  * and relink run against the local PostgreSQL (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
  * postgres://postgres@127.0.0.1:5432/test); linkage needs no database. Without `--only`, aggregates
@@ -9,6 +9,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchAggregates } from './aggregates.js';
+import { benchCsvReturn } from './csv-return.js';
 import { benchLinkage } from './linkage.js';
 import { benchRelink } from './relink.js';
 
@@ -21,14 +22,15 @@ const { values } = parseArgs({
     thresholds: { type: 'string', default: '0,-1' },
     names: { type: 'string', default: 'long-tail' },
     'relink-records': { type: 'string', default: '110000' },
+    'csv-records': { type: 'string', default: '100000' },
   },
 });
 if (values.names !== 'long-tail' && values.names !== 'short') {
   console.error('--names must be long-tail or short');
   process.exit(2);
 }
-if (values.only !== undefined && values.only !== 'aggregates' && values.only !== 'linkage' && values.only !== 'relink') {
-  console.error('--only must be aggregates, linkage or relink');
+if (values.only !== undefined && !['aggregates', 'linkage', 'relink', 'csv'].includes(values.only)) {
+  console.error('--only must be aggregates, linkage, relink or csv');
   process.exit(2);
 }
 const numbers = (list: string) => list.split(',').map((v) => Number(v.trim()));
@@ -109,4 +111,18 @@ if (values.only === 'relink') {
     `\nIncremental persons against the full relink's: pairwise precision ${percent(agree.precision)}, recall ${percent(agree.recall)}; ` +
       `${count(agree.recordsInDifferentClusters)} records (${percent(agree.recordsInDifferentClusters / result.records)}) in a cluster the full relink does not have.`,
   );
+}
+
+if (values.only === 'csv') {
+  const result = await benchCsvReturn({ adminUrl, records: Number(values['csv-records']) });
+  console.log(
+    `## A ${result.records.toLocaleString('en-GB')}-record return through a server process (CSV ${result.csvMiB.toFixed(1)} MiB, JSON ${result.jsonMiB.toFixed(1)} MiB)\n`,
+  );
+  console.log(`Baseline: PostgreSQL \`COPY\` of the same CSV into a table of text columns: ${result.copySeconds.toFixed(2)} s.\n`);
+  console.log('| submission | status | seconds | × COPY | server RSS idle (MiB) | server peak RSS (MiB) |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const run of result.runs)
+    console.log(
+      `| ${run.name} | ${run.status} | ${run.seconds.toFixed(1)} | ${(run.seconds / result.copySeconds).toFixed(0)} | ${run.idleRssMiB.toFixed(0)} | ${run.peakRssMiB.toFixed(0)} |`,
+    );
 }
