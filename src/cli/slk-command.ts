@@ -17,11 +17,9 @@ import { parseArgs } from 'node:util';
 import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { computeSlk581, Slk581Error, type Slk581Field } from '../lib/slk581.js';
+import { parseFileCommandLine, resolveOptions, UsageError, type CommandIo } from './command-line.js';
 
-export interface CommandIo {
-  stdout: Writable;
-  stderr: Writable;
-}
+export type { CommandIo } from './command-line.js';
 
 export const SLK_COLUMN = 'victim.linkage.slk581';
 
@@ -52,12 +50,9 @@ interface SlkOptions {
   columns: Record<Slk581Field, string>;
 }
 
-class UsageError extends Error {}
-
 function parseSlkArgs(args: string[]): SlkOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFileCommandLine(() =>
+    parseArgs({
       args,
       allowPositionals: true,
       options: {
@@ -68,14 +63,10 @@ function parseSlkArgs(args: string[]): SlkOptions | 'help' {
         'sex-column': { type: 'string', default: 'victim.sex' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  // The count only: a stray positional may be a name typed on the command line.
-  if (positionals.length !== 1) throw new UsageError(`expected one input file, got ${positionals.length} arguments`);
+    }),
+  );
+  if (parsed === 'help') return 'help';
+  const { values, file: inputPath } = parsed;
   const columns = {
     familyName: values['family-name-column'],
     givenName: values['given-name-column'],
@@ -83,7 +74,6 @@ function parseSlkArgs(args: string[]): SlkOptions | 'help' {
     sex: values['sex-column'],
   };
   if (new Set(Object.values(columns)).size !== 4) throw new UsageError('the family name, given name, date of birth and sex columns must all differ');
-  const inputPath = positionals[0]!;
   if (values.out !== undefined && path.resolve(values.out) === path.resolve(inputPath)) {
     throw new UsageError('--out must not be the input file: the names would be lost if the run went wrong');
   }
@@ -158,18 +148,8 @@ class BufferSink extends Writable {
 }
 
 export async function runSlkCommand(args: string[], io: CommandIo): Promise<number> {
-  let options: SlkOptions | 'help';
-  try {
-    options = parseSlkArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`vawg slk: ${error.message}\n\n${slkUsage}`);
-    return 2;
-  }
-  if (options === 'help') {
-    io.stdout.write(slkUsage);
-    return 0;
-  }
+  const options = await resolveOptions('slk', slkUsage, io, () => parseSlkArgs(args));
+  if (typeof options === 'number') return options;
   const { inputPath, outPath, columns } = options;
 
   // Beside the destination, so the final rename stays on one file system and is atomic.

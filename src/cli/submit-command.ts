@@ -16,8 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { FieldProblem } from '../lib/problem.js';
 import { formatCount, formatProblem, formatReport, formatWarnings, plural, tallyOfProblemDocument, type ReturnFormat } from './report.js';
-import type { CommandIo } from './slk-command.js';
-import { checkPeriod, checkReadable, checkService, describeSystemError, formatOf, UsageError } from './validate-command.js';
+import { parseFileCommandLine, resolveOptions, UsageError, type CommandIo } from './command-line.js';
+import { checkPeriod, checkReadable, checkService, describeSystemError, formatOf } from './validate-command.js';
 
 export const submitUsage = `Usage: vawg submit <file.csv|file.json> --service <id> --period <quarter> [options]
 
@@ -79,9 +79,8 @@ interface SubmitOptions {
 }
 
 function parseSubmitArgs(args: string[], env: Record<string, string | undefined>): SubmitOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFileCommandLine(() =>
+    parseArgs({
       args,
       allowPositionals: true,
       options: {
@@ -96,14 +95,10 @@ function parseSubmitArgs(args: string[], env: Record<string, string | undefined>
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length !== 1) throw new UsageError(`expected one file, got ${positionals.length} arguments`);
-  const file = positionals[0]!;
+    }),
+  );
+  if (parsed === 'help') return 'help';
+  const { values, file } = parsed;
   const format = formatOf(file, values.format);
   checkPeriod(values.period);
   checkService(values.service);
@@ -365,19 +360,12 @@ async function checkJsonEnvelope(file: string, flags: { service: string | undefi
 
 export async function runSubmitCommand(args: string[], io: CommandIo, deps: SubmitDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
-  let options: SubmitOptions | 'help';
-  try {
-    options = parseSubmitArgs(args, env);
-    if (options !== 'help' && options.format === 'json') await checkJsonEnvelope(options.file, options);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`vawg submit: ${error.message}\n\n${submitUsage}`);
-    return 2;
-  }
-  if (options === 'help') {
-    io.stdout.write(submitUsage);
-    return 0;
-  }
+  const options = await resolveOptions('submit', submitUsage, io, async () => {
+    const parsed = parseSubmitArgs(args, env);
+    if (parsed !== 'help' && parsed.format === 'json') await checkJsonEnvelope(parsed.file, parsed);
+    return parsed;
+  });
+  if (typeof options === 'number') return options;
   const { file, format, base, retries } = options;
   const log = (message: string) => io.stderr.write(`vawg submit: ${message}\n`);
   if (options.keyFromOption) log('warning: --key is kept in your shell history; set the VAWG_API_KEY environment variable instead');

@@ -17,7 +17,7 @@ import type { FieldProblem } from '../lib/problem.js';
 import { describeCrosswalkUse, locateInCsv, readCsvRecords, type CsvRecord } from '../services/returns/csv-records.js';
 import { createRecordChecker, validateReturn } from '../services/returns/validate-return.js';
 import { formatReport, plural, ProblemTally, type ProblemReport, type ReturnFormat } from './report.js';
-import type { CommandIo } from './slk-command.js';
+import { parseFileCommandLine, resolveOptions, UsageError, type CommandIo } from './command-line.js';
 
 export const validateUsage = `Usage: vawg validate <file.csv|file.json> [options]
 
@@ -41,8 +41,6 @@ period is not locked.
 Rows are numbered as in a spreadsheet: the header is row 1.
 Exit codes: 0 valid, 1 invalid (or the file cannot be read), 2 usage error.
 `;
-
-export class UsageError extends Error {}
 
 const SERVICE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -93,9 +91,8 @@ interface ValidateOptions {
 }
 
 function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFileCommandLine(() =>
+    parseArgs({
       args,
       allowPositionals: true,
       options: {
@@ -105,14 +102,10 @@ function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length !== 1) throw new UsageError(`expected one file, got ${positionals.length} arguments`);
-  const file = positionals[0]!;
+    }),
+  );
+  if (parsed === 'help') return 'help';
+  const { values, file } = parsed;
   checkPeriod(values.period);
   checkService(values.service);
   return { file, format: formatOf(file, values.format), period: values.period, service: values.service, json: values.json };
@@ -225,18 +218,8 @@ export async function validateJsonFile(file: string, flags: { period?: string | 
 }
 
 export async function runValidateCommand(args: string[], io: CommandIo): Promise<number> {
-  let options: ValidateOptions | 'help';
-  try {
-    options = parseValidateArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`vawg validate: ${error.message}\n\n${validateUsage}`);
-    return 2;
-  }
-  if (options === 'help') {
-    io.stdout.write(validateUsage);
-    return 0;
-  }
+  const options = await resolveOptions('validate', validateUsage, io, () => parseValidateArgs(args));
+  if (typeof options === 'number') return options;
   const { file, format, period, service } = options;
   const readable = await checkReadable(file);
   if ('error' in readable) {

@@ -276,7 +276,7 @@ t.test('usage errors exit 2', async (t) => {
   const dir = await makeDir(t);
   const csv = await writeIn(dir, 'q1.csv', recordsToCsv(makeRecords(2)));
   const cases: Array<[string[], RegExp, SubmitDeps?]> = [
-    [[], /expected one file/],
+    [[], /expected one input file/],
     [[csv, '--period', '2022-23-Q1'], /needs --service and --period/],
     [[csv, '--service', 'col-vva'], /needs --service and --period/],
     [[csv, '--service', 'col-vva', '--period', '2022-Q1'], /not a UK financial quarter/],
