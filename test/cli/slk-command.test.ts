@@ -1,36 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
+import { makeTempDir, runCommand } from './cli-helper.js';
 import { runSlkCommand, SLK_COLUMN } from '../../src/cli/slk-command.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-class Capture extends Writable {
-  text = '';
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString('utf8');
-    callback();
-  }
-}
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runSlkCommand(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-async function makeDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vawg-slk-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const run = (args: string[]) => runCommand((io) => runSlkCommand(args, io));
 
 const names = ['Smith', 'Mary', 'Smith-Jones', 'Jones', 'Ng', 'Al', "O'Brien", 'Brien', 'Zoë', 'Jo'];
 const birthDates = ['1980-01-01', '02/03/1975', '1990-12-31', '29/02/2000'];
@@ -58,7 +37,7 @@ function assertNoIdentifiers(t: Test, text: string): void {
 }
 
 t.test('writes the CSV with the SLK and without names or dates of birth to stdout', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   await writeFile(file, input);
   const { code, stdout, stderr } = await run([file]);
@@ -69,7 +48,7 @@ t.test('writes the CSV with the SLK and without names or dates of birth to stdou
 });
 
 t.test('--out writes a file and nothing to stdout', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   const out = path.join(dir, 'out.csv');
   await writeFile(file, input);
@@ -83,7 +62,7 @@ t.test('--out writes a file and nothing to stdout', async (t) => {
 });
 
 t.test('a UTF-8 BOM and CRLF line endings are handled', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   await writeFile(file, `\uFEFF${input.replaceAll('\n', '\r\n')}`);
   const { code, stdout } = await run([file]);
@@ -92,7 +71,7 @@ t.test('a UTF-8 BOM and CRLF line endings are handled', async (t) => {
 });
 
 t.test('a row with an invalid date fails the run, names the row and column, and writes nothing', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   const out = path.join(dir, 'out.csv');
   const bad = input.replace('02/03/1975', '31/02/1990').replace('1990-12-31', '');
@@ -113,7 +92,7 @@ t.test('a row with an invalid date fails the run, names the row and column, and 
 });
 
 t.test('row numbers match a spreadsheet: blank lines count, quoted line breaks do not', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   await writeFile(file, 'note,familyName,givenName,birthDate\r\n\r\n"two\nlines",Smith,Mary,1980-01-01\nx,Smith,Mary,1980-02-30\r\n');
   const { code, stderr } = await run([file]);
@@ -122,7 +101,7 @@ t.test('row numbers match a spreadsheet: blank lines count, quoted line breaks d
 });
 
 t.test('a systematic problem is summarised rather than listed row by row', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   const rows = Array.from({ length: 25 }, (_, index) => `Smith,Mary,1980-01-${String(index + 1).padStart(2, '0')}X`);
   await writeFile(file, ['familyName,givenName,birthDate', ...rows].join('\n'));
@@ -134,7 +113,7 @@ t.test('a systematic problem is summarised rather than listed row by row', async
 });
 
 t.test('an existing SLK column is replaced in place', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   await writeFile(file, `referralId,${SLK_COLUMN},familyName,givenName,birthDate,victim.sex\nR1,STALE,Smith,Mary,1980-01-01,female\n`);
   const { code, stdout } = await run([file]);
@@ -143,7 +122,7 @@ t.test('an existing SLK column is replaced in place', async (t) => {
 });
 
 t.test('column options, and sex 9 when the sex column is absent', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   await writeFile(file, 'id,surname,forename,dob\nR1,Lee,A,01/01/1980\n');
   const { code, stdout } = await run([file, '--family-name-column', 'surname', '--given-name-column', 'forename', '--birth-date-column', 'dob']);
@@ -152,7 +131,7 @@ t.test('column options, and sex 9 when the sex column is absent', async (t) => {
 });
 
 t.test('an unrecognised sex code names the sex column', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   await writeFile(file, 'familyName,givenName,birthDate,gender\nSmith,Mary,1980-01-01,banana\n');
   const { code, stderr } = await run([file, '--sex-column', 'gender']);
@@ -161,7 +140,7 @@ t.test('an unrecognised sex code names the sex column', async (t) => {
 });
 
 t.test('input problems', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const missingColumn = path.join(dir, 'missing-column.csv');
   await writeFile(missingColumn, 'familyName,birthDate\nSmith,1980-01-01\n');
   let result = await run([missingColumn]);
@@ -206,7 +185,7 @@ t.test('input problems', async (t) => {
 });
 
 t.test('usage errors exit 2', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   await writeFile(file, input);
   let result = await run([]);
@@ -232,7 +211,7 @@ t.test('bin/vawg.js runs the TypeScript CLI', async (t) => {
   const help = await execFileAsync(process.execPath, [bin, '--help'], { cwd: repoRoot });
   t.match(help.stdout, 'slk');
 
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'slk');
   const file = path.join(dir, 'in.csv');
   await writeFile(file, input);
   const slk = await execFileAsync(process.execPath, [bin, 'slk', file], { cwd: repoRoot });

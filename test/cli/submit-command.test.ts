@@ -1,46 +1,18 @@
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
+import { makeTempDir, runCommand, writeIn } from './cli-helper.js';
 import { runSubmitCommand, type SubmitDeps } from '../../src/cli/submit-command.js';
 import type { App } from '../../src/app.js';
 import { recordsToCsv } from '../fixtures/csv.js';
 import { makeRecord, makeRecords } from '../fixtures/records.js';
 import { ADMIN_KEY, admin, buildTestApp, registerService } from '../helper.js';
 
-class Capture extends Writable {
-  text = '';
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString('utf8');
-    callback();
-  }
-}
-
 const fast: SubmitDeps = { env: { VAWG_API_KEY: ADMIN_KEY }, retryBaseMs: 10, pollIntervalMs: 50 };
 
-async function run(args: string[], deps: SubmitDeps = fast): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runSubmitCommand(args, { stdout, stderr }, deps);
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-async function makeDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vawg-submit-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function writeIn(dir: string, name: string, content: string): Promise<string> {
-  const file = path.join(dir, name);
-  await writeFile(file, content);
-  return file;
-}
+const run = (args: string[], deps: SubmitDeps = fast) => runCommand((io) => runSubmitCommand(args, io, deps));
 
 async function listen(t: Test, app: App): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -71,7 +43,7 @@ t.test('against the real server', async (t) => {
   const app = await buildTestApp(t);
   await registerService(app, 'col-vva', 'vva');
   const url = await listen(t, app);
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'submit');
 
   await t.test('a CSV return is streamed, stored and reported', async (t) => {
     const records = makeRecords(25, '2022-23-Q1');
@@ -171,7 +143,7 @@ t.test('a large return becomes a job, which is followed to the end', async (t) =
   const app = await buildTestApp(t, { config: { asyncReturnBytes: 2048 } });
   await registerService(app, 'col-vva', 'vva');
   const url = await listen(t, app);
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'submit');
 
   const file = await writeIn(dir, 'big.csv', recordsToCsv(makeRecords(300, '2022-23-Q1')));
   const { code, stdout, stderr } = await run([file, '--service', 'col-vva', '--period', '2022-23-Q1', '--url', url]);
@@ -198,7 +170,7 @@ t.test('retries', async (t) => {
   const app = await buildTestApp(t);
   await registerService(app, 'col-vva', 'vva');
   const appUrl = await listen(t, app);
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'submit');
   const file = await writeIn(dir, 'q1.csv', recordsToCsv(makeRecords(12, '2022-23-Q1')));
 
   await t.test('503 twice, then the real server: one Idempotency-Key on every attempt', async (t) => {
@@ -273,7 +245,7 @@ t.test('retries', async (t) => {
 });
 
 t.test('usage errors exit 2', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'submit');
   const csv = await writeIn(dir, 'q1.csv', recordsToCsv(makeRecords(2)));
   const cases: Array<[string[], RegExp, SubmitDeps?]> = [
     [[], /expected one input file/],

@@ -1,40 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import t, { type Test } from 'tap';
+import t from 'tap';
+import { makeTempDir, runCommand, writeIn } from './cli-helper.js';
 import { runValidateCommand } from '../../src/cli/validate-command.js';
 import { recordsToCsv } from '../fixtures/csv.js';
 import { makeRecord, makeRecords } from '../fixtures/records.js';
 import { admin, buildTestApp, registerService } from '../helper.js';
 
-class Capture extends Writable {
-  text = '';
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString('utf8');
-    callback();
-  }
-}
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runValidateCommand(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-async function makeDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vawg-validate-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function writeIn(dir: string, name: string, content: string): Promise<string> {
-  const file = path.join(dir, name);
-  await writeFile(file, content);
-  return file;
-}
+const run = (args: string[]) => runCommand((io) => runValidateCommand(args, io));
 
 /** Records 2, 9 and 15 broken: a code not in the list, a date outside the quarter, a word for a number. */
 function threeBadRows(period: string) {
@@ -46,7 +18,7 @@ function threeBadRows(period: string) {
 }
 
 t.test('a valid CSV file', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'validate');
   const file = await writeIn(dir, 'returns.csv', recordsToCsv(makeRecords(25, '2022-23-Q1'), { bom: true, eol: '\r\n' }));
   const { code, stdout, stderr } = await run([file, '--period', '2022-23-Q1', '--service', 'col-vva']);
   t.equal(code, 0, stdout);
@@ -61,7 +33,7 @@ t.test('a valid CSV file', async (t) => {
 });
 
 t.test('a CSV with errors in three rows reports all three by row and column', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'validate');
   const file = await writeIn(dir, 'returns.csv', recordsToCsv(threeBadRows('2022-23-Q2')));
   const { code, stdout } = await run([file, '--period', '2022-23-Q2']);
   t.equal(code, 1);
@@ -77,7 +49,7 @@ t.test('a CSV with errors in three rows reports all three by row and column', as
 });
 
 t.test('--json prints the machine-readable report', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'validate');
   const file = await writeIn(dir, 'returns.csv', recordsToCsv(threeBadRows('2022-23-Q2')));
   const { code, stdout } = await run([file, '--period', '2022-23-Q2', '--json']);
   t.equal(code, 1);
@@ -91,7 +63,7 @@ t.test('--json prints the machine-readable report', async (t) => {
 });
 
 t.test('many problems: the first 50 listed, the rest counted and summarised per column', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'validate');
   const records = makeRecords(120, '2022-23-Q1').map((record, i) => (i % 2 === 0 ? { ...record, riskLevel: 'very' } : record));
   const file = await writeIn(dir, 'returns.csv', recordsToCsv(records));
   const { code, stdout } = await run([file, '--period', '2022-23-Q1']);
@@ -103,7 +75,7 @@ t.test('many problems: the first 50 listed, the rest counted and summarised per 
 });
 
 t.test('header problems and malformed CSV', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'validate');
   const csv = recordsToCsv(makeRecords(3, '2022-23-Q1'));
   const [header, ...rows] = csv.split('\n');
   const badHeader = await writeIn(dir, 'header.csv', [header!.replace('referralSource', 'referralSorce'), ...rows].join('\n'));
@@ -122,7 +94,7 @@ t.test('header problems and malformed CSV', async (t) => {
 });
 
 t.test('a JSON return', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'validate');
   const good = await writeIn(dir, 'good.json', JSON.stringify({ service: 'col-vva', period: '2022-23-Q1', records: makeRecords(12, '2022-23-Q1') }));
   const goodRun = await run([good]);
   t.equal(goodRun.code, 0, goodRun.stdout);
@@ -151,7 +123,7 @@ t.test('a JSON return', async (t) => {
 });
 
 t.test('usage errors exit 2; an unreadable file exits 1', async (t) => {
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'validate');
   const file = await writeIn(dir, 'returns.csv', recordsToCsv(makeRecords(2)));
   for (const args of [
     [],
@@ -181,7 +153,7 @@ t.test('usage errors exit 2; an unreadable file exits 1', async (t) => {
 t.test('the offline verdicts are the server verdicts', async (t) => {
   const app = await buildTestApp(t);
   await registerService(app, 'col-vva', 'vva');
-  const dir = await makeDir(t);
+  const dir = await makeTempDir(t, 'validate');
   const period = '2022-23-Q2';
   const records = threeBadRows(period);
   records[4] = makeRecord(4, period, { referralId: records[1]!.referralId, riskLevel: 'severe' });
