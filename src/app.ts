@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { API_VERSION } from './lib/version.js';
 import authPlugin from './plugins/auth.js';
 import databasePlugin from './plugins/database.js';
+import deprecationPlugin from './plugins/deprecation.js';
 import errorsPlugin from './plugins/errors.js';
 import jobsPlugin from './plugins/jobs.js';
 import aggregateRoutes from './routes/aggregates.js';
@@ -22,6 +23,7 @@ import areaRoutes from './routes/areas.js';
 import auditRoutes from './routes/audit.js';
 import completenessRoutes from './routes/completeness.js';
 import datasetFileRoutes from './routes/dataset-files.js';
+import datasetVersionRoutes from './routes/dataset-versions.js';
 import healthRoutes from './routes/health.js';
 import indicatorRoutes from './routes/indicators.js';
 import jobRoutes from './routes/jobs.js';
@@ -40,7 +42,9 @@ import { AuditEventSchema } from './schema/api/audit.js';
 import { sharedSchemas } from './schema/api/common.js';
 import { PeriodLockSchema } from './schema/api/periods.js';
 import { JobSchema } from './schema/api/jobs.js';
-import { DryRunResultSchema, RecordSchema, ReturnSummarySchema } from './schema/api/returns.js';
+import { IndicatorSchema } from './schema/api/indicators.js';
+import { finishOpenApiDocument } from './schema/api/openapi-document.js';
+import { DryRunResultSchema, RecordSchema, ReturnSchema } from './schema/api/returns.js';
 import { ServiceSchema } from './schema/api/services.js';
 import { bootstrapAdminAccess } from './services/bootstrap.js';
 
@@ -98,6 +102,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   });
 
   await app.register(errorsPlugin);
+  // Before the routes and @fastify/swagger: marks deprecated operations and adds Deprecation / Sunset headers.
+  await app.register(deprecationPlugin);
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
@@ -112,13 +118,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     CreatedApiKeySchema,
     AreaSchema,
     RecordSchema,
-    ReturnSummarySchema,
+    ReturnSchema,
     JobSchema,
     DryRunResultSchema,
     ScopeSchema,
     PublishedValueSchema,
     DisclosureSchema,
     AggregateSchema,
+    IndicatorSchema,
     AuditEventSchema,
     PeriodLockSchema,
   ];
@@ -151,12 +158,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/api-keys.' } } },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // The record's code lists become named components (`Ethnicity`, `RiskLevel`…) with a label per code.
+    transformObject: (document) => finishOpenApiDocument(document as { openapiObject: Record<string, unknown> }) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(healthRoutes);
   await app.register(metaRoutes);
   await app.register(datasetFileRoutes);
+  await app.register(datasetVersionRoutes);
   await app.register(serviceRoutes);
   await app.register(apiKeyRoutes);
   await app.register(areaRoutes);

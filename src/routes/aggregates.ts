@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
 import { AggregateQuery } from '../schema/api/aggregates.js';
+import { aggregateExamples } from '../schema/api/examples.js';
 import { errorResponses } from '../schema/api/common.js';
 import type { AgeBandSetId } from '../schema/dataset/derived.js';
 import { formatAggregateCsv } from '../services/aggregates/aggregate-csv.js';
@@ -26,7 +27,7 @@ const aggregateRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async
         response: {
           200: {
             description: 'The table, as JSON or (with `format=csv` or `Accept: text/csv`) CSV.',
-            content: { 'application/json': { schema: Type.Ref('Aggregate') }, 'text/csv': { schema: Type.String() } },
+            content: { 'application/json': { schema: Type.Ref('Aggregate'), examples: aggregateExamples }, 'text/csv': { schema: Type.String() } },
           },
           ...errorResponses(400, 401, 403, 404),
         },

@@ -36,6 +36,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'revokeApiKey',
         tags: ['API keys'],
         summary: 'Revoke an API key',
+        description: 'Admin only. The key stops working at once; the revocation is recorded in the audit log. Unknown ids answer 404.',
         security: [{ bearerAuth: [] }],
         params: ApiKeyIdParams,
         response: { 204: Type.Null({ description: 'Revoked.' }), ...errorResponses(400, 401, 403, 404) },

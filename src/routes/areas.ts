@@ -13,6 +13,8 @@ const areaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'putArea',
         tags: ['Areas'],
         summary: 'Create or replace an area and its population figures',
+        description:
+          'Admin only. Replaces the name and every population year of the area (201 when it is new, 200 when replaced). Population figures are the denominators of rates per population and of representation in aggregates.',
         security: [{ bearerAuth: [] }],
         params: AreaParams,
         body: PutAreaSchema,
@@ -33,6 +35,7 @@ const areaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getArea',
         tags: ['Areas'],
         summary: 'Read an area and its population figures',
+        description: 'For admins and analysts. 404 when the area has not been registered.',
         security: [{ bearerAuth: [] }],
         params: AreaParams,
         response: { 200: Type.Ref('Area'), ...errorResponses(400, 401, 403, 404) },

@@ -36,6 +36,7 @@ const datasetFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Nested fields are joined with dots (`victim.ethnicity`), lists of objects numbered from 1 (`perpetrators.1.sex`; add `perpetrators.3.…` columns for more), lists of codes go in one cell separated by `;`. Starts with a UTF-8 byte order mark so spreadsheets open it as UTF-8.',
         produces: ['text/csv'],
+        security: [],
         response: { 200: Type.String({ description: 'CSV header row.' }) },
       },
     },
@@ -53,6 +54,9 @@ const datasetFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getCodeLists',
         tags: ['Dataset'],
         summary: 'Every code list of the dataset, and the crosswalks from other code systems',
+        description:
+          'Each code list with its codes, labels and definitions, plus `personAnswers` (accepted by every coded field about a person) and the crosswalks from other code systems. The OpenAPI document names the same lists as schemas (`Ethnicity`, `RiskLevel`…).',
+        security: [],
         response: {
           200: Type.Object(
             { datasetVersion: Type.String(), codeLists: Type.Array(Type.Object({ id: Type.String() }, { additionalProperties: true })) },
@@ -71,6 +75,8 @@ const datasetFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getCodeListsCsv',
         tags: ['Dataset'],
         summary: 'Every code list as one CSV table: codeList, code, label, definition',
+        description: 'The code lists of `GET /v1/dataset/code-lists` as one CSV table for spreadsheets, starting with a UTF-8 byte order mark.',
+        security: [],
         produces: ['text/csv'],
         response: { 200: Type.String({ description: 'CSV with a header row.' }) },
       },

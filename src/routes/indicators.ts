@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AnalyticsRoutesOptions } from './aggregates.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
+import { indicatorListExamples, withExamples } from '../schema/api/examples.js';
 import { IndicatorListSchema, IndicatorQuery } from '../schema/api/indicators.js';
 import { computeIndicators } from '../services/aggregates/indicators.js';
 
@@ -20,7 +21,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = asyn
           'For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures.',
         security: [{ bearerAuth: [] }],
         querystring: IndicatorQuery,
-        response: { 200: IndicatorListSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: withExamples(IndicatorListSchema, indicatorListExamples), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => computeIndicators(app.db, { ...request.query, role: principalOf(request).role, threshold: options.suppressBelow }),

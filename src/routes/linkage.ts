@@ -57,6 +57,8 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
         operationId: 'explainPerson',
         tags: ['Linkage'],
         summary: 'The person a record belongs to: its records and the match weights that joined them (admin only)',
+        description:
+          'Names a record by `service`, `period` and `referralId`, and answers with every record linked to the same person and the comparison levels and weights of each link. Every read is audited. 404 when no current record matches.',
         security: [{ bearerAuth: [] }],
         querystring: Type.Object({
           service: ServiceIdSchema,
@@ -103,6 +105,7 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
         operationId: 'getLinkageModel',
         tags: ['Linkage'],
         summary: 'The Fellegi–Sunter model in use: m and u probabilities per comparison level',
+        description: 'Admin only. The model version, the match threshold in force, and the m and u probabilities behind every match weight.',
         security: [{ bearerAuth: [] }],
         response: {
           200: Type.Object({ version: Type.String(), threshold: Type.Number(), model: Type.Object({}, { additionalProperties: true }) }),

@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponse, errorResponses } from '../schema/api/common.js';
+import { returnExamples, submitReturnCsvExamples, submitReturnJsonExamples, validationProblemExamples, withExamples } from '../schema/api/examples.js';
 import {
   CsvReturnBody,
   ReturnDetailSchema,
@@ -68,12 +69,21 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
         security: [{ bearerAuth: [] }],
         querystring: SubmitReturnQuery,
         headers: SubmitReturnHeaders,
-        body: { content: { 'application/json': { schema: SubmitReturnSchema }, 'text/csv': { schema: CsvReturnBody } } },
+        body: {
+          content: {
+            'application/json': { schema: withExamples(SubmitReturnSchema, submitReturnJsonExamples) },
+            'text/csv': { schema: withExamples(CsvReturnBody, submitReturnCsvExamples) },
+          },
+        },
         response: {
-          201: Type.Ref('ReturnSummary'),
-          200: Type.Ref('DryRunResult'),
-          202: Type.Ref('Job'),
-          ...errorResponses(400, 401, 403, 409, 413, 415, 422),
+          201: {
+            description: 'Accepted and stored as the current version.',
+            content: { 'application/json': { schema: Type.Ref('Return'), examples: returnExamples } },
+          },
+          200: Type.Ref('DryRunResult', { description: 'Dry run (`dryRun=true`): valid, nothing stored.' }),
+          202: Type.Ref('Job', { description: 'A large body: accepted for processing; poll the job.' }),
+          ...errorResponses(400, 401, 403, 409, 413, 415),
+          422: errorResponse(422, validationProblemExamples),
         },
       },
     },
@@ -107,6 +117,8 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
         operationId: 'listReturns',
         tags: ['Returns'],
         summary: 'List returns and their versions (providers see their own services only)',
+        description:
+          'Newest first, filtered by `service`, `period` (a quarter or a financial year) and `status` (`current` for the versions that count), paginated with `limit` and `offset`. Records are not included: read one return for them.',
         security: [{ bearerAuth: [] }],
         querystring: ReturnListQuery,
         response: { 200: ReturnListSchema, ...errorResponses(400, 401, 403) },
@@ -123,6 +135,8 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
         operationId: 'getReturn',
         tags: ['Returns'],
         summary: 'Read one version of a return with its records and the list of all its versions',
+        description:
+          'Record-level data: every read is recorded in the audit log. Providers can read returns of their own services only. Linkage keys are never returned.',
         security: [{ bearerAuth: [] }],
         params: ReturnIdParams,
         response: { 200: ReturnDetailSchema, ...errorResponses(400, 401, 403, 404) },

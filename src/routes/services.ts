@@ -14,6 +14,8 @@ const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createService',
         tags: ['Services'],
         summary: 'Register a service that submits returns',
+        description:
+          'Admin only. The id is a slug chosen once (`col-vva`); a service with the same id answers 409. `expectedFrom`, `expectedUntil` and `deadlineDays` set the reporting schedule completeness is measured against.',
         security: [{ bearerAuth: [] }],
         body: CreateServiceSchema,
         response: { 201: Type.Ref('Service'), ...errorResponses(400, 401, 403, 409, 413, 415, 422) },
@@ -30,6 +32,7 @@ const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listServices',
         tags: ['Services'],
         summary: 'List registered services',
+        description: 'Every registered service with its type, area and reporting schedule, for admins and analysts.',
         security: [{ bearerAuth: [] }],
         response: { 200: ServiceListSchema, ...errorResponses(401, 403) },
       },

@@ -15,7 +15,7 @@ t.test('the OpenAPI document', async (t) => {
   t.equal(served.openapi, '3.1.0');
   await t.resolves(SwaggerParser.validate(structuredClone(served) as never), 'a valid OpenAPI 3.1 document');
 
-  for (const name of ['Problem', 'FieldProblem', 'Record', 'ReturnSummary', 'Service', 'Area']) {
+  for (const name of ['Problem', 'FieldProblem', 'Record', 'Return', 'Aggregate', 'Indicator', 'Service', 'Area', 'Ethnicity', 'RiskLevel']) {
     t.ok(served.components.schemas[name], `component ${name} is named`);
   }
 
@@ -28,12 +28,34 @@ t.test('the OpenAPI document', async (t) => {
       operationIds.add(op.operationId as string);
       t.ok((op.tags as string[] | undefined)?.length, `${where} has tags`);
       t.ok(op.summary, `${where} has a summary`);
+      t.ok(op.description, `${where} has a description`);
+      t.ok(Array.isArray(op.security), `${where} declares its security (\`[]\` when public)`);
       const responses = op.responses as Record<string, { content?: Record<string, unknown> }>;
-      if (op.security) {
+      if ((op.security as unknown[] | undefined)?.length) {
         t.ok(responses['401'] && responses['403'], `${where} documents 401 and 403`);
         t.ok(responses['401']?.content?.['application/problem+json'], `${where} errors are problem+json`);
       }
       if (op.requestBody) t.ok(responses['422'] && responses['400'], `${where} documents 400 and 422`);
     }
   }
+});
+
+t.test('the code lists are named components, and the record refers to them', async (t) => {
+  const document = JSON.parse(await readFile(new URL('../../openapi/openapi.json', import.meta.url), 'utf8'));
+  const { schemas } = document.components;
+  const record = schemas.Record;
+  t.equal(record.properties.riskLevel.$ref, '#/components/schemas/RiskLevel');
+  t.equal(record.properties.victim.properties.ethnicity.$ref, '#/components/schemas/Ethnicity');
+  t.equal(record.properties.vawgTypes.items.$ref, '#/components/schemas/VawgType');
+  t.notOk(record.$defs, 'the record schema has no $defs left in the document');
+  for (const name of ['RiskLevel', 'Ethnicity', 'VawgType']) {
+    const schema = schemas[name];
+    t.ok(schema.description, `${name} has a description`);
+    t.same(Object.keys(schema['x-enumDescriptions']), schema.enum, `${name} labels every code`);
+  }
+  t.ok(schemas.Ethnicity.enum.includes('not_known'), 'person fields accept not_known');
+  t.notOk(
+    Object.keys(schemas).some((name) => name.startsWith('Record-')),
+    'no hoisted duplicates of the code lists',
+  );
 });

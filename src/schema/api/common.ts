@@ -29,21 +29,27 @@ export const ProblemSchema = Type.Object(
 
 export const ProblemRef = Type.Ref('Problem');
 
+const errorDescriptions: Record<number, string> = {
+  400: 'Malformed request (unparseable body or invalid parameter).',
+  401: 'Missing or invalid API key.',
+  403: 'The API key does not have the role or service this needs.',
+  404: 'Not found.',
+  409: 'Conflict with the current state.',
+  413: 'Body larger than the configured limit.',
+  415: 'Unsupported content type.',
+  422: 'Well-formed but invalid content; `errors` lists every problem.',
+  503: 'Not ready: a dependency (the database) cannot be reached.',
+};
+
+/** The response of one error status, optionally with media-type examples of its problem document. */
+export function errorResponse(status: number, examples?: Record<string, { summary: string; description?: string; value: unknown }>): TSchema {
+  const media = { schema: ProblemRef, ...(examples ? { examples } : {}) };
+  return { description: errorDescriptions[status] ?? 'Error.', content: { 'application/problem+json': media } } as unknown as TSchema;
+}
+
 /** Response map entries for error statuses: every route lists the ones it can return. */
 export function errorResponses<const S extends number>(...statuses: S[]): Record<S, TSchema> {
-  const descriptions: Record<number, string> = {
-    400: 'Malformed request (unparseable body or invalid parameter).',
-    401: 'Missing or invalid API key.',
-    403: 'The API key does not have the role or service this needs.',
-    404: 'Not found.',
-    409: 'Conflict with the current state.',
-    413: 'Body larger than the configured limit.',
-    415: 'Unsupported content type.',
-    422: 'Well-formed but invalid content; `errors` lists every problem.',
-  };
-  return Object.fromEntries(
-    statuses.map((s) => [s, { description: descriptions[s] ?? 'Error.', content: { 'application/problem+json': { schema: ProblemRef } } }]),
-  ) as unknown as Record<S, TSchema>;
+  return Object.fromEntries(statuses.map((s) => [s, errorResponse(s)])) as unknown as Record<S, TSchema>;
 }
 
 export const ServiceIdSchema = Type.String({

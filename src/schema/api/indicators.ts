@@ -8,27 +8,31 @@ export const IndicatorQuery = Type.Object(ScopeQueryProperties);
 
 const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
 
-export const IndicatorSchema = Type.Object({
-  id: Type.String({ description: 'Stable identifier, e.g. `repeatReferralRate`, `notKnownShare.ethnicity`.' }),
-  label: Type.String(),
-  definition: Type.String({ description: 'How the numerator and denominator are counted.' }),
-  numerator: NullableInteger,
-  denominator: Type.Union([Type.Integer(), Type.Null()], { description: 'Null for plain counts.' }),
-  value: Type.Union([Type.Number(), Type.Null()], {
-    description: 'A count, a fraction from 0 to 1 (unit `rate`), or a rate per population; null when suppressed or not available.',
-  }),
-  percent: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'For unit `rate`: value × 100, rounded half-up to 1 decimal place.' })),
-  unit: Type.String({ description: '`referrals`, `people`, `children`, `perpetrators`, `rate`, `per 1,000 population` or `per 10,000 adult females`.' }),
-  status: Type.String({
-    enum: ['ok', 'suppressed', 'not_available'],
-    description: '`suppressed`: withheld by disclosure control; `not_available`: no denominator (nothing in scope, or no population figure).',
-  }),
-});
+export const IndicatorSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Stable identifier, e.g. `repeatReferralRate`, `notKnownShare.ethnicity`.' }),
+    label: Type.String(),
+    definition: Type.String({ description: 'How the numerator and denominator are counted.' }),
+    numerator: NullableInteger,
+    denominator: Type.Union([Type.Integer(), Type.Null()], { description: 'Null for plain counts.' }),
+    value: Type.Union([Type.Number(), Type.Null()], {
+      description: 'A count, a fraction from 0 to 1 (unit `rate`), or a rate per population; null when suppressed or not available.',
+    }),
+    percent: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'For unit `rate`: value × 100, rounded half-up to 1 decimal place.' })),
+    unit: Type.String({ description: '`referrals`, `people`, `children`, `perpetrators`, `rate`, `per 1,000 population` or `per 10,000 adult females`.' }),
+    status: Type.String({
+      enum: ['ok', 'suppressed', 'not_available'],
+      description: '`suppressed`: withheld by disclosure control; `not_available`: no denominator (nothing in scope, or no population figure).',
+    }),
+  },
+  { $id: 'Indicator', description: 'One headline indicator: a count or a rate, with how it is counted.' },
+);
 export type Indicator = Static<typeof IndicatorSchema>;
 
 export const IndicatorListSchema = Type.Object({
   period: Type.Ref('Scope'),
-  indicators: Type.Array(IndicatorSchema),
+  indicators: Type.Array(Type.Ref('Indicator')),
   disclosure: Type.Ref('Disclosure'),
 });
-export type IndicatorList = Static<typeof IndicatorListSchema>;
+/** `indicators` refers to the named `Indicator` schema, so its static type is spelt out. */
+export type IndicatorList = Omit<Static<typeof IndicatorListSchema>, 'indicators'> & { indicators: Indicator[] };

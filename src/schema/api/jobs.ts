@@ -15,7 +15,7 @@ export const JobSchema = Type.Object(
       [
         Type.Object({
           status: Type.Integer({ description: 'The HTTP status the submission would have answered with: 201, 200 (dry run), 409, 422…' }),
-          body: Type.Object({}, { additionalProperties: true, description: 'A ReturnSummary, a DryRunResult or a Problem.' }),
+          body: Type.Object({}, { additionalProperties: true, description: 'A Return, a DryRunResult or a Problem.' }),
         }),
         Type.Null(),
       ],

@@ -46,7 +46,7 @@ export const CsvReturnBody = Type.String({
 
 const WarningSchema = Type.Ref('FieldProblem');
 
-export const ReturnSummarySchema = Type.Object(
+export const ReturnSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     service: Type.String(),
@@ -59,7 +59,10 @@ export const ReturnSummarySchema = Type.Object(
     supersededAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     warnings: Type.Array(WarningSchema),
   },
-  { $id: 'ReturnSummary' },
+  {
+    $id: 'Return',
+    description: 'One version of a quarterly return: what was received and when, without its records. Warnings do not reject a return.',
+  },
 );
 
 export const DryRunResultSchema = Type.Object(
@@ -82,7 +85,7 @@ export const ReturnListQuery = Type.Object({
 });
 
 export const ReturnListSchema = Type.Object({
-  items: Type.Array(Type.Ref('ReturnSummary')),
+  items: Type.Array(Type.Ref('Return')),
   total: Type.Integer(),
   limit: Type.Integer(),
   offset: Type.Integer(),
@@ -91,7 +94,7 @@ export const ReturnListSchema = Type.Object({
 export const ReturnIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const ReturnDetailSchema = Type.Object({
-  ...ReturnSummarySchema.properties,
+  ...ReturnSchema.properties,
   versions: Type.Array(
     Type.Object({
       id: Type.String({ format: 'uuid' }),

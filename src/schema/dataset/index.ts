@@ -5,9 +5,40 @@
 import { codeLists } from './code-lists.js';
 import { ageBandSets } from './derived.js';
 import { acceptedCodes, recordFields, type FieldDefinition } from './fields.js';
+import { buildRecordJsonSchema } from './record-schema.js';
 
 /** Semver of the dataset, versioned separately from the API path (`/v1`). */
 export const DATASET_VERSION = '1.0.0';
+
+/** Every dataset version this server can describe and validate (served under `/v1/dataset/{version}`). */
+export const DATASET_VERSIONS: readonly string[] = [DATASET_VERSION];
+
+/**
+ * The record schema's `$id`: a URN, like the problem types, because it names the schema wherever a
+ * copy of it lives (a supplier's repository, a validator's cache) and does not depend on the host a
+ * server is reached at; `GET /v1/dataset/{version}/record.schema.json` is where it is served.
+ */
+export const RECORD_SCHEMA_ID = `urn:vawg:schema:record:${DATASET_VERSION}`;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * The record's JSON Schema 2020-12, built once: the returns validator compiles this very object and
+ * `GET /v1/dataset/{version}/record.schema.json` serves it, so a supplier validating with the
+ * published schema gets the server's verdict. Frozen, so nothing can change one and not the other.
+ */
+export const recordJsonSchema: Readonly<Record<string, unknown>> = deepFreeze(
+  (() => {
+    const { $schema: _schema, $id: _id, ...schema } = buildRecordJsonSchema();
+    return { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: RECORD_SCHEMA_ID, ...schema };
+  })(),
+);
 
 interface DescribedField {
   path: string;

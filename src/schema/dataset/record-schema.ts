@@ -1,12 +1,53 @@
 /**
  * Derives the record's JSON Schema (2020-12 compatible) from the field tree in `fields.ts`.
  * The server validates returns with exactly this schema, and the OpenAPI document publishes it.
+ * It is self-contained: each code list is defined once in `$defs` and referred to by its fields.
  */
+import { codeListJsonSchema, codeListSchemaName } from './code-list-schemas.js';
+import type { CodeList } from './code-lists.js';
 import { acceptedCodes, recordFields, type FieldDefinition } from './fields.js';
 
 type JsonSchema = Record<string, unknown>;
 
-function fieldSchema(field: FieldDefinition): JsonSchema {
+/** A code list the record uses, and whether its fields are about a person (they all are, or none). */
+export interface RecordCodeList {
+  name: string;
+  list: CodeList;
+  personAnswers: boolean;
+}
+
+/**
+ * The code lists of the record's fields, in field order. A list used by person fields and by other
+ * fields would accept different codes in each, so it gets no `$defs` entry: its fields keep inline enums.
+ */
+export function recordCodeLists(fields: readonly FieldDefinition[] = recordFields): RecordCodeList[] {
+  const found = new Map<string, { list: CodeList; answers: Set<boolean> }>();
+  const visit = (list: readonly FieldDefinition[]) => {
+    for (const field of list) {
+      if (field.codeList && !field.nullable) {
+        const entry = found.get(field.codeList.id) ?? { list: field.codeList, answers: new Set<boolean>() };
+        entry.answers.add(Boolean(field.personAnswers));
+        found.set(field.codeList.id, entry);
+      }
+      if (field.fields) visit(field.fields);
+    }
+  };
+  visit(fields);
+  return [...found.values()]
+    .filter((e) => e.answers.size === 1)
+    .map((e) => ({ name: codeListSchemaName(e.list), list: e.list, personAnswers: [...e.answers][0]! }));
+}
+
+/** Ids of the code lists defined in `$defs`. */
+type SharedLists = ReadonlySet<string>;
+
+/** The enum of a coded field: a reference to its code list in `$defs`, or inline. */
+function codeSchema(field: FieldDefinition, shared: SharedLists): JsonSchema {
+  if (field.codeList && !field.nullable && shared.has(field.codeList.id)) return { $ref: `#/$defs/${codeListSchemaName(field.codeList)}` };
+  return { type: 'string', enum: acceptedCodes(field) };
+}
+
+function fieldSchema(field: FieldDefinition, shared: SharedLists): JsonSchema {
   const doc = { title: field.label, description: field.definition };
   let schema: JsonSchema;
   switch (field.type) {
@@ -23,16 +64,16 @@ function fieldSchema(field: FieldDefinition): JsonSchema {
       schema = { type: 'boolean' };
       break;
     case 'code':
-      schema = { type: 'string', enum: acceptedCodes(field) };
+      schema = codeSchema(field, shared);
       break;
     case 'codes':
-      schema = { type: 'array', uniqueItems: true, items: { type: 'string', enum: acceptedCodes(field) } };
+      schema = { type: 'array', uniqueItems: true, items: codeSchema(field, shared) };
       break;
     case 'object':
-      schema = objectSchema(field.fields ?? []);
+      schema = objectSchema(field.fields ?? [], shared);
       break;
     case 'objects':
-      schema = { type: 'array', maxItems: 20, items: objectSchema(field.fields ?? []) };
+      schema = { type: 'array', maxItems: 20, items: objectSchema(field.fields ?? [], shared) };
       break;
   }
   if (field.nullable) {
@@ -43,12 +84,12 @@ function fieldSchema(field: FieldDefinition): JsonSchema {
   return { ...doc, ...schema };
 }
 
-function objectSchema(fields: readonly FieldDefinition[]): JsonSchema {
+function objectSchema(fields: readonly FieldDefinition[], shared: SharedLists): JsonSchema {
   const schema: JsonSchema = {
     type: 'object',
     additionalProperties: false,
     required: fields.filter((f) => f.required).map((f) => f.name),
-    properties: Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f)])),
+    properties: Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f, shared)])),
   };
   const conditional = fields.filter((f) => f.requiredWhen);
   if (conditional.length > 0) {
@@ -56,17 +97,20 @@ function objectSchema(fields: readonly FieldDefinition[]): JsonSchema {
     // schema, so a supplier validating with it gets the same verdict as the server.
     schema.allOf = conditional.map((f) => ({
       if: { type: 'object', properties: { [f.requiredWhen!.field]: { const: f.requiredWhen!.equals } }, required: [f.requiredWhen!.field] },
-      then: { type: 'object', required: [f.name] },
+      // `properties` names the field (any value) so the requirement is readable on its own.
+      then: { type: 'object', properties: { [f.name]: {} }, required: [f.name] },
     }));
   }
   return schema;
 }
 
 export function buildRecordJsonSchema(): JsonSchema {
+  const lists = recordCodeLists();
   return {
     title: 'Record',
     description: 'One referral received by the service in the period. Pseudonymous references and codes only: no names, no free text about people.',
-    ...objectSchema(recordFields),
+    ...objectSchema(recordFields, new Set(lists.map((l) => l.list.id))),
+    $defs: Object.fromEntries(lists.map((l) => [l.name, codeListJsonSchema(l.list, l.personAnswers)])),
   };
 }
 

@@ -5,9 +5,9 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { buildRecordJsonSchema } from '../../schema/dataset/record-schema.js';
 import { codeLists, personAnswerCodes } from '../../schema/dataset/code-lists.js';
 import { victimFields } from '../../schema/dataset/fields.js';
+import { recordJsonSchema } from '../../schema/dataset/index.js';
 import { isDateInQuarter, parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
 import { problemsFromAjv, type FieldProblem } from '../../lib/problem.js';
 import type { RecordInput } from './record-rows.js';
@@ -19,7 +19,8 @@ export const MAX_PROBLEMS = 1000;
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, coerceTypes: false, useDefaults: false, removeAdditional: false });
 addFormats(ajv);
-const validateRecord = ajv.compile(buildRecordJsonSchema());
+// The very object `GET /v1/dataset/{version}/record.schema.json` serves.
+const validateRecord = ajv.compile(recordJsonSchema);
 
 export interface ReturnEnvelope {
   service: string;
