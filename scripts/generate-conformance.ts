@@ -241,8 +241,8 @@ export function fixtures(): Spec[] {
       content: jsonReturn(replaced(5, 3, makeRecord(3, PERIOD, { vawgTypes: ['domestic_abuse'] }))),
       verdict: 'invalid',
       problems: [{ pointer: '/records/3/vawgTypes', code: 'not_allowed' }],
-      checkers: beyondSchema,
-      note: 'A rule inside one record that JSON Schema could state (if category is non_vawg then no vawgTypes) but record schema 1.0.0 does not: the schema accepts this record and the server rejects it. A known gap, reported for the schema to close.',
+      checkers: allCheckers,
+      schemaPointers: ['/records/3/vawgTypes'],
     },
     {
       file: 'invalid/crime-type-with-vawg.json',
@@ -250,8 +250,8 @@ export function fixtures(): Spec[] {
       content: jsonReturn(replaced(5, 1, makeRecord(1, PERIOD, { nonVawgCrimeType: 'violence' }))),
       verdict: 'invalid',
       problems: [{ pointer: '/records/1/nonVawgCrimeType', code: 'not_allowed' }],
-      checkers: beyondSchema,
-      note: 'The same gap as vawg-types-with-non-vawg.json: JSON Schema could state it, record schema 1.0.0 does not.',
+      checkers: allCheckers,
+      schemaPointers: ['/records/1/nonVawgCrimeType'],
     },
     {
       file: 'invalid/empty-vawg-types.json',
@@ -259,8 +259,8 @@ export function fixtures(): Spec[] {
       content: jsonReturn(replaced(5, 0, makeRecord(0, PERIOD, { vawgTypes: [] }))),
       verdict: 'invalid',
       problems: [{ pointer: '/records/0/vawgTypes', code: 'too_few_items' }],
-      checkers: beyondSchema,
-      note: 'The same gap: JSON Schema could state it (minItems 1 when category is vawg), record schema 1.0.0 does not.',
+      checkers: allCheckers,
+      schemaPointers: ['/records/0/vawgTypes'],
     },
     {
       file: 'invalid/closure-before-referral.json',

@@ -972,7 +972,7 @@ export interface components {
                  */
                 feelsSafer: boolean | null;
             };
-        } & (unknown & unknown);
+        } & (unknown & unknown & unknown & unknown);
         /** @description One version of a quarterly return: what was received and when, without its records. Warnings do not reject a return. */
         Return: {
             /** Format: uuid */
@@ -2233,14 +2233,14 @@ export interface operations {
     };
     listReturns: {
         parameters: {
-            query: {
+            query?: {
                 /** @description Service slug, e.g. `col-vva`. */
                 service?: string;
                 /** @description A quarter (`2022-23-Q1`) or a financial year (`2022-23`). */
                 period?: string;
-                status: "current" | "all";
-                limit: number;
-                offset: number;
+                status?: "current" | "all";
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -2293,9 +2293,9 @@ export interface operations {
     };
     submitReturn: {
         parameters: {
-            query: {
+            query?: {
                 /** @description Validate and report without storing anything. */
-                dryRun: boolean;
+                dryRun?: boolean;
                 /** @description CSV returns only: the service the return is for (JSON returns carry it in the body). */
                 service?: string;
                 /** @description CSV returns only: the quarter the return is for. */
@@ -2562,15 +2562,15 @@ export interface operations {
     };
     getAggregates: {
         parameters: {
-            query: {
+            query?: {
                 /** @description `referrals` counts records; `people` counts distinct persons across all services in scope. */
-                measure: "referrals" | "people";
+                measure?: "referrals" | "people";
                 /** @description Comma-separated dimensions, at most 4 (see the Aggregate schema for the list). */
                 groupBy?: string;
                 /** @description The age-band set for `ageBand` and `perpetratorAgeBand`. */
-                ageBands: "marac" | "five_year" | "csew";
+                ageBands?: "marac" | "five_year" | "csew";
                 /** @description `csv` (or `Accept: text/csv`) returns the same table as CSV. */
-                format: "json" | "csv";
+                format?: "json" | "csv";
                 /** @description A quarter (`2022-23-Q1`) or a financial year (`2022-23`). Give this or `from`/`to`. */
                 period?: string;
                 /** @description First quarter of a range, e.g. `2022-23-Q1`. */
@@ -3482,7 +3482,7 @@ export interface operations {
     };
     listAuditEvents: {
         parameters: {
-            query: {
+            query?: {
                 /** @description Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`. */
                 action?: string;
                 /** @description Only events done with this API key. */
@@ -3493,8 +3493,8 @@ export interface operations {
                 from?: string;
                 /** @description Events before this instant (exclusive). */
                 to?: string;
-                limit: number;
-                offset: number;
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;

@@ -93,6 +93,7 @@ const codeByKeyword: Record<string, string> = {
   minItems: 'too_few_items',
   maxItems: 'too_many_items',
   uniqueItems: 'duplicate_items',
+  'false schema': 'not_allowed',
 };
 
 /** One problem per ajv error, pointing at the field itself (for missing and unknown fields too). */
@@ -109,6 +110,8 @@ export function problemsFromAjv(errors: readonly AjvLikeError[], prefix = ''): F
     } else if (error.keyword === 'additionalProperties') {
       pointer += `/${String(error.params.additionalProperty)}`;
       detail = 'is not a known field (unknown fields are rejected, never dropped)';
+    } else if (error.keyword === 'false schema') {
+      detail = 'is not allowed here';
     } else if (error.keyword === 'enum') {
       const allowed = (error.params.allowedValues as unknown[] | undefined) ?? [];
       detail = `must be one of: ${allowed.map(String).join(', ')}`;

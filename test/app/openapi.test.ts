@@ -15,6 +15,17 @@ t.test('the OpenAPI document', async (t) => {
   t.equal(served.openapi, '3.1.0');
   await t.resolves(SwaggerParser.validate(structuredClone(served) as never), 'a valid OpenAPI 3.1 document');
 
+  const defaultedButRequired = Object.entries(served.paths as Record<string, Record<string, { parameters?: Array<Record<string, unknown>> }>>).flatMap(
+    ([path, operations]) =>
+      Object.entries(operations).flatMap(([method, operation]) =>
+        (operation.parameters ?? [])
+          .filter((p) => p.in === 'query' && p.required && (p.schema as { default?: unknown }).default !== undefined)
+          .map((p) => `${method} ${path} ${String(p.name)}`),
+      ),
+  );
+  t.same(defaultedButRequired, [], 'a query parameter with a default is optional for clients');
+  t.ok((served.paths['/v1/returns'].post.parameters as Array<{ name: string; required?: boolean }>).some((p) => p.name === 'dryRun' && p.required === false));
+
   for (const name of ['Problem', 'FieldProblem', 'Record', 'Return', 'Aggregate', 'Indicator', 'Service', 'Area', 'Ethnicity', 'RiskLevel']) {
     t.ok(served.components.schemas[name], `component ${name} is named`);
   }

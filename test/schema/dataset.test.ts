@@ -20,7 +20,8 @@ t.test('GET /v1/dataset describes every field and code list', async (t) => {
   t.equal(ethnicity.codes.length, 21, '19 GSS categories plus not_known and prefer_not_to_say');
   t.equal(ethnicity.required, true);
   const vawgTypes = dataset.fields.find((f: { path: string }) => f.path === 'vawgTypes');
-  t.equal(vawgTypes.requiredWhen, 'required when category is vawg');
+  t.equal(vawgTypes.requiredWhen, 'required when category is vawg, absent otherwise');
+  t.equal(vawgTypes.minItems, 1);
   t.notOk(JSON.stringify(dataset).includes('witness'), 'children are never described as witnesses');
   t.ok(
     dataset.fields.every((f: { definition: string; label: string }) => f.definition && f.label),

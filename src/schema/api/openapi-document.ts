@@ -32,7 +32,21 @@ export function recordComponents(): Record<string, Json> {
   return components;
 }
 
+/**
+ * A query parameter with a default may be left out: the server fills it in. TypeBox marks it
+ * required (the handler always sees a value), which would force every generated client to send it.
+ */
+function markDefaultedParametersOptional(paths: Record<string, Record<string, Json>>): void {
+  for (const operations of Object.values(paths))
+    for (const operation of Object.values(operations)) {
+      const parameters = operation.parameters as Json[] | undefined;
+      for (const parameter of parameters ?? [])
+        if (parameter.in === 'query' && parameter.required && (parameter.schema as Json | undefined)?.default !== undefined) parameter.required = false;
+    }
+}
+
 export function finishOpenApiDocument({ openapiObject }: { openapiObject: Json }): Json {
+  markDefaultedParametersOptional((openapiObject.paths ?? {}) as Record<string, Record<string, Json>>);
   const components = (openapiObject.components ?? {}) as Json;
   const schemas = { ...((components.schemas ?? {}) as Record<string, Json>) };
   // @fastify/swagger hoists the record's `$defs` as `Record-<name>`: replaced by the named components.

@@ -13,7 +13,7 @@ export interface FieldDefinition {
   readonly label: string;
   readonly definition: string;
   readonly type: FieldType;
-  /** Required unless false; `requiredWhen` explains a conditional requirement. */
+  /** Required unless false; `requiredWhen`: required when another field has a value, and absent otherwise. */
   readonly required: boolean;
   readonly requiredWhen?: { readonly field: string; readonly equals: string; readonly text: string };
   readonly codeList?: CodeList;
@@ -24,6 +24,8 @@ export interface FieldDefinition {
   readonly maximum?: number;
   readonly pattern?: string;
   readonly maxLength?: number;
+  /** Lists only: the fewest items accepted. */
+  readonly minItems?: number;
   /** Linkage keys: turned into keyed hashes on arrival, never stored, logged or returned. */
   readonly linkageKey?: boolean;
   readonly fields?: readonly FieldDefinition[];
@@ -230,7 +232,8 @@ export const recordFields: readonly FieldDefinition[] = [
     type: 'codes',
     codeList: codeLists.vawgType,
     required: false,
-    requiredWhen: { field: 'category', equals: 'vawg', text: 'required when category is vawg' },
+    minItems: 1,
+    requiredWhen: { field: 'category', equals: 'vawg', text: 'required when category is vawg, absent otherwise' },
   },
   {
     name: 'nonVawgCrimeType',
@@ -239,7 +242,7 @@ export const recordFields: readonly FieldDefinition[] = [
     type: 'code',
     codeList: codeLists.nonVawgCrimeType,
     required: false,
-    requiredWhen: { field: 'category', equals: 'non_vawg', text: 'required when category is non_vawg' },
+    requiredWhen: { field: 'category', equals: 'non_vawg', text: 'required when category is non_vawg, absent otherwise' },
   },
   {
     name: 'policeInvolvement',

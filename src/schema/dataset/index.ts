@@ -52,6 +52,7 @@ interface DescribedField {
   codes?: string[];
   minimum?: number;
   maximum?: number;
+  minItems?: number;
   pattern?: string;
   linkageKey?: boolean;
   fields?: DescribedField[];
@@ -69,6 +70,7 @@ function describeField(field: FieldDefinition, path: string): DescribedField {
     ...(field.codeList ? { codeList: field.codeList.id, codes: acceptedCodes(field) } : {}),
     ...(field.minimum !== undefined ? { minimum: field.minimum } : {}),
     ...(field.maximum !== undefined ? { maximum: field.maximum } : {}),
+    ...(field.minItems !== undefined ? { minItems: field.minItems } : {}),
     ...(field.pattern ? { pattern: field.pattern } : {}),
     ...(field.linkageKey ? { linkageKey: true } : {}),
     ...(field.fields ? { fields: field.fields.map((f) => describeField(f, `${path}.${f.name}`)) } : {}),

@@ -67,7 +67,7 @@ function fieldSchema(field: FieldDefinition, shared: SharedLists): JsonSchema {
       schema = codeSchema(field, shared);
       break;
     case 'codes':
-      schema = { type: 'array', uniqueItems: true, items: codeSchema(field, shared) };
+      schema = { type: 'array', uniqueItems: true, ...(field.minItems ? { minItems: field.minItems } : {}), items: codeSchema(field, shared) };
       break;
     case 'object':
       schema = objectSchema(field.fields ?? [], shared);
@@ -93,13 +93,23 @@ function objectSchema(fields: readonly FieldDefinition[], shared: SharedLists): 
   };
   const conditional = fields.filter((f) => f.requiredWhen);
   if (conditional.length > 0) {
-    // A conditional requirement ("vawgTypes when category is vawg") is part of the published
-    // schema, so a supplier validating with it gets the same verdict as the server.
-    schema.allOf = conditional.map((f) => ({
-      if: { type: 'object', properties: { [f.requiredWhen!.field]: { const: f.requiredWhen!.equals } }, required: [f.requiredWhen!.field] },
-      // `properties` names the field (any value) so the requirement is readable on its own.
-      then: { type: 'object', properties: { [f.name]: {} }, required: [f.name] },
-    }));
+    // A conditional field ("vawgTypes when category is vawg, absent otherwise") is part of the
+    // published schema, so a supplier validating with it gets the same verdict as the server.
+    // Absence is only demanded when the other field is present, so a missing category is one error.
+    schema.allOf = conditional.flatMap((f) => {
+      const { field: other, equals } = f.requiredWhen!;
+      return [
+        {
+          if: { type: 'object', properties: { [other]: { const: equals } }, required: [other] },
+          // `properties` names the field (any value) so the requirement is readable on its own.
+          then: { type: 'object', properties: { [f.name]: {} }, required: [f.name] },
+        },
+        {
+          if: { type: 'object', properties: { [other]: { not: { const: equals } } }, required: [other] },
+          then: { type: 'object', properties: { [f.name]: false } },
+        },
+      ];
+    });
   }
   return schema;
 }

@@ -6,7 +6,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { codeLists, personAnswerCodes } from '../../schema/dataset/code-lists.js';
-import { victimFields } from '../../schema/dataset/fields.js';
+import { recordFields, victimFields } from '../../schema/dataset/fields.js';
 import { recordJsonSchema } from '../../schema/dataset/index.js';
 import { isDateInQuarter, parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
 import { problemsFromAjv, type FieldProblem } from '../../lib/problem.js';
@@ -74,6 +74,14 @@ export type Locate = (at: number | '*', pointer: string) => string;
 
 export const locateInJson: Locate = (at, pointer) => `/records/${at}${pointer}`;
 
+const conditionalFields = new Map(recordFields.filter((f) => f.requiredWhen).map((f) => [`/${f.name}`, f.requiredWhen!]));
+
+/** A conditional field given where it is not allowed: say which value of which field allows it. */
+function explainConditional(problem: FieldProblem): FieldProblem {
+  const rule = problem.code === 'not_allowed' ? conditionalFields.get(problem.pointer ?? '') : undefined;
+  return rule ? { ...problem, detail: `must be absent unless ${rule.field} is ${rule.equals}` } : problem;
+}
+
 /**
  * Checks records one at a time, so a return of any size is validated in one pass without being
  * held in memory: the record schema, the rules across fields of one record, the rules across
@@ -98,7 +106,7 @@ export function createRecordChecker(period: string, locate: Locate): RecordCheck
 
   function crossFieldProblems(record: Record<string, unknown>, at: number): FieldProblem[] {
     const problems: FieldProblem[] = [];
-    const { referralId, referralDate, category } = record;
+    const { referralId, referralDate } = record;
     if (typeof referralId === 'string') {
       const first = firstUse.get(referralId);
       if (first === undefined) firstUse.set(referralId, at);
@@ -111,15 +119,6 @@ export function createRecordChecker(period: string, locate: Locate): RecordCheck
     }
     if (quarter && typeof referralDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(referralDate) && !isDateInQuarter(referralDate, quarter)) {
       problems.push({ pointer: locate(at, '/referralDate'), code: 'outside_period', detail: `must be inside ${period} (${quarter.start} to ${quarter.end})` });
-    }
-    if (category === 'vawg' && record.nonVawgCrimeType !== undefined) {
-      problems.push({ pointer: locate(at, '/nonVawgCrimeType'), code: 'not_allowed', detail: 'must be absent when category is vawg (use vawgTypes)' });
-    }
-    if (category === 'non_vawg' && record.vawgTypes !== undefined) {
-      problems.push({ pointer: locate(at, '/vawgTypes'), code: 'not_allowed', detail: 'must be absent when category is non_vawg (use nonVawgCrimeType)' });
-    }
-    if (category === 'vawg' && Array.isArray(record.vawgTypes) && record.vawgTypes.length === 0) {
-      problems.push({ pointer: locate(at, '/vawgTypes'), code: 'too_few_items', detail: 'must list at least one VAWG type when category is vawg' });
     }
     const closure = record.closure;
     if (isObject(closure) && typeof closure.closedDate === 'string' && typeof referralDate === 'string' && closure.closedDate < referralDate) {
@@ -141,7 +140,8 @@ export function createRecordChecker(period: string, locate: Locate): RecordCheck
     check(record, at) {
       const problems: FieldProblem[] = [];
       if (!validateRecord(record)) {
-        for (const p of problemsFromAjv(validateRecord.errors ?? [])) problems.push({ ...p, pointer: locate(at, p.pointer === '/' ? '' : p.pointer!) });
+        for (const p of problemsFromAjv(validateRecord.errors ?? []))
+          problems.push({ ...explainConditional(p), pointer: locate(at, p.pointer === '/' ? '' : p.pointer!) });
       }
       if (isObject(record)) {
         problems.push(...crossFieldProblems(record, at));
