@@ -665,6 +665,8 @@ export interface components {
             /** @description Quote this when reporting a problem; it is in the server logs. */
             requestId: string;
             errors?: components["schemas"]["FieldProblem"][];
+            /** @description How many problems were found; `errors` lists at most the first 1,000. Present whenever `errors` is. */
+            problemCount?: number;
         };
         Service: {
             /** @description Service slug, e.g. `col-vva`. */

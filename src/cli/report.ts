@@ -127,14 +127,13 @@ export class ProblemTally {
 
 /**
  * The tally of a 422 problem document from the server. The server lists at most 1,000 problems;
- * its detail says how many there were in all (`the return has 5,000 problems (the first 1000 are listed)`).
+ * `problemCount` says how many there were in all.
  */
-export function tallyOfProblemDocument(document: { detail?: string; errors?: FieldProblem[] }): ProblemTally {
+export function tallyOfProblemDocument(document: { detail?: string; errors?: FieldProblem[]; problemCount?: number }): ProblemTally {
   const tally = new ProblemTally();
   const errors = document.errors ?? [];
   tally.add(errors);
-  const stated = /has ([\d,]+) problems?/.exec(document.detail ?? '');
-  const total = stated ? Number(stated[1]!.replaceAll(',', '')) : errors.length;
+  const total = document.problemCount ?? errors.length;
   if (total > errors.length) {
     tally.list.count = total;
     tally.rowsExact = false;

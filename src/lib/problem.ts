@@ -38,6 +38,8 @@ export interface ClientError {
   message: string;
   problemType?: string;
   errors?: FieldProblem[];
+  /** How many problems there were in all, when `errors` lists only the first MAX_PROBLEMS. */
+  problemCount?: number;
 }
 
 const typeByStatus: Record<number, string> = {
@@ -52,23 +54,27 @@ const typeByStatus: Record<number, string> = {
 };
 
 /** The RFC 9457 document for a client error; also what jobs and idempotent replays store. */
-export function problemDocument(status: number, detail: string, instance: string, type?: string, errors?: FieldProblem[]) {
+export function problemDocument(status: number, detail: string, instance: string, type?: string, errors?: FieldProblem[], problemCount?: number) {
   return {
     type: type ?? typeByStatus[status] ?? problemTypes.badRequest,
     title: STATUS_CODES[status] ?? 'Error',
     status,
     detail,
     instance,
-    ...(errors && errors.length > 0 ? { errors } : {}),
+    ...(errors && errors.length > 0 ? { errors, problemCount: problemCount ?? errors.length } : {}),
   };
 }
 
 export function documentOfClientError(error: ClientError, instance: string) {
-  return problemDocument(error.statusCode ?? 400, error.message, instance, error.problemType, error.errors);
+  return problemDocument(error.statusCode ?? 400, error.message, instance, error.problemType, error.errors, error.problemCount);
 }
 
-export function problem(status: number, type: ProblemType, detail: string, errors?: FieldProblem[]): createError.HttpError {
-  return createError(status, detail, { problemType: problemTypes[type], ...(errors ? { errors } : {}) });
+export function problem(status: number, type: ProblemType, detail: string, errors?: FieldProblem[], problemCount?: number): createError.HttpError {
+  return createError(status, detail, {
+    problemType: problemTypes[type],
+    ...(errors ? { errors } : {}),
+    ...(problemCount !== undefined ? { problemCount } : {}),
+  });
 }
 
 interface AjvLikeError {

@@ -9,13 +9,22 @@ import { problemDocument, problemsFromAjv, problemTypes, type FieldProblem } fro
 interface ProblemLike extends FastifyError {
   problemType?: string;
   errors?: FieldProblem[];
+  problemCount?: number;
 }
 
-function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, type: string | undefined, detail: string, errors?: FieldProblem[]) {
+function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  type: string | undefined,
+  detail: string,
+  errors?: FieldProblem[],
+  problemCount?: number,
+) {
   return reply
     .status(status)
     .type('application/problem+json')
-    .send({ ...problemDocument(status, detail, request.url.split('?')[0] ?? request.url, type, errors), requestId: request.id });
+    .send({ ...problemDocument(status, detail, request.url.split('?')[0] ?? request.url, type, errors, problemCount), requestId: request.id });
 }
 
 function fromValidation(error: ProblemLike): { status: number; errors: FieldProblem[] } {
@@ -44,7 +53,7 @@ export default fp(
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {
         // JSON parse errors carry the parser's message, which names the position and never the content.
-        return sendProblem(request, reply, status, error.problemType, error.message, error.errors);
+        return sendProblem(request, reply, status, error.problemType, error.message, error.errors, error.problemCount);
       }
       request.log.error({ err: error }, 'unhandled error');
       return sendProblem(request, reply, 500, problemTypes.internal, 'an unexpected error occurred; quote the requestId when reporting it');

@@ -43,6 +43,15 @@ t.test('CSV returns', async (t) => {
     t.equal(await currentReturns('2022-23-Q2'), 0, 'nothing stored');
   });
 
+  await t.test('past 1,000 problems the list stops and problemCount still counts them all', async (t) => {
+    const records = makeRecords(1100, '2022-23-Q3').map((r, i) => makeRecord(i, '2022-23-Q3', { victim: { ...(r.victim as object), ethnicity: 'british' } }));
+    const res = await submitCsv(recordsToCsv(records), 'service=col-vva&period=2022-23-Q3');
+    t.equal(res.statusCode, 422);
+    t.equal(res.json().errors.length, 1000);
+    t.equal(res.json().problemCount, 1100);
+    t.match(res.json().detail, /1100 problems \(the first 1000 are listed\)/);
+  });
+
   await t.test('the header is checked before any row: unknown, duplicate and missing columns', async (t) => {
     const csv = recordsToCsv(makeRecords(3, '2022-23-Q3'));
     const [header, ...rows] = csv.split('\n');

@@ -65,6 +65,7 @@ t.test('quarterly returns', async (t) => {
     const res = await submit({ service: 'col-vva', period: '2022-23-Q1', records: JSON.parse(JSON.stringify(records)) });
     t.equal(res.statusCode, 422);
     const pointers = res.json().errors.map((e: { pointer: string; code: string }) => `${e.pointer} ${e.code}`);
+    t.equal(res.json().problemCount, res.json().errors.length, 'problemCount counts what errors lists');
     t.match(
       res.json().errors.find((e: { pointer: string }) => e.pointer === '/records/3/vawgTypes'),
       { detail: 'must be absent unless category is vawg' },

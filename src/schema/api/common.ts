@@ -23,6 +23,9 @@ export const ProblemSchema = Type.Object(
     instance: Type.String({ description: 'The request path.' }),
     requestId: Type.String({ description: 'Quote this when reporting a problem; it is in the server logs.' }),
     errors: Type.Optional(Type.Array(Type.Ref('FieldProblem'))),
+    problemCount: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'How many problems were found; `errors` lists at most the first 1,000. Present whenever `errors` is.' }),
+    ),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details (`application/problem+json`).' },
 );

@@ -68,7 +68,7 @@ async function nextVersion(db: Pick<Database, 'select'>, service: string, period
 
 function rejection(list: ProblemList): Error {
   const more = list.count > list.problems.length ? ` (the first ${list.problems.length} are listed)` : '';
-  return problem(422, 'validation', `the return has ${list.count} problem${list.count === 1 ? '' : 's'}${more}; nothing was stored`, list.problems);
+  return problem(422, 'validation', `the return has ${list.count} problem${list.count === 1 ? '' : 's'}${more}; nothing was stored`, list.problems, list.count);
 }
 
 /**
