@@ -18,7 +18,8 @@ export type AuditAction =
   | 'api_key.revoked'
   | 'period.locked'
   | 'period.unlocked'
-  | 'service.schedule_set';
+  | 'service.schedule_set'
+  | 'access.denied';
 
 export interface AuditEvent {
   action: AuditAction;

@@ -103,6 +103,37 @@ t.test('the audit log', async (t) => {
     t.equal((await audit(`?action=return.read&resourceId=${returnId}`)).total, 1, 'a refused read reads nothing');
   });
 
+  await t.test('a valid key refused is recorded; a missing key is not', async (t) => {
+    const other = bearer(await createKey(app, 'provider', ['audit-idva']));
+    const submitted = await app.inject({
+      method: 'POST',
+      url: '/v1/returns',
+      headers: admin,
+      payload: { service: 'audit-vva', period: '2022-23-Q2', records: [] },
+    });
+    const refused = await app.inject({ method: 'GET', url: `/v1/returns/${submitted.json().id}`, headers: { ...other, 'x-request-id': 'refused-1' } });
+    t.equal(refused.statusCode, 403, 'another service: refused');
+    t.equal(
+      (await app.inject({ method: 'GET', url: '/v1/aggregates?period=2022-23', headers: { ...other, 'x-request-id': 'refused-2' } })).statusCode,
+      403,
+      'wrong role: refused',
+    );
+    t.equal((await app.inject({ method: 'GET', url: `/v1/returns/${submitted.json().id}`, headers: { 'x-request-id': 'refused-3' } })).statusCode, 401);
+    // onResponse hooks run after the reply is sent: wait for the rows rather than a fixed time.
+    let denied = await audit('?action=access.denied');
+    for (let i = 0; i < 100 && !denied.items.some((e) => e.requestId === 'refused-2'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      denied = await audit('?action=access.denied');
+    }
+    const ids = denied.items.map((e) => e.requestId);
+    t.ok(ids.includes('refused-1') && ids.includes('refused-2'), 'both 403s');
+    t.notOk(ids.includes('refused-3'), 'not the 401');
+    t.match(
+      denied.items.find((e) => e.requestId === 'refused-1'),
+      { outcome: 'failure', role: 'provider', resourceType: 'route', resourceId: 'GET /v1/returns/:id' },
+    );
+  });
+
   await t.test('filters, time window and paging; newest first', async (t) => {
     const all = await audit('?limit=500');
     t.ok(all.total >= 7);
