@@ -1,27 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { findUp } from '../lib/find-up.js';
 import { API_VERSION } from '../lib/version.js';
 import { problem } from '../lib/problem.js';
 import { errorResponses } from '../schema/api/common.js';
 import { DATASET_VERSION, DATASET_VERSIONS, describeDataset } from '../schema/dataset/index.js';
 
 /**
- * Reads a file of the repository (`CHANGELOG.md`, `docs/versioning.md`) once, walking up from this
- * file as the migrator finds `migrations/`, so it is found from `src/` and from a build alike.
+ * Reads a file the repository ships (`CHANGELOG.md`, `docs/versioning.md`) once, at start;
  * `undefined` when the deployment does not carry it.
  */
 export function readRepoFile(relative: string, start = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
-  let dir = start;
-  for (;;) {
-    const candidate = path.join(dir, relative);
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(candidate)) return readFileSync(candidate, 'utf8');
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  const file = findUp(relative, start);
+  return file === undefined ? undefined : readFileSync(file, 'utf8');
 }
 
 const link = (description: string) => Type.String({ description });
@@ -69,13 +63,28 @@ const MetadataSchema = Type.Object(
   },
 );
 
-const markdownDocument = (description: string) => Type.String({ description });
+/** Documents of the repository served as they are. */
+const markdownDocuments = [
+  {
+    url: metadataLinks.releaseNotes,
+    file: 'CHANGELOG.md',
+    name: 'release notes',
+    operationId: 'getReleaseNotes',
+    summary: 'Release notes: what changed for users, as Markdown',
+    description: "The project's CHANGELOG.md: additions, changes and deprecations of the API and the dataset, newest first.",
+  },
+  {
+    url: metadataLinks.versioningPolicy,
+    file: path.join('docs', 'versioning.md'),
+    name: 'versioning policy',
+    operationId: 'getVersioningPolicy',
+    summary: 'The versioning policy, as Markdown',
+    description:
+      'Semver for the dataset and the API, the `/v1` path, what counts as a breaking change, how clients treat unknown fields and enum values, and how operations are deprecated (`Deprecation`, `Sunset`, at least six months apart).',
+  },
+];
 
 const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // Read once at start; a deployment without the files answers 404 rather than failing to start.
-  const releaseNotes = readRepoFile('CHANGELOG.md');
-  const versioningPolicy = readRepoFile(path.join('docs', 'versioning.md'));
-
   app.get(
     '/v1',
     {
@@ -113,44 +122,28 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async () => app.swagger(),
   );
 
-  app.get(
-    '/v1/release-notes',
-    {
-      schema: {
-        operationId: 'getReleaseNotes',
-        tags: ['Metadata'],
-        summary: 'Release notes: what changed for users, as Markdown',
-        description: "The project's CHANGELOG.md: additions, changes and deprecations of the API and the dataset, newest first.",
-        security: [],
-        produces: ['text/markdown'],
-        response: { 200: markdownDocument('CHANGELOG.md (Markdown).'), ...errorResponses(404) },
+  for (const document of markdownDocuments) {
+    // Read once at start; a deployment without the file answers 404 rather than failing to start.
+    const text = readRepoFile(document.file);
+    app.get(
+      document.url,
+      {
+        schema: {
+          operationId: document.operationId,
+          tags: ['Metadata'],
+          summary: document.summary,
+          description: document.description,
+          security: [],
+          produces: ['text/markdown'],
+          response: { 200: Type.String({ description: `${document.file} (Markdown).` }), ...errorResponses(404) },
+        },
       },
-    },
-    async (_request, reply) => {
-      if (releaseNotes === undefined) throw problem(404, 'notFound', 'the release notes are not part of this deployment');
-      return reply.type('text/markdown; charset=utf-8').send(releaseNotes);
-    },
-  );
-
-  app.get(
-    '/v1/versioning-policy',
-    {
-      schema: {
-        operationId: 'getVersioningPolicy',
-        tags: ['Metadata'],
-        summary: 'The versioning policy, as Markdown',
-        description:
-          'Semver for the dataset and the API, the `/v1` path, what counts as a breaking change, how clients treat unknown fields and enum values, and how operations are deprecated (`Deprecation`, `Sunset`, at least six months apart).',
-        security: [],
-        produces: ['text/markdown'],
-        response: { 200: markdownDocument('docs/versioning.md (Markdown).'), ...errorResponses(404) },
+      async (_request, reply) => {
+        if (text === undefined) throw problem(404, 'notFound', `the ${document.name} are not part of this deployment`);
+        return reply.type('text/markdown; charset=utf-8').send(text);
       },
-    },
-    async (_request, reply) => {
-      if (versioningPolicy === undefined) throw problem(404, 'notFound', 'the versioning policy is not part of this deployment');
-      return reply.type('text/markdown; charset=utf-8').send(versioningPolicy);
-    },
-  );
+    );
+  }
 
   app.get(
     '/v1/dataset',

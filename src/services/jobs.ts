@@ -7,7 +7,7 @@
  * Progress lives in memory while a job runs: on embedded PGlite the submission's transaction holds
  * the only connection, so progress could not be written anyway.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connect.js';
 import { jobs } from '../db/tables.js';
@@ -144,7 +144,7 @@ export async function failInterruptedJobs(db: Database): Promise<number> {
       },
       finishedAt: new Date(),
     })
-    .where(and(inArray(jobs.status, ['queued', 'running'])))
+    .where(inArray(jobs.status, ['queued', 'running']))
     .returning({ id: jobs.id });
   return rows.length;
 }

@@ -83,11 +83,12 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
       if (claim.kind === 'replay') return { ...claim.response, headers: { ...claim.response.headers, 'idempotent-replayed': 'true' } };
     }
     try {
+      const json = body.format === 'json' ? incomingFromJson(body.value) : null;
       const incoming = (report?: (bytesRead: number) => void): IncomingReturn =>
-        file ? incomingFromCsv(report ? meterReads(file, report) : createReadStream(file.path), query) : incomingFromJson((body as { value: unknown }).value);
+        json ?? incomingFromCsv(report ? meterReads(file!, report) : createReadStream(file!.path), query);
       let response: StoredResponse;
       if (bytes > intake.asyncAboveBytes) {
-        const service = file ? query.service : (incomingFromJson((body as { value: unknown }).value).service ?? undefined);
+        const service = json ? json.service : query.service;
         if (service) assertServiceAccess(principal, service);
         const progress = { recordsRead: 0, bytesRead: 0, bytesTotal: bytes };
         const job = await createJob(intake.db, {
