@@ -38,6 +38,7 @@ export interface LinkageRun {
 export interface LinkageBenchResult {
   records: number;
   people: number;
+  areas: number;
   generateSeconds: number;
   tokeniseSeconds: number;
   runs: LinkageRun[];
@@ -83,12 +84,28 @@ export interface LinkageBenchOptions {
   seed?: number;
   /** The synthetic name lists (synthetic.ts): `long-tail` unless told; `short` for the earlier generator. */
   names?: NameLists;
+  /** Areas the services are spread over: `auto` (one per PEOPLE_PER_AREA people) unless told. */
+  areas?: number | 'auto';
 }
 
-export async function benchLinkage({ records, thresholds = [DEFAULT_THRESHOLD], seed = 20261123, names }: LinkageBenchOptions): Promise<LinkageBenchResult> {
+/**
+ * About one area per 2,000 people referred in a year: a million records are then about 290 areas,
+ * roughly England's 296 local authorities, and 10,000 records three or four neighbouring ones.
+ */
+export const PEOPLE_PER_AREA = 2_000;
+
+export async function benchLinkage({
+  records,
+  thresholds = [DEFAULT_THRESHOLD],
+  seed = 20261123,
+  names,
+  areas = 'auto',
+}: LinkageBenchOptions): Promise<LinkageBenchResult> {
   const recordsPerPersonMean = 1.7;
+  const people = Math.round(records / recordsPerPersonMean);
+  const areaCount = areas === 'auto' ? Math.max(1, Math.round(people / PEOPLE_PER_AREA)) : areas;
   let start = performance.now();
-  const population = generatePopulation({ people: Math.round(records / recordsPerPersonMean), recordsPerPersonMean, seed, ...(names ? { names } : {}) });
+  const population = generatePopulation({ people, recordsPerPersonMean, seed, areas: areaCount, ...(names ? { names } : {}) });
   const generateSeconds = (performance.now() - start) / 1000;
 
   // As on arrival in production: one deriveLinkageTokens (14 HMACs) per record.
@@ -96,6 +113,10 @@ export async function benchLinkage({ records, thresholds = [DEFAULT_THRESHOLD], 
   const linkage: LinkageRecord[] = population.records.map((r) => ({ id: r.id, tokens: deriveLinkageTokens(r.slk581, SECRET)! }));
   const tokeniseSeconds = (performance.now() - start) / 1000;
   const withAttributes: LinkageRecord[] = linkage.map((r, i) => ({ ...r, attributes: population.records[i]!.attributes }));
+  const withArea: LinkageRecord[] = linkage.map((r, i) => ({
+    ...r,
+    attributes: { ...population.records[i]!.attributes, serviceArea: population.records[i]!.area },
+  }));
   const truth = Int32Array.from(population.records, (r) => r.personId);
 
   const runs: LinkageRun[] = [];
@@ -112,6 +133,8 @@ export async function benchLinkage({ records, thresholds = [DEFAULT_THRESHOLD], 
   const methods = [
     { name: 'probabilistic, key only', input: linkage },
     { name: 'probabilistic, key + attributes', input: withAttributes },
+    // With one area the comparison is left out, so this is the row above again.
+    ...(areaCount > 1 ? [{ name: 'probabilistic, key + attributes + service area', input: withArea }] : []),
   ];
   for (const threshold of thresholds) {
     for (const method of methods) {
@@ -130,5 +153,5 @@ export async function benchLinkage({ records, thresholds = [DEFAULT_THRESHOLD], 
       });
     }
   }
-  return { records: population.records.length, people: population.people, generateSeconds, tokeniseSeconds, runs };
+  return { records: population.records.length, people: population.people, areas: areaCount, generateSeconds, tokeniseSeconds, runs };
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --only aggregates|linkage|relink|csv] [--records N --reps N] [--linkage-sizes 10000,100000]
- * [--thresholds=0,-1] [--names long-tail|short] [--relink-records N]`: runs the benchmarks and prints Markdown tables. Aggregates
+ * [--thresholds=-1.5,0] [--names long-tail|short] [--areas auto|N] [--relink-records N]`: runs the benchmarks and prints Markdown tables. Aggregates
  * and relink run against the local PostgreSQL (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
  * postgres://postgres@127.0.0.1:5432/test); linkage needs no database. Without `--only`, aggregates
  * and linkage run; relink (linkage as returns arrive, end to end) runs only with `--only relink`.
@@ -19,8 +19,9 @@ const { values } = parseArgs({
     records: { type: 'string', default: '1000000' },
     reps: { type: 'string', default: '5' },
     'linkage-sizes': { type: 'string', default: '10000,100000,1000000' },
-    thresholds: { type: 'string', default: '0,-1' },
+    thresholds: { type: 'string', default: '-1.5,0' },
     names: { type: 'string', default: 'long-tail' },
+    areas: { type: 'string', default: 'auto' },
     'relink-records': { type: 'string', default: '110000' },
     'csv-records': { type: 'string', default: '100000' },
   },
@@ -57,7 +58,12 @@ if (values.only === undefined || values.only === 'linkage') {
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const timings: string[] = [];
   for (const size of numbers(values['linkage-sizes'])) {
-    const result = await benchLinkage({ records: size, thresholds: numbers(values.thresholds), names: values.names as 'long-tail' | 'short' });
+    const result = await benchLinkage({
+      records: size,
+      thresholds: numbers(values.thresholds),
+      names: values.names as 'long-tail' | 'short',
+      areas: values.areas === 'auto' ? 'auto' : Number(values.areas),
+    });
     for (const run of result.runs) {
       const a = run.accuracy;
       console.log(
@@ -67,7 +73,7 @@ if (values.only === undefined || values.only === 'linkage') {
       );
     }
     timings.push(
-      `${result.records.toLocaleString('en-GB')} records: generated in ${result.generateSeconds.toFixed(1)} s, tokenised (14 HMACs a record) in ${result.tokeniseSeconds.toFixed(1)} s`,
+      `${result.records.toLocaleString('en-GB')} records in ${result.areas} area(s): generated in ${result.generateSeconds.toFixed(1)} s, tokenised (14 HMACs a record) in ${result.tokeniseSeconds.toFixed(1)} s`,
     );
   }
   console.log('');

@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { Test } from 'tap';
 import { buildApp, type App } from '../src/app.js';
 import { resolveUploadDir, type Config } from '../src/config.js';
+import { DEFAULT_THRESHOLD } from '../src/services/linkage/matcher.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const LINKAGE_SECRET = 'test-linkage-secret-0123456789abcdef';
@@ -63,7 +64,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     suppressBelow: 5,
     bodyLimitBytes: 100 * 1024 * 1024,
-    matchThreshold: -1,
+    matchThreshold: DEFAULT_THRESHOLD,
     asyncReturnBytes: 10 * 1024 * 1024,
     idempotencyTtlHours: 24,
     uploadDir: resolveUploadDir('memory://'),

@@ -301,11 +301,13 @@ t.test('GET /v1/indicators', async (t) => {
       '2022-23-Q2',
       makeRecords(10, '2022-23-Q2').map((r, i) => linked(r, i < 2 ? i : 20 + i)),
     );
-    // Q3: one person referred eight times to one service.
+    // Q3: one person referred eight times to one service, answering the same way each time (with
+    // eight different ethnicities, eight records sharing a key look like several people).
+    const herself = { ethnicity: 'black_african', religion: 'christian', sexualOrientation: 'heterosexual', disability: 'no' };
     await submit(
       'link-idva',
       '2022-23-Q3',
-      makeRecords(8, '2022-23-Q3').map((r) => linked(r, 30)),
+      makeRecords(8, '2022-23-Q3').map((r) => linked(withVictim(r, herself), 30)),
     );
 
     for (const headers of [admin, analyst]) {

@@ -23,6 +23,8 @@ import {
   BIRTH_DATE_LEVELS,
 } from '../../src/services/linkage/model.js';
 import { generatePopulation } from '../../src/services/linkage/synthetic.js';
+
+const PERSON_ATTRIBUTES = ATTRIBUTE_NAMES.filter((name) => name !== 'serviceArea');
 import { deriveLinkageTokens, type LinkageTokens } from '../../src/services/linkage/tokens.js';
 import { measureAccuracy } from '../../bench/linkage.js';
 
@@ -216,7 +218,7 @@ t.test('scorePair: attribute levels', async (t) => {
   const scored = scorePair(tokensOf(), tokensOf(), DEFAULT_MODEL, mary, other);
   t.same(
     ATTRIBUTE_NAMES.map((name) => scored.levels[name]),
-    ['different', 'missing', 'exact', 'missing'],
+    ['different', 'missing', 'exact', 'missing', 'missing'],
     'null and absent are missing',
   );
   const { exact, different } = DEFAULT_MODEL.comparisons.ethnicity!;
@@ -317,8 +319,10 @@ t.test('records stored before attributes and date-part tokens link exactly as be
   // (1,500 people) and an EM model (6,000 people), both with the short name lists of the time.
   const old = (people: number, seed: number) =>
     tokenise(generatePopulation({ people, seed, names: 'short' }).records).map((r) => ({ ...r, tokens: withoutDateParts(r.tokens) }));
-  t.same(fingerprint(matchRecords(old(1500, 99), { threshold: 0 })), ['3e865554ea5cf234', '31787de4e8689ef2'], 'default model');
-  const result = matchRecords(old(6000, 3), { threshold: 0 });
+  // Average linkage (added later) is a clustering rule, not a model change: off here.
+  const before = { threshold: 0, minMeanCrossWeight: false } as const;
+  t.same(fingerprint(matchRecords(old(1500, 99), before)), ['3e865554ea5cf234', '31787de4e8689ef2'], 'default model');
+  const result = matchRecords(old(6000, 3), before);
   t.same(fingerprint(result), ['b8a659fd5a213187', '7acbd34dcd1165b0'], 'EM model');
   t.notOk('same_month_year' in result.model.comparisons.birthDate!, 'no date-part levels are estimated from data without them');
   t.notOk('ethnicity' in result.model.comparisons, 'no attribute comparisons are estimated from data without them');
@@ -368,7 +372,8 @@ t.test('attributes improve linkage of a small population', async (t) => {
 t.test('EM estimates attribute m and u', async (t) => {
   const generated = generatePopulation({ people: 6000, seed: 3 });
   const model = estimateModel(tokenise(generated.records).map((r, i) => ({ ...r, attributes: generated.records[i]!.attributes })));
-  for (const name of ATTRIBUTE_NAMES) {
+  t.notOk('serviceArea' in model.comparisons, 'one area (none given): no area comparison');
+  for (const name of PERSON_ATTRIBUTES) {
     const { exact, different } = model.comparisons[name]!;
     t.ok(exact!.m > 0.9 && exact!.m < 0.98, `${name}: exact m ${exact!.m.toFixed(3)} (3% recorded wrongly per record)`);
     t.ok(Math.abs(exact!.u - DEFAULT_MODEL.comparisons[name]!.exact!.u) < 0.05, `${name}: exact u ${exact!.u.toFixed(3)} near the default`);
@@ -426,9 +431,12 @@ t.test('the chaining guard: a record without a given name cannot bridge two name
     { id: 2, tokens: tokensOf({ givenName: null }) },
     { id: 3, tokens: tokensOf({ givenName: 'Holly' }) },
   ];
-  const options = { model: DEFAULT_MODEL, termFrequencies: false as const };
-  t.ok(scorePair(chain[0]!.tokens, chain[1]!.tokens, DEFAULT_MODEL).weight >= DEFAULT_THRESHOLD, 'A–B links');
-  t.ok(scorePair(chain[1]!.tokens, chain[2]!.tokens, DEFAULT_MODEL).weight >= DEFAULT_THRESHOLD, 'B–C links');
+  // At −1, where A and C (twins, say) do not link on their own; without average linkage, so the
+  // contradiction guard alone is tested.
+  const options = { model: DEFAULT_MODEL, termFrequencies: false as const, threshold: -1, minMeanCrossWeight: false as const };
+  t.ok(scorePair(chain[0]!.tokens, chain[1]!.tokens, DEFAULT_MODEL).weight >= -1, 'A–B links');
+  t.ok(scorePair(chain[1]!.tokens, chain[2]!.tokens, DEFAULT_MODEL).weight >= -1, 'B–C links');
+  t.ok(scorePair(chain[0]!.tokens, chain[2]!.tokens, DEFAULT_MODEL).weight < -1, 'A–C do not');
   t.equal(scorePair(chain[0]!.tokens, chain[2]!.tokens, DEFAULT_MODEL).levels.given, 'different', 'A and C disagree');
   const result = matchRecords(chain, options);
   t.equal(result.stats.linkedPairs, 2);
@@ -450,7 +458,7 @@ t.test('attributes decide which namesake a record without a given name joins', a
     { id: 2, tokens: tokensOf({ givenName: null }), attributes: { ethnicity: 'white_british', religion: 'christian' } },
     { id: 3, tokens: tokensOf({ givenName: 'Mary' }), attributes: { ethnicity: 'white_british', religion: 'christian', disability: 'no' } },
   ];
-  const options = { model: DEFAULT_MODEL, termFrequencies: false as const };
+  const options = { model: DEFAULT_MODEL, termFrequencies: false as const, threshold: -1 };
   const plain = matchRecords(
     chain.map(({ id, tokens }) => ({ id, tokens })),
     options,
@@ -499,4 +507,70 @@ t.test('edge cases', async (t) => {
   t.same([...one.personOf], [[5, 5]]);
   const small = estimateModel([{ id: 1, tokens: tokensOf() }]);
   t.same(small.comparisons, DEFAULT_MODEL.comparisons, 'too little data: default m and u');
+});
+
+t.test('average linkage: a record that looks like one member of a cluster but not the others stays out', async (t) => {
+  // X1–R links (a new family name, or a namesake); R against X2 and X3, which have no given name,
+  // has only the birth date for it. No cross pair disagrees more than the link does (family
+  // different in every one), so only the mean keeps R out.
+  const cluster: LinkageRecord[] = [
+    { id: 1, tokens: tokensOf() },
+    { id: 2, tokens: tokensOf({ givenName: null }) },
+    { id: 3, tokens: tokensOf({ givenName: null }) },
+    { id: 4, tokens: tokensOf({ familyName: 'Jones' }) },
+  ];
+  const options = { model: DEFAULT_MODEL, termFrequencies: false as const };
+  const link = scorePair(cluster[0]!.tokens, cluster[3]!.tokens, DEFAULT_MODEL).weight;
+  const cross = scorePair(cluster[1]!.tokens, cluster[3]!.tokens, DEFAULT_MODEL).weight;
+  t.ok(link >= DEFAULT_THRESHOLD, `X1–R links (${link.toFixed(2)})`);
+  t.ok((link + 2 * cross) / 3 < DEFAULT_THRESHOLD, `the mean over R's cross pairs is ${((link + 2 * cross) / 3).toFixed(2)}`);
+  const result = matchRecords(cluster, options);
+  t.same(
+    [1, 2, 3, 4].map((id) => result.personOf.get(id)),
+    [1, 1, 1, 4],
+  );
+  t.equal(result.stats.refusedMerges, 1);
+  const single = matchRecords(cluster, { ...options, minMeanCrossWeight: false });
+  t.equal(new Set(single.personOf.values()).size, 1, 'without it, R joins the cluster');
+  const lenient = matchRecords(cluster, { ...options, minMeanCrossWeight: -10 });
+  t.equal(new Set(lenient.personOf.values()).size, 1, 'a lower bar lets it in');
+});
+
+t.test('the service area: estimated from data with several areas, left out with one', async (t) => {
+  const generated = generatePopulation({ people: 6000, seed: 3, areas: 3 });
+  const plain = tokenise(generated.records);
+  const withArea = plain.map((r, i) => ({ ...r, attributes: { ...generated.records[i]!.attributes, serviceArea: generated.records[i]!.area } }));
+  const model = estimateModel(withArea);
+  const area = model.comparisons.serviceArea!;
+  t.ok(area, 'an area comparison is estimated');
+  // 20% of records out of area: a person's two records share an area about 0.8² of the time.
+  t.ok(area.exact!.m > 0.55 && area.exact!.m < 0.75, `exact m ${area.exact!.m.toFixed(3)}`);
+  t.ok(area.exact!.u > 0.25 && area.exact!.u < 0.45, `exact u ${area.exact!.u.toFixed(3)} (three areas of unequal size)`);
+  t.ok(Math.log2(area.different!.m / area.different!.u) < 0, 'a different area is evidence against');
+
+  const oneArea = plain.map((r, i) => ({ ...r, attributes: { ...generated.records[i]!.attributes, serviceArea: 'E09000001' } }));
+  t.notOk('serviceArea' in estimateModel(oneArea).comparisons, 'one area for every record says nothing');
+  const withoutArea = plain.map((r, i) => ({ ...r, attributes: generated.records[i]!.attributes }));
+  t.same([...matchRecords(oneArea, {}).personOf], [...matchRecords(withoutArea, {}).personOf], 'and links as if there were no area');
+
+  // Two namesakes (their attributes tell them apart) and a record under a new family name that
+  // the key links to both equally: the area decides which one she is.
+  const pair = (area: string): LinkageRecord[] => [
+    { id: 1, tokens: tokensOf({ familyName: 'Jones' }), attributes: { ethnicity: 'arab', religion: 'muslim', serviceArea: 'A001' } },
+    { id: 2, tokens: tokensOf({ familyName: 'Brown' }), attributes: { ethnicity: 'white_irish', religion: 'christian', serviceArea: 'A002' } },
+    { id: 3, tokens: tokensOf({ familyName: 'Smith' }), attributes: { serviceArea: area } },
+  ];
+  const scored = scorePair(tokensOf(), tokensOf(), model, { serviceArea: 'A001' }, { serviceArea: 'A001' });
+  t.ok(scored.partialWeights.serviceArea! > 0, 'the same area is evidence for');
+  for (const [home, person] of [
+    ['A001', 1],
+    ['A002', 2],
+  ] as const) {
+    const result = matchRecords(pair(home), { model, termFrequencies: false });
+    t.same(
+      [1, 2, 3].map((id) => result.personOf.get(id)),
+      [1, 2, person],
+      `a record in ${home} joins the namesake there`,
+    );
+  }
 });

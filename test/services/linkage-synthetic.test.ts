@@ -197,3 +197,42 @@ t.test('short name lists: the generator as it was, from the head lists alone', a
     'the default draws from the tail too',
   );
 });
+
+t.test('areas: each person lives in one, records out of area at the configured rate, keys unchanged', async (t) => {
+  const one = generatePopulation({ people: 4000, seed: 11 });
+  t.ok(
+    one.records.every((r) => r.area === 'A001'),
+    'one area unless told',
+  );
+  const spread = generatePopulation({ people: 4000, seed: 11, areas: 20 });
+  t.same(
+    spread.records.map((r) => [r.slk581, r.attributes]),
+    one.records.map((r) => [r.slk581, r.attributes]),
+    'areas come from a stream of their own: the same keys and attributes',
+  );
+  const used = new Map<string, number>();
+  for (const r of spread.records) used.set(r.area, (used.get(r.area) ?? 0) + 1);
+  t.equal(used.size, 20);
+  const sizes = [...used.values()].sort((a, b) => a - b);
+  t.ok(sizes[19]! / sizes[0]! > 1.5 && sizes[19]! / sizes[0]! < 8, `areas differ in size (${sizes[0]} to ${sizes[19]} records)`);
+
+  // Pairs of one person's records share an area about 0.8² + 0.2² / 19 of the time.
+  const byPerson = new Map<number, string[]>();
+  for (const r of spread.records) byPerson.set(r.personId, [...(byPerson.get(r.personId) ?? []), r.area]);
+  let pairs = 0;
+  let same = 0;
+  for (const areas of byPerson.values())
+    for (let x = 0; x < areas.length; x++)
+      for (let y = x + 1; y < areas.length; y++) {
+        pairs++;
+        if (areas[x] === areas[y]) same++;
+      }
+  t.ok(Math.abs(same / pairs - 0.64) < 0.05, `${((100 * same) / pairs).toFixed(1)}% of a person's pairs of records share an area`);
+  const none = generatePopulation({ people: 2000, seed: 11, areas: 20, outOfAreaRate: 0 });
+  const homes = new Map<number, Set<string>>();
+  for (const r of none.records) homes.set(r.personId, (homes.get(r.personId) ?? new Set()).add(r.area));
+  t.ok(
+    [...homes.values()].every((s) => s.size === 1),
+    'with no out-of-area rate, every record is in the home area',
+  );
+});

@@ -20,6 +20,12 @@ export interface ClusterInput {
   maxCrossPairs: number;
   /** Whether records i and j may not share a cluster when joined through `link`. */
   conflicts: (i: number, j: number, link: number) => boolean;
+  /**
+   * Average linkage: the match weight of records i and j, and the least mean weight over all
+   * cross pairs for a merge to go ahead. Absent, only conflicts and the size cap refuse merges.
+   */
+  crossWeight?: (i: number, j: number) => number;
+  minMeanCrossWeight?: number;
 }
 
 export interface ClusterOutput {
@@ -49,9 +55,15 @@ export function clusterLinks(input: ClusterInput): ClusterOutput {
   };
   const membersOf = (root: number): number[] => members.get(root) ?? [root];
 
+  const { crossWeight, minMeanCrossWeight } = input;
   const conflictBetween = (a: number[], b: number[], link: number): boolean => {
     if (a.length * b.length > input.maxCrossPairs) return false;
     for (const i of a) for (const j of b) if (input.conflicts(i, j, link)) return true;
+    if (crossWeight && minMeanCrossWeight !== undefined && a.length * b.length > 1) {
+      let sum = 0;
+      for (const i of a) for (const j of b) sum += crossWeight(i, j);
+      if (sum / (a.length * b.length) < minMeanCrossWeight) return true;
+    }
     return false;
   };
 

@@ -114,11 +114,16 @@ export function withoutUnavailableLevels(model: LinkageModel, available: { month
 }
 
 /**
- * Person attributes every service records about the victim, compared exact / different / missing
- * (missing, when either record has no value, weighs 0). A person's records should agree on them,
- * bar recording errors; two namesakes usually will not. They are never used for blocking.
+ * Attributes compared exact / different / missing on top of the key (missing, when either record
+ * has no value, weighs 0); never used for blocking. The first four are the person's, as every
+ * service records them: a person's records should agree on them, bar recording errors, and two
+ * namesakes usually will not. `serviceArea` is the area (ONS GSS code) of the service that
+ * received the referral: most of a person's referrals are to services where she lives, so at the
+ * scale of many areas it separates namesakes the key cannot (Splink compares postcodes for the
+ * same reason). Its m comes from the data (EM): DEFAULT_MODEL has no level for it, and where every
+ * service is in one area it never disagrees and is left out (countPairLevels).
  */
-export const ATTRIBUTE_NAMES = ['ethnicity', 'religion', 'sexualOrientation', 'disability'] as const;
+export const ATTRIBUTE_NAMES = ['ethnicity', 'religion', 'sexualOrientation', 'disability', 'serviceArea'] as const;
 export type AttributeName = (typeof ATTRIBUTE_NAMES)[number];
 /** Code-list values; null or absent is "not known" (callers map not_known and prefer_not_to_say to null). */
 export type LinkageAttributes = Partial<Record<AttributeName, string | null>>;
@@ -630,11 +635,12 @@ export function countPairLevels(table: TokenTable): PairCounts {
       sex: { exact: sex.agreeing / 2, different: pairsOf(sex.present) - sex.agreeing / 2 },
     },
   };
-  // Attributes only where some pair has both values: u = Σ p_v² over the recorded values.
+  // Attributes only where some pair has both values and some pair differs (one value for every
+  // record, such as one area, says nothing): u = Σ p_v² over the recorded values.
   ATTRIBUTE_NAMES.forEach((name, k) => {
     const attribute = countAgreeingPairs(table.attributes[k]!, table.distinct.attributes[k]!);
     const present = pairsOf(attribute.present);
-    if (present === 0) return;
+    if (present === 0 || table.distinct.attributes[k]! < 2) return;
     counts.present[name] = present;
     counts.levels[name] = { exact: attribute.agreeing / 2, different: present - attribute.agreeing / 2 };
   });
@@ -690,7 +696,8 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
   let lambda = 0.05;
   // Attributes: m starts at the defaults, u at a guess; u is replaced by the exact one below.
   const attributeCount = ATTRIBUTE_NAMES.length;
-  const mAttributes = ATTRIBUTE_NAMES.map((name) => [defaults[name]!.exact!.m, defaults[name]!.different!.m]);
+  // A comparison without defaults (serviceArea) starts from a guess: most of one person's records agree.
+  const mAttributes = ATTRIBUTE_NAMES.map((name) => [defaults[name]?.exact?.m ?? 0.7, defaults[name]?.different?.m ?? 0.3]);
   const uAttributes = ATTRIBUTE_NAMES.map(() => [0.5, 0.5]);
   const width = sessionCounts.length === SESSION_PATTERN_COUNT ? 1 : ATTRIBUTE_PATTERN_COUNT;
   const decoded: Array<[number, number, number, number]> = [];
@@ -816,9 +823,11 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
     const present = pairCounts.present[name];
     const levels = pairCounts.levels[name];
     if (!present || !levels) return;
+    const fallback = defaults[name];
+    if (!seenAttributes[k] && !fallback) return;
     const mLevel = seenAttributes[k]
       ? normalise({ exact: mAttributes[k]![0]!, different: mAttributes[k]![1]! }, MIN_M)
-      : { exact: defaults[name]!.exact!.m, different: defaults[name]!.different!.m };
+      : { exact: fallback!.exact!.m, different: fallback!.different!.m };
     const matchedPresent = matchedPairs * (present / allPairs);
     const uLevels: Record<string, number> = {};
     for (const [level, count] of Object.entries(levels)) {

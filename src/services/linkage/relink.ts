@@ -7,7 +7,7 @@
  */
 import { and, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
-import { linkageModels, personLinks, records, returns } from '../../db/tables.js';
+import { linkageModels, personLinks, records, returns, services } from '../../db/tables.js';
 import { bigintArray, textArray } from '../../db/arrays.js';
 import { personAnswerCodes } from '../../schema/dataset/code-lists.js';
 import { tokensOfRow } from '../returns/record-rows.js';
@@ -60,6 +60,8 @@ const tokenColumns = {
   victimReligion: records.victimReligion,
   victimSexualOrientation: records.victimSexualOrientation,
   victimDisability: records.victimDisability,
+  // The receiving service's area: most of a person's referrals are to services where she lives.
+  serviceArea: services.area,
 };
 
 type TokenRow = {
@@ -69,6 +71,7 @@ type TokenRow = {
   victimReligion: string;
   victimSexualOrientation: string;
   victimDisability: string;
+  serviceArea: string;
 } & Parameters<typeof tokensOfRow>[0];
 
 /** The column behind each attribute the matcher compares. */
@@ -77,6 +80,7 @@ const attributeColumns = {
   religion: records.victimReligion,
   sexualOrientation: records.victimSexualOrientation,
   disability: records.victimDisability,
+  serviceArea: services.area,
 } as const satisfies Record<AttributeName, unknown>;
 
 const UNKNOWN_ANSWERS = new Set(personAnswerCodes.map((c) => c.code));
@@ -90,6 +94,7 @@ async function loadCurrent(tx: Tx | Database, where: SQL | undefined): Promise<T
     .select(tokenColumns)
     .from(records)
     .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+    .innerJoin(services, eq(services.id, returns.serviceId))
     .where(and(sql`${records.victimLinkageSlk581Token} is not null`, where));
 }
 
@@ -134,6 +139,7 @@ function toLinkageRecords(rows: TokenRow[]): LinkageRecord[] {
       religion: known(row.victimReligion),
       sexualOrientation: known(row.victimSexualOrientation),
       disability: known(row.victimDisability),
+      serviceArea: row.serviceArea,
     };
     return [{ id: row.id, tokens, attributes }];
   });
@@ -206,12 +212,13 @@ async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: n
   };
 }
 
-/** Value counts of one attribute over all current linkable records (a handful of codes each). */
+/** Value counts of one attribute over all current linkable records (a handful of codes, or of areas, each). */
 async function attributeCounts(tx: Tx, column: (typeof attributeColumns)[AttributeName]) {
   const rows = await tx
     .select({ value: sql<string>`${column}`, n: sql<number>`count(*)::int` })
     .from(records)
     .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+    .innerJoin(services, eq(services.id, returns.serviceId))
     .where(sql`${records.victimLinkageSlk581Token} is not null`)
     .groupBy(sql`1`);
   const counts = new Map(rows.flatMap((r) => (known(r.value) === null ? [] : [[r.value, r.n] as const])));

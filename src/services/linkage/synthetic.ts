@@ -71,14 +71,27 @@ export interface PopulationOptions {
   twinRate?: number;
   /** See NameLists; `long-tail` unless told. */
   names?: NameLists;
+  /**
+   * Areas the services are spread over (1 unless told): each person lives in one, areas differ
+   * in size (the largest about four times the smallest), and each record is received in the
+   * person's own area except at `outOfAreaRate`.
+   */
+  areas?: number;
+  /** Share of records received by a service in another area than the person's (a refuge elsewhere, work, a visit). */
+  outOfAreaRate?: number;
   seed?: number;
 }
+
+/** Refuges are often out of area by design, and the City's victims are often workers or visitors. */
+export const DEFAULT_OUT_OF_AREA_RATE = 0.2;
 
 export interface SyntheticRecord {
   /** 1..n, in shuffled order (so ids say nothing about identity). */
   id: number;
   personId: number;
   service: string;
+  /** The area of the service that received the referral (`A001`, `A002`…). */
+  area: string;
   slk581: string;
   /** As the service recorded them; null is not known. */
   attributes: SyntheticAttributes;
@@ -473,6 +486,33 @@ function buildRecordSlk(person: Person, rates: ErrorRates, random: () => number,
   return computeSlk581({ familyName, givenName, birthDate, sex });
 }
 
+/**
+ * Draws an area index in proportion to the areas' sizes (sizes between 1 and 4, so the largest
+ * is about four times the smallest).
+ */
+function buildAreaSampler(count: number, random: () => number): (except?: number) => number {
+  const cumulative: number[] = [];
+  let total = 0;
+  for (let a = 0; a < count; a++) cumulative.push((total += 1 + 3 * random()));
+  const draw = () => {
+    const roll = random() * total;
+    let lo = 0;
+    let hi = count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! > roll) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  return (except) => {
+    if (count < 2 || except === undefined) return draw();
+    let area = draw();
+    while (area === except) area = draw();
+    return area;
+  };
+}
+
 export function generatePopulation(options: PopulationOptions): Population {
   const services = options.services ?? DEFAULT_SERVICES;
   const rates: ErrorRates = { ...DEFAULT_ERROR_RATES, ...options.errorRates };
@@ -489,7 +529,15 @@ export function generatePopulation(options: PopulationOptions): Population {
   const countWeights = Array.from({ length: maxRecords }, (_, k) => ratio ** k);
   const countTotal = countWeights.reduce((sum, w) => sum + w, 0);
 
-  const drafts: Array<{ personId: number; service: string; slk581: string; attributes: SyntheticAttributes }> = [];
+  // Areas come from a random stream of their own, so a seed's keys and attributes are the same
+  // whatever the number of areas.
+  const areaRandom = createRandom(((options.seed ?? 1) * 2246822519 + 0x85ebca6b) >>> 0);
+  const areaCount = Math.max(1, Math.floor(options.areas ?? 1));
+  const outOfArea = options.outOfAreaRate ?? DEFAULT_OUT_OF_AREA_RATE;
+  const drawArea = buildAreaSampler(areaCount, areaRandom);
+  const areaCode = (index: number) => `A${String(index + 1).padStart(3, '0')}`;
+
+  const drafts: Array<{ personId: number; service: string; area: string; slk581: string; attributes: SyntheticAttributes }> = [];
   let previous: Person | null = null;
   let previousAttributes: SyntheticAttributes | null = null;
   for (let personId = 1; personId <= options.people; personId++) {
@@ -508,12 +556,14 @@ export function generatePopulation(options: PopulationOptions): Population {
     let count = 1;
     while (count < maxRecords && roll >= countWeights[count - 1]!) roll -= countWeights[count++ - 1]!;
     const chosen = [...services];
+    const home = drawArea();
     for (let r = 0; r < count; r++) {
       const pick = r + Math.floor(random() * (chosen.length - r));
       [chosen[r], chosen[pick]] = [chosen[pick]!, chosen[r]!];
       drafts.push({
         personId,
         service: chosen[r]!,
+        area: areaCode(areaCount > 1 && areaRandom() < outOfArea ? drawArea(home) : home),
         slk581: buildRecordSlk(person, rates, random, family),
         attributes: recordAttributes(attributes, rates, attributeRandom),
       });
