@@ -69,8 +69,8 @@ export interface LinkageRecord {
  * included: see model.ts) is at least this. 0 is "more likely than not"; −1.5 (about one chance
  * in four) is the default because persons here are only ever counted, never acted on one by one,
  * and clusters must also pass average linkage at the same weight (MatchOptions.minMeanCrossWeight):
- * with both, it gives F1 and people counts at least as good as −1 without average linkage at every
- * size measured, with and without the service area (bench/README.md).
+ * with both, F1 is at least as good as at −1 without average linkage at every size measured, with
+ * and without the service area, and the people count too but for one case (bench/README.md).
  */
 export const DEFAULT_THRESHOLD = -1.5;
 export const DEFAULT_MAX_CLUSTER_SIZE = 50;
