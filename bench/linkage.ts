@@ -86,6 +86,8 @@ export interface LinkageBenchOptions {
   names?: NameLists;
   /** Areas the services are spread over: `auto` (one per PEOPLE_PER_AREA people) unless told. */
   areas?: number | 'auto';
+  /** Share of records received out of the person's area (synthetic.ts's default unless told). */
+  outOfAreaRate?: number;
 }
 
 /**
@@ -100,12 +102,20 @@ export async function benchLinkage({
   seed = 20261123,
   names,
   areas = 'auto',
+  outOfAreaRate,
 }: LinkageBenchOptions): Promise<LinkageBenchResult> {
   const recordsPerPersonMean = 1.7;
   const people = Math.round(records / recordsPerPersonMean);
   const areaCount = areas === 'auto' ? Math.max(1, Math.round(people / PEOPLE_PER_AREA)) : areas;
   let start = performance.now();
-  const population = generatePopulation({ people, recordsPerPersonMean, seed, areas: areaCount, ...(names ? { names } : {}) });
+  const population = generatePopulation({
+    people,
+    recordsPerPersonMean,
+    seed,
+    areas: areaCount,
+    ...(names ? { names } : {}),
+    ...(outOfAreaRate === undefined ? {} : { outOfAreaRate }),
+  });
   const generateSeconds = (performance.now() - start) / 1000;
 
   // As on arrival in production: one deriveLinkageTokens (14 HMACs) per record.

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --only aggregates|linkage|relink|csv] [--records N --reps N] [--linkage-sizes 10000,100000]
- * [--thresholds=-1.5,0] [--names long-tail|short] [--areas auto|N] [--relink-records N]`: runs the benchmarks and prints Markdown tables. Aggregates
+ * [--thresholds=-1.5,0] [--names long-tail|short] [--areas auto|N] [--out-of-area 0.2] [--relink-records N]`: runs the benchmarks and prints Markdown tables. Aggregates
  * and relink run against the local PostgreSQL (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
  * postgres://postgres@127.0.0.1:5432/test); linkage needs no database. Without `--only`, aggregates
  * and linkage run; relink (linkage as returns arrive, end to end) runs only with `--only relink`.
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     thresholds: { type: 'string', default: '-1.5,0' },
     names: { type: 'string', default: 'long-tail' },
     areas: { type: 'string', default: 'auto' },
+    'out-of-area': { type: 'string' },
     'relink-records': { type: 'string', default: '110000' },
     'csv-records': { type: 'string', default: '100000' },
   },
@@ -63,6 +64,7 @@ if (values.only === undefined || values.only === 'linkage') {
       thresholds: numbers(values.thresholds),
       names: values.names as 'long-tail' | 'short',
       areas: values.areas === 'auto' ? 'auto' : Number(values.areas),
+      ...(values['out-of-area'] === undefined ? {} : { outOfAreaRate: Number(values['out-of-area']) }),
     });
     for (const run of result.runs) {
       const a = run.accuracy;
