@@ -123,10 +123,7 @@ export async function benchLinkage({
   const linkage: LinkageRecord[] = population.records.map((r) => ({ id: r.id, tokens: deriveLinkageTokens(r.slk581, SECRET)! }));
   const tokeniseSeconds = (performance.now() - start) / 1000;
   const withAttributes: LinkageRecord[] = linkage.map((r, i) => ({ ...r, attributes: population.records[i]!.attributes }));
-  const withArea: LinkageRecord[] = linkage.map((r, i) => ({
-    ...r,
-    attributes: { ...population.records[i]!.attributes, serviceArea: population.records[i]!.area },
-  }));
+  const withArea: LinkageRecord[] = withAttributes.map((r, i) => ({ ...r, attributes: { ...r.attributes, serviceArea: population.records[i]!.area } }));
   const truth = Int32Array.from(population.records, (r) => r.personId);
 
   const runs: LinkageRun[] = [];

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { BENCH_ADMIN_KEY, buildBenchApp, createBenchDatabase } from './bench-app.js';
 import { generatePopulation } from '../src/services/linkage/synthetic.js';
-import { makeRecord } from '../test/fixtures/records.js';
+import { makeRecord, makeSyntheticRecord } from '../test/fixtures/records.js';
 import { measureAccuracy, type Accuracy } from './linkage.js';
 
 const DATABASE = 'vawg_bench_relink';
@@ -33,8 +33,6 @@ const SERVICE_TYPES = [
   'advocacy_counselling',
   'mental_health',
 ] as const;
-
-type Json = Record<string, unknown>;
 
 export interface RelinkBenchOptions {
   adminUrl: string;
@@ -112,16 +110,9 @@ export async function benchRelink({ adminUrl, records, seed = 20261123 }: Relink
     const truePeople = new Set(population.records.map((r) => r.personId)).size;
 
     // One return per service; referralIds (REF-<synthetic id>) are unique across the population.
-    // The victim's attributes are the person's as this service recorded them (not known when null),
-    // so the same person's records agree as they would in real returns.
-    const withKey = (r: (typeof population.records)[number], period = PERIOD): Json => {
-      const record = makeRecord(r.id, period);
-      const attributes = Object.fromEntries(Object.entries(r.attributes).map(([name, value]) => [name, value ?? 'not_known']));
-      return { ...record, victim: { ...(record.victim as Json), ...attributes, linkage: { slk581: r.slk581 } } };
-    };
     const returns = serviceIds.map((service) => {
       const members = population.records.filter((r) => r.service === service);
-      return { service, members, body: JSON.stringify({ service, period: PERIOD, records: members.map((r) => withKey(r)) }) };
+      return { service, members, body: JSON.stringify({ service, period: PERIOD, records: members.map((r) => makeSyntheticRecord(r, PERIOD)) }) };
     });
 
     const steps: RelinkStep[] = [];

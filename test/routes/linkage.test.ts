@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { computeSlk581 } from '../../src/lib/slk581.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
-import { makeRecord } from '../fixtures/records.js';
+import { makeRecord, makeSyntheticRecord } from '../fixtures/records.js';
 import { generatePopulation } from '../../src/services/linkage/synthetic.js';
 
 type Json = Record<string, unknown>;
@@ -232,21 +232,19 @@ t.test('a date of birth a year out links through the day-and-month token; record
 
 t.test('services in several areas: links compare the areas of the services registered', async (t) => {
   const app = await buildTestApp(t);
-  const areas: Record<string, string> = { A001: 'E09000001', A002: 'E09000030' };
+  const gss: Record<string, string> = { A001: 'E09000001', A002: 'E09000030' };
   const P = '2022-23-Q1';
   const population = generatePopulation({ people: 300, seed: 5, areas: 2, services: ['vva', 'idva', 'marac'] });
-  const returns = new Map<string, Json[]>();
+  // One service of each type in each area, one return each.
+  const returns = new Map<string, { serviceType: string; area: string; records: Json[] }>();
   for (const r of population.records) {
-    const service = `${r.area.toLowerCase()}-${r.service}`;
-    const { closure: _closure, ...record } = makeRecord(r.id, P);
-    const attributes = Object.fromEntries(Object.entries(r.attributes).map(([name, value]) => [name, value ?? 'not_known']));
-    returns.set(service, [
-      ...(returns.get(service) ?? []),
-      { ...record, onwardReferrals: [], victim: { ...(record.victim as Json), ...attributes, linkage: { slk581: r.slk581 } } },
-    ]);
+    const id = `${r.area.toLowerCase()}-${r.service}`;
+    const entry = returns.get(id) ?? { serviceType: r.service, area: gss[r.area]!, records: [] };
+    entry.records.push(makeSyntheticRecord(r, P));
+    returns.set(id, entry);
   }
-  for (const [service, records] of returns) {
-    await registerService(app, service, service.slice(5), areas[service.slice(0, 4).toUpperCase()]);
+  for (const [service, { serviceType, area, records }] of returns) {
+    await registerService(app, service, serviceType, area);
     const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload: { service, period: P, records } });
     t.equal(res.statusCode, 201, res.body);
   }
