@@ -2,14 +2,17 @@
  * Opens the database: node-postgres when a connection string is given, otherwise the embedded
  * PGlite (in a directory, or in memory for `memory://`). Both are driven through one drizzle type.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { ensurePrivateDir, restrictTree } from '../lib/private-files.js';
 import * as tables from './tables.js';
+
+/** How long a request waits for a PostgreSQL connection before it fails as unavailable. */
+const CONNECT_TIMEOUT_MS = 5000;
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof tables>;
 
@@ -27,18 +30,42 @@ export interface DatabaseOptions {
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-    // An idle client losing its connection must not crash the process; the next query reconnects.
+    // A bounded wait for a connection: while the database is down a request fails (503) instead of hanging.
+    // TCP keepalive: a connection whose peer vanished without a reset (a network partition) is found dead.
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    // A client losing its connection must not crash the process: idle ones report to the pool, but a
+    // checked-out one (drizzle holds one for a whole transaction) emits 'error' on itself, unhandled
+    // unless listened to. The failure also reaches the query or transaction using it, which answers
+    // 503, and the pool discards the broken client when it is released.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = drizzlePg({ client: pool, schema: tables, casing: 'snake_case' }) as unknown as Database;
     return { db, kind: 'postgres', close: () => pool.end() };
   }
-  let dataDir = options.dataDir;
-  if (dataDir !== 'memory://') {
-    dataDir = path.resolve(dataDir, 'pglite');
-    await mkdir(dataDir, { recursive: true });
+  if (options.dataDir === 'memory://') {
+    const client = await PGlite.create(options.dataDir);
+    const db = drizzlePglite({ client, schema: tables, casing: 'snake_case' }) as unknown as Database;
+    return { db, kind: 'pglite', close: () => client.close() };
   }
+  // Owner-only, and tightened again after PGlite has unpacked or rewritten its files (see private-files.ts).
+  await ensurePrivateDir(path.resolve(options.dataDir));
+  const dataDir = path.resolve(options.dataDir, 'pglite');
+  await ensurePrivateDir(dataDir);
   const client = await PGlite.create(dataDir);
+  await restrictTree(dataDir);
   const db = drizzlePglite({ client, schema: tables, casing: 'snake_case' }) as unknown as Database;
-  return { db, kind: 'pglite', close: () => client.close() };
+  return {
+    db,
+    kind: 'pglite',
+    close: async () => {
+      await client.close();
+      await restrictTree(dataDir);
+    },
+  };
 }

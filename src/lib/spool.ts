@@ -1,11 +1,12 @@
 /**
  * Writes a request body to a file as it arrives, hashing it on the way: large uploads never sit in
  * memory, the hash fingerprints the request for Idempotency-Key, and the file outlives the request
- * when a job processes it.
+ * when a job processes it. The file is the caller's to delete (on every path); a crash leaves it
+ * to the next start, which empties the upload directory.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,7 +19,9 @@ export interface SpooledBody {
 }
 
 export async function spoolToFile(body: Readable, options: { dir: string; limitBytes: number }): Promise<SpooledBody> {
-  await mkdir(options.dir, { recursive: true });
+  // Uploads hold linkage keys in clear until they are read: only this user may list or open them.
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  await chmod(options.dir, 0o700);
   const file = path.join(options.dir, `${randomUUID()}.upload`);
   const hash = createHash('sha256');
   let bytes = 0;

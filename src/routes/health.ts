@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problem } from '../lib/problem.js';
+import { DatabaseUnavailableError } from '../db/database-errors.js';
 import { errorResponses } from '../schema/api/common.js';
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -29,7 +29,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getReadiness',
         tags: ['Health'],
         summary: 'Readiness: the database answers',
-        description: 'Answers 200 with the database kind when a query succeeds, 503 (a problem document) when the database cannot be reached. No API key.',
+        description:
+          'Answers 200 with the database kind when a query succeeds, 503 (a problem document, with Retry-After) when the database cannot be reached. No API key.',
         security: [],
         response: {
           200: Type.Object(
@@ -43,8 +44,9 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async () => {
       try {
         await app.db.execute(sql`select 1`);
-      } catch {
-        throw problem(503, 'internal', 'the database is not reachable');
+      } catch (error) {
+        // Whatever the failure, the instance cannot serve: the error handler answers 503 with Retry-After.
+        throw new DatabaseUnavailableError('the database is not reachable', { cause: error });
       }
       return { status: 'ready' as const, database: app.databaseKind };
     },

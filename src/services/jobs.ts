@@ -7,12 +7,14 @@
  * Progress lives in memory while a job runs: on embedded PGlite the submission's transaction holds
  * the only connection, so progress could not be written anyway.
  */
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connect.js';
+import { isDatabaseUnavailable } from '../db/database-errors.js';
 import { jobs } from '../db/tables.js';
 import { documentOfClientError, problem, problemDocument, problemTypes, type ClientError } from '../lib/problem.js';
 import type { Principal } from './api-keys.js';
+import { releaseKeysOfJobs } from './idempotency.js';
 
 export interface JobProgress {
   recordsRead: number;
@@ -25,8 +27,18 @@ export interface JobOutcome {
   body: unknown;
 }
 
+/** Records a job's outcome, inside the transaction of the work it describes. */
+export type SettleJob = (tx: Database, outcome: JobOutcome) => Promise<void>;
+
 export interface JobWork {
-  run(report: (progress: Partial<JobProgress>) => void): Promise<JobOutcome>;
+  /**
+   * Does the work. Work that stores something calls `settle` inside its own transaction, so that
+   * what it stored and the job's result commit together: a crash can then never leave a stored
+   * return behind a job that says it failed.
+   */
+  run(report: (progress: Partial<JobProgress>) => void, settle: SettleJob): Promise<JobOutcome>;
+  /** Runs in the transaction that records the job's end when `run` did not settle it (a failure, a dry run). */
+  finalize?(tx: Database, outcome: JobOutcome): Promise<void>;
   /** Always called once the job has ended (e.g. to delete its upload). */
   cleanup?(): Promise<void>;
 }
@@ -38,35 +50,92 @@ export interface JobRunner {
   drain(): Promise<void>;
 }
 
+/** While the database is unreachable, the end of a job is retried this long before it is left to the next start. */
+const SETTLE_RETRY_MS = 120_000;
+const SETTLE_BACKOFF_MS = [100, 250, 500, 1000, 2000];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes a job's end unless it has one already (its work settled it in its own transaction). Returns whether it wrote. */
+async function writeEnd(db: Database, id: string, outcome: JobOutcome, progress: JobProgress | undefined): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({
+      status: outcome.status < 400 ? 'succeeded' : 'failed',
+      resultStatus: outcome.status,
+      result: outcome.body,
+      progress: progress ?? {},
+      finishedAt: new Date(),
+    })
+    .where(and(eq(jobs.id, id), inArray(jobs.status, ['queued', 'running'])))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
 export function createJobRunner(db: Database, log: FastifyBaseLogger): JobRunner {
   const progress = new Map<string, JobProgress>();
   let chain: Promise<void> = Promise.resolve();
 
+  /**
+   * Records the end of a job whatever happens: while the database is unreachable it retries; an
+   * outcome that cannot be stored (a deterministic failure) is replaced by a plain 500 document.
+   */
+  async function recordEnd(id: string, work: JobWork, outcome: JobOutcome) {
+    const fallback: JobOutcome = { status: 500, body: problemBody(new Error('job bookkeeping failed'), 500, id) };
+    const steps: Array<{ outcome: JobOutcome; finalize: boolean }> = [
+      { outcome, finalize: true },
+      { outcome: fallback, finalize: true },
+      { outcome: fallback, finalize: false },
+    ];
+    const deadline = Date.now() + SETTLE_RETRY_MS;
+    for (let step = 0, attempt = 0; step < steps.length;) {
+      const { outcome: current, finalize } = steps[step]!;
+      try {
+        await db.transaction(async (tx) => {
+          const wrote = await writeEnd(tx as unknown as Database, id, current, progress.get(id));
+          if (wrote && finalize) await work.finalize?.(tx as unknown as Database, current);
+        });
+        return;
+      } catch (err) {
+        if (isDatabaseUnavailable(err) && Date.now() < deadline) {
+          await sleep(SETTLE_BACKOFF_MS[Math.min(attempt++, SETTLE_BACKOFF_MS.length - 1)]!);
+          continue;
+        }
+        log.error({ err, jobId: id }, 'could not record the end of a job');
+        if (isDatabaseUnavailable(err)) break;
+        step++;
+      }
+    }
+    log.error({ jobId: id }, 'the job is left unfinished; the next start marks it failed');
+  }
+
   async function execute(id: string, work: JobWork, initial: JobProgress) {
     progress.set(id, initial);
-    await db.update(jobs).set({ status: 'running', startedAt: new Date() }).where(eq(jobs.id, id));
-    let outcome: JobOutcome;
     try {
-      outcome = await work.run((update) => progress.set(id, { ...progress.get(id)!, ...update }));
-    } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode ?? 500;
-      if (status >= 500) log.error({ err: error, jobId: id }, 'job failed');
-      outcome = { status, body: problemBody(error, status, id) };
+      let outcome: JobOutcome;
+      try {
+        await db
+          .update(jobs)
+          .set({ status: 'running', startedAt: new Date() })
+          .where(and(eq(jobs.id, id), eq(jobs.status, 'queued')));
+        outcome = await work.run(
+          (update) => progress.set(id, { ...progress.get(id)!, ...update }),
+          async (tx, settled) => {
+            await writeEnd(tx, id, settled, progress.get(id));
+          },
+        );
+      } catch (error) {
+        const status = isDatabaseUnavailable(error) ? 503 : ((error as { statusCode?: number }).statusCode ?? 500);
+        if (status >= 500) log.error({ err: error, jobId: id }, 'job failed');
+        outcome = { status, body: problemBody(error, status, id) };
+      } finally {
+        // Before the end is recorded: a client that sees the job finished knows its upload is gone.
+        await work.cleanup?.().catch((err: unknown) => log.warn({ err, jobId: id }, 'job cleanup failed'));
+      }
+      await recordEnd(id, work, outcome);
     } finally {
-      await work.cleanup?.().catch((err: unknown) => log.warn({ err, jobId: id }, 'job cleanup failed'));
+      progress.delete(id);
     }
-    const final = progress.get(id);
-    progress.delete(id);
-    await db
-      .update(jobs)
-      .set({
-        status: outcome.status < 400 ? 'succeeded' : 'failed',
-        resultStatus: outcome.status,
-        result: outcome.body,
-        progress: final ?? {},
-        finishedAt: new Date(),
-      })
-      .where(eq(jobs.id, id));
   }
 
   return {
@@ -81,6 +150,13 @@ export function createJobRunner(db: Database, log: FastifyBaseLogger): JobRunner
 /** The problem document a failed job reports, as the error handler would have written it. */
 function problemBody(error: unknown, status: number, jobId: string) {
   const instance = `/v1/jobs/${jobId}`;
+  if (status === 503)
+    return problemDocument(
+      503,
+      'the database became unreachable while the job ran; nothing was stored; submit the return again',
+      instance,
+      problemTypes.unavailable,
+    );
   if (status >= 500) return problemDocument(status, 'the job failed; nothing was stored', instance, problemTypes.internal);
   return documentOfClientError(error as ClientError, instance);
 }
@@ -128,23 +204,31 @@ export async function getJob(db: Database, runner: JobRunner, principal: Princip
 
 /**
  * Jobs a previous process left queued or running died with it. Their transactions were rolled back
- * by the database, so nothing of them was stored: they are marked failed, to be submitted again.
+ * by the database (a job that stored its return recorded its end in the same transaction), so
+ * nothing of them was stored: they are marked failed, to be submitted again.
  */
 export async function failInterruptedJobs(db: Database): Promise<number> {
-  const rows = await db
-    .update(jobs)
-    .set({
-      status: 'failed',
-      resultStatus: 503,
-      result: {
-        type: 'urn:vawg:problem:interrupted',
-        title: 'Service Unavailable',
-        status: 503,
-        detail: 'the service restarted while this job was waiting or running; nothing was stored; submit the return again',
-      },
-      finishedAt: new Date(),
-    })
-    .where(inArray(jobs.status, ['queued', 'running']))
-    .returning({ id: jobs.id });
-  return rows.length;
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(jobs)
+      .set({
+        status: 'failed',
+        resultStatus: 503,
+        result: {
+          type: 'urn:vawg:problem:interrupted',
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'the service restarted while this job was waiting or running; nothing was stored; submit the return again',
+        },
+        finishedAt: new Date(),
+      })
+      .where(inArray(jobs.status, ['queued', 'running']))
+      .returning({ id: jobs.id });
+    // Their keys answered 202 for a job that will never finish: freed, so the same request may be sent again.
+    await releaseKeysOfJobs(
+      tx,
+      rows.map((r) => r.id),
+    );
+    return rows.length;
+  });
 }

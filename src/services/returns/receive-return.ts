@@ -12,12 +12,20 @@ import type { Database } from '../../db/connect.js';
 import { documentOfClientError, type ClientError } from '../../lib/problem.js';
 import { spoolToFile, type SpooledBody } from '../../lib/spool.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyScope, type StoredResponse } from '../idempotency.js';
-import { createJob, type JobRunner } from '../jobs.js';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKeySoon,
+  resolveJobIdempotencyKey,
+  type ClaimedKey,
+  type IdempotencyScope,
+  type StoredResponse,
+} from '../idempotency.js';
+import { createJob, getJob, type JobOutcome, type JobRunner } from '../jobs.js';
 import type { LinkageSettings } from '../linkage/relink.js';
 import { incomingFromCsv, incomingFromJson } from './incoming-return.js';
 import type { DeriveTokens } from './record-rows.js';
-import { submitReturn, type IncomingReturn } from './submit-return.js';
+import { submitReturn, type IncomingReturn, type ReturnSummary } from './submit-return.js';
 
 export interface ReturnIntake {
   db: Database;
@@ -61,6 +69,21 @@ function meterReads(file: SpooledBody, report: (bytesRead: number) => void): Rea
   );
 }
 
+/** A stored 202 names its job: a replay answers with the job as it is now, not as it was queued. */
+async function replay(intake: ReturnIntake, principal: Principal, stored: StoredResponse): Promise<StoredResponse> {
+  const headers = { ...stored.headers, 'idempotent-replayed': 'true' };
+  const jobId = stored.status === 202 ? (stored.body as { id?: unknown } | null)?.id : undefined;
+  if (typeof jobId !== 'string') return { ...stored, headers };
+  const job = await getJob(intake.db, intake.jobs, principal, jobId).catch(() => null);
+  return { status: 202, body: job ?? stored.body, headers };
+}
+
+/** What a key keeps of a job's end: the answer itself when a retry would get it again, else nothing (the key is freed). */
+function keptOutcome(outcome: JobOutcome): StoredResponse | null {
+  if (outcome.status < 300 || REPLAYABLE_ERRORS.has(outcome.status)) return { status: outcome.status, body: outcome.body, headers: {} };
+  return null;
+}
+
 export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnParams): Promise<StoredResponse> {
   const { principal, body, query } = params;
   if (body.format === 'csv' && query.service) assertServiceAccess(principal, query.service);
@@ -78,38 +101,55 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
       ]),
     );
     const scope: IdempotencyScope | null = params.idempotencyKey ? { apiKeyId: principal.keyId, key: params.idempotencyKey } : null;
+    let claim: ClaimedKey | null = null;
     if (scope) {
-      const claim = await claimIdempotencyKey(intake.db, { ...scope, operation: 'POST /v1/returns', fingerprint, ttlHours: intake.idempotencyTtlHours });
-      if (claim.kind === 'replay') return { ...claim.response, headers: { ...claim.response.headers, 'idempotent-replayed': 'true' } };
+      const claimed = await claimIdempotencyKey(intake.db, { ...scope, operation: 'POST /v1/returns', fingerprint, ttlHours: intake.idempotencyTtlHours });
+      if (claimed.kind === 'replay') return await replay(intake, principal, claimed.response);
+      claim = claimed.claim;
     }
     try {
       const json = body.format === 'json' ? incomingFromJson(body.value) : null;
       const incoming = (report?: (bytesRead: number) => void): IncomingReturn =>
         json ?? incomingFromCsv(report ? meterReads(file!, report) : createReadStream(file!.path), query);
-      let response: StoredResponse;
       if (bytes > intake.asyncAboveBytes) {
         const service = json ? json.service : query.service;
         if (service) assertServiceAccess(principal, service);
         const progress = { recordsRead: 0, bytesRead: 0, bytesTotal: bytes };
-        const job = await createJob(intake.db, {
-          kind: query.dryRun ? 'validate-return' : 'submit-return',
-          principal,
-          ...(service ? { service } : {}),
-          ...(query.period ? { period: query.period } : {}),
-          progress,
+        // The job and the key's 202 commit together: a key never points at a job that does not exist.
+        const { job, response } = await intake.db.transaction(async (tx) => {
+          const job = await createJob(tx as unknown as Database, {
+            kind: query.dryRun ? 'validate-return' : 'submit-return',
+            principal,
+            ...(service ? { service } : {}),
+            ...(query.period ? { period: query.period } : {}),
+            progress,
+          });
+          const response: StoredResponse = { status: 202, body: job, headers: { location: `/v1/jobs/${job.id}` } };
+          if (claim) await completeIdempotencyKey(tx as unknown as Database, claim, response);
+          return { job, response };
         });
         fileOwnedByJob = true;
         intake.jobs.enqueue(
           job.id,
           {
-            run: async (report) => {
-              const outcome = await submit(
+            run: async (report, settle) =>
+              submit(
                 intake,
                 params,
                 incoming((bytesRead) => report({ bytesRead })),
-                (recordsRead) => report({ recordsRead }),
-              );
-              return { status: outcome.status, body: outcome.body };
+                {
+                  onProgress: (recordsRead) => report({ recordsRead }),
+                  // The return, the job's result and the key's answer commit together.
+                  beforeCommit: async (tx, stored) => {
+                    // Every record has been read: the clear linkage keys leave the disk before the job is seen finished.
+                    if (file) await rm(file.path, { force: true });
+                    await settle(tx, stored);
+                    if (scope) await resolveJobIdempotencyKey(tx, scope, job.id, stored);
+                  },
+                },
+              ),
+            finalize: async (tx, outcome) => {
+              if (scope) await resolveJobIdempotencyKey(tx, scope, job.id, keptOutcome(outcome));
             },
             cleanup: async () => {
               if (file) await rm(file.path, { force: true });
@@ -117,19 +157,17 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
           },
           progress,
         );
-        response = { status: 202, body: job, headers: { location: `/v1/jobs/${job.id}` } };
-      } else {
-        response = await submit(intake, params, incoming());
+        return response;
       }
-      if (scope) await completeIdempotencyKey(intake.db, scope, response);
+      const response = await submit(intake, params, incoming(), {
+        // The key's answer commits with the return, or not at all.
+        ...(claim ? { beforeCommit: (tx, stored) => completeIdempotencyKey(tx, claim, stored) } : {}),
+      });
+      // A dry run stores nothing, so its answer is kept once it is known.
+      if (claim && response.status === 200) await completeIdempotencyKey(intake.db, claim, response);
       return response;
     } catch (error) {
-      if (scope) {
-        const status = (error as { statusCode?: number }).statusCode ?? 500;
-        if (REPLAYABLE_ERRORS.has(status))
-          await completeIdempotencyKey(intake.db, scope, { status, body: documentOfClientError(error as ClientError, '/v1/returns'), headers: {} });
-        else await releaseIdempotencyKey(intake.db, scope);
-      }
+      if (claim) await settleFailedClaim(intake, claim, error);
       throw error;
     }
   } finally {
@@ -137,12 +175,35 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
   }
 }
 
-async function submit(
-  intake: ReturnIntake,
-  params: ReceiveReturnParams,
-  incoming: IncomingReturn,
-  onProgress?: (recordsRead: number) => void,
-): Promise<StoredResponse> {
+/**
+ * A request that failed: its answer is kept when a retry would get the same (400, 422), else the
+ * key is freed. Never throws, so the request's own error is what the client gets.
+ */
+async function settleFailedClaim(intake: ReturnIntake, claim: ClaimedKey, error: unknown): Promise<void> {
+  const status = (error as { statusCode?: number }).statusCode ?? 500;
+  if (REPLAYABLE_ERRORS.has(status)) {
+    const stored = { status, body: documentOfClientError(error as ClientError, '/v1/returns'), headers: {} };
+    const kept = await completeIdempotencyKey(intake.db, claim, stored).then(
+      () => true,
+      () => false,
+    );
+    if (kept) return;
+  }
+  await releaseIdempotencyKeySoon(intake.db, claim, intake.log);
+}
+
+interface SubmitOptions {
+  onProgress?: (recordsRead: number) => void;
+  /** Runs inside the return's transaction with the response it will get, just before the commit. */
+  beforeCommit?: (tx: Database, response: StoredResponse) => Promise<void>;
+}
+
+function accepted(summary: ReturnSummary): StoredResponse {
+  return { status: 201, body: summary, headers: { location: `/v1/returns/${summary.id}` } };
+}
+
+async function submit(intake: ReturnIntake, params: ReceiveReturnParams, incoming: IncomingReturn, options: SubmitOptions = {}): Promise<StoredResponse> {
+  const { beforeCommit } = options;
   const result = await submitReturn(intake.db, {
     principal: params.principal,
     incoming,
@@ -150,7 +211,8 @@ async function submit(
     deriveTokens: intake.deriveTokens,
     linkageSettings: intake.linkageSettings,
     requestId: params.requestId,
-    ...(onProgress ? { onProgress } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(beforeCommit ? { beforeCommit: (tx: Database, summary: ReturnSummary) => beforeCommit(tx, accepted(summary)) } : {}),
   });
   if ('dryRun' in result) return { status: 200, body: result, headers: {} };
   const { summary, linkage } = result;
@@ -160,5 +222,5 @@ async function submit(
   );
   if (linkage.ok) intake.log.info({ returnId: summary.id, linkage: linkage.stats }, 'persons relinked');
   else intake.log.error({ err: linkage.error, returnId: summary.id }, 'linkage failed after the return was stored; run POST /v1/linkage/relink');
-  return { status: 201, body: summary, headers: { location: `/v1/returns/${summary.id}` } };
+  return accepted(summary);
 }

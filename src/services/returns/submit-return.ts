@@ -21,6 +21,8 @@ import { createRecordChecker, ProblemList, type Locate } from './validate-return
 /** Rows per INSERT (one jsonb parameter each): memory stays bounded whatever the size of the return. */
 const INSERT_CHUNK = 1000;
 const ANALYZE_AFTER_ROWS = 5000;
+/** Only a service id shaped like one is named back in a problem. */
+const SERVICE_SLUG = /^(?=.{2,64}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export interface IncomingRecord {
   /** Its position, as `locate` understands it (index in a JSON return, row of a CSV file). */
@@ -54,7 +56,14 @@ export interface SubmitReturnParams {
   requestId?: string;
   /** Called after each chunk of records, for job progress. */
   onProgress?: (recordsRead: number) => void;
+  /**
+   * Runs inside the return's transaction, with its summary, just before the commit: what it writes
+   * (an Idempotency-Key's answer, a job's result) commits with the return or not at all.
+   */
+  beforeCommit?: (tx: Database, summary: ReturnSummary) => Promise<void>;
 }
+
+export type ReturnSummary = ReturnType<typeof toReturnSummary>;
 
 type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -98,7 +107,8 @@ async function checkRecords(
           found.push({
             pointer: incoming.locate(at, `/onwardReferrals/${j}/service`),
             code: 'unknown_service',
-            detail: `service ${o.service} is not registered; omit service and give only serviceType`,
+            // A cell of the record: never quoted back.
+            detail: 'no service with this id is registered; omit service and give only serviceType',
           });
       });
     list.add(found);
@@ -133,7 +143,7 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
       {
         ...incoming.locateEnvelope('service'),
         code: 'unknown_service',
-        detail: `service ${incoming.service} is not registered (an admin registers it with POST /v1/services)`,
+        detail: `${SERVICE_SLUG.test(incoming.service) ? `service ${incoming.service}` : 'the service named'} is not registered (an admin registers it with POST /v1/services)`,
       },
     ]);
   const service = incoming.service!;
@@ -189,6 +199,7 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
         detail: { service, period, version, recordCount: count, format: incoming.format },
         ...(params.requestId ? { requestId: params.requestId } : {}),
       });
+      await params.beforeCommit?.(tx as unknown as Database, toReturnSummary(final!));
       return { created: final!, supersededId: superseded[0]?.id ?? null };
     });
   } catch (error) {
@@ -196,7 +207,8 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
   }
   // Planner statistics after a bulk load: where autovacuum is slow or off, analytic queries would
   // otherwise plan against row counts from before the return.
-  if (stored.created.recordCount >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records`);
+  // The return is committed by now, so a failure here (a lost connection) must not turn its 201 into an error.
+  if (stored.created.recordCount >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records`).catch(() => undefined);
   // Linkage runs after the return is committed: a failure there must not lose an accepted return.
   // Persons then stay as they were until the next relink, and the failure is reported to the caller.
   const linkage = await relinkAfterReturn(db, { returnId: stored.created.id, supersededReturnId: stored.supersededId, settings: params.linkageSettings }).then(
