@@ -14,6 +14,9 @@ export interface FieldProblem {
   detail: string;
 }
 
+/** A request with thousands of broken values would otherwise answer with megabytes of problems: the rest are counted. */
+export const MAX_PROBLEMS = 1000;
+
 /** Problem type URIs are stable identifiers documented in the README, not fetched. */
 export const problemTypes = {
   validation: 'urn:vawg:problem:validation-error',
@@ -21,6 +24,7 @@ export const problemTypes = {
   unauthenticated: 'urn:vawg:problem:unauthenticated',
   forbidden: 'urn:vawg:problem:forbidden',
   notFound: 'urn:vawg:problem:not-found',
+  methodNotAllowed: 'urn:vawg:problem:method-not-allowed',
   conflict: 'urn:vawg:problem:conflict',
   periodLocked: 'urn:vawg:problem:period-locked',
   idempotencyConflict: 'urn:vawg:problem:idempotency-key-in-use',
@@ -28,6 +32,8 @@ export const problemTypes = {
   tooLarge: 'urn:vawg:problem:payload-too-large',
   unsupportedMediaType: 'urn:vawg:problem:unsupported-media-type',
   internal: 'urn:vawg:problem:internal-error',
+  unavailable: 'urn:vawg:problem:unavailable',
+  rateLimited: 'urn:vawg:problem:rate-limited',
 } as const;
 
 export type ProblemType = keyof typeof problemTypes;
@@ -47,10 +53,12 @@ const typeByStatus: Record<number, string> = {
   401: problemTypes.unauthenticated,
   403: problemTypes.forbidden,
   404: problemTypes.notFound,
+  405: problemTypes.methodNotAllowed,
   409: problemTypes.conflict,
   413: problemTypes.tooLarge,
   415: problemTypes.unsupportedMediaType,
   422: problemTypes.validation,
+  429: problemTypes.rateLimited,
 };
 
 /** The RFC 9457 document for a client error; also what jobs and idempotent replays store. */
@@ -102,6 +110,8 @@ const codeByKeyword: Record<string, string> = {
   'false schema': 'not_allowed',
 };
 
+const FIELD_NAME = /^[A-Za-z_$][A-Za-z0-9_$.-]{0,63}$/;
+
 /** One problem per ajv error, pointing at the field itself (for missing and unknown fields too). */
 export function problemsFromAjv(errors: readonly AjvLikeError[], prefix = ''): FieldProblem[] {
   const problems: FieldProblem[] = [];
@@ -114,8 +124,12 @@ export function problemsFromAjv(errors: readonly AjvLikeError[], prefix = ''): F
       pointer += `/${String(error.params.missingProperty)}`;
       detail = 'is required';
     } else if (error.keyword === 'additionalProperties') {
-      pointer += `/${String(error.params.additionalProperty)}`;
-      detail = 'is not a known field (unknown fields are rejected, never dropped)';
+      // A field name is named back only when it looks like one: anything else may be a value typed as a key.
+      const name = String(error.params.additionalProperty);
+      if (FIELD_NAME.test(name)) {
+        pointer += `/${name}`;
+        detail = 'is not a known field (unknown fields are rejected, never dropped)';
+      } else detail = `has an unknown field whose name (${name.length} characters) is not shown; unknown fields are rejected, never dropped`;
     } else if (error.keyword === 'false schema') {
       detail = 'is not allowed here';
     } else if (error.keyword === 'enum') {

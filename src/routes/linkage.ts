@@ -25,7 +25,7 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
         description: 'Persons are kept current incrementally as returns arrive; this recomputes them all, e.g. after changing VAWG_MATCH_THRESHOLD.',
         security: [{ bearerAuth: [] }],
         body: Type.Object(
-          { estimate: Type.Boolean({ default: false, description: 'Re-estimate m and u probabilities from the data first.' }) },
+          { estimate: Type.Optional(Type.Boolean({ default: false, description: 'Re-estimate m and u probabilities from the data first.' })) },
           { additionalProperties: false },
         ),
         response: {
@@ -43,7 +43,8 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
       },
     },
     async (request) => {
-      const stats = await relinkAll(app.db, { settings: options.linkageSettings, estimate: request.body.estimate });
+      // Bodies are not filled with defaults (see app.ts), so the documented default is applied here.
+      const stats = await relinkAll(app.db, { settings: options.linkageSettings, estimate: request.body.estimate ?? false });
       request.log.info({ linkage: stats }, 'persons relinked');
       return stats;
     },

@@ -92,9 +92,7 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
       const response = await receiveReturn(intake, {
         principal: principalOf(request),
         requestId: request.id,
-        body: isCsv
-          ? { format: 'csv', stream: request.body as Readable }
-          : { format: 'json', value: request.body, bytes: Number(request.headers['content-length'] ?? 0) },
+        body: isCsv ? { format: 'csv', stream: request.body as Readable } : { format: 'json', value: request.body, bytes: request.bodyBytes },
         query: request.query,
         idempotencyKey: request.headers['idempotency-key'],
       });

@@ -19,7 +19,9 @@ export interface Principal {
 /** Providers see and submit only the services their key is bound to; admins see everything. */
 export function assertServiceAccess(principal: Principal, serviceId: string): void {
   if (principal.role === 'provider' && !principal.services.includes(serviceId)) {
-    throw problem(403, 'forbidden', `this API key may not submit or read returns for service ${serviceId}`);
+    // The id may come unchecked from a return's body: it is named back only when shaped like a service id.
+    const named = /^(?=.{2,64}$)[a-z0-9]+(?:-[a-z0-9]+)*$/.test(serviceId) ? ` ${serviceId}` : ' named';
+    throw problem(403, 'forbidden', `this API key may not submit or read returns for the service${named}`);
   }
 }
 

@@ -5,12 +5,13 @@
  * column as a spreadsheet shows them (the header is row 1).
  */
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
+import { forbiddenCharacter } from '../../lib/input-text.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
 import { crosswalkLookup } from '../../schema/dataset/crosswalks.js';
 import { CSV_LIST_SEPARATOR, resolveColumn, type CsvColumn } from '../../schema/dataset/csv-columns.js';
 import { recordFields, type FieldDefinition } from '../../schema/dataset/fields.js';
-import type { Locate } from './validate-return.js';
+import { ProblemList, type Locate } from './validate-return.js';
 
 export interface CsvRecord {
   /** The spreadsheet row (the header is row 1). */
@@ -145,35 +146,123 @@ function requiredColumns(fields: readonly FieldDefinition[], prefix = ''): strin
   });
 }
 
+/** The longest row read (header included), in characters: far beyond any real return, and it bounds memory per row. */
+export const MAX_CSV_ROW_CHARS = 1024 * 1024;
+
+const topLevelNames = recordFields.map((field) => field.name);
+
+/** Edit distance, for telling a misspelt field name from a value; strings here are short. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * A header cell may be data (a file exported without its header row has a record there, SLK
+ * included), and header problems are stored with idempotent replays and job results. So an
+ * unknown header cell is named only when it reads as a (misspelt) dataset path: dotted names whose
+ * first part is a field of the record or within two edits of one (`referralSorce`,
+ * `victim.ethnicty`); anything else is named by its position.
+ */
+function looksLikeDatasetPath(name: string): boolean {
+  if (name.length > 100 || !/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+){0,4}$/.test(name)) return false;
+  const first = name.split('.')[0]!;
+  return topLevelNames.some((known) => known === first || (first.length >= 5 && Math.abs(known.length - first.length) <= 2 && editDistance(known, first) <= 2));
+}
+
+const headerPosition = (index: number) => locateCell(1, String(index + 1));
+
 function checkHeader(header: string[]): CsvColumn[] {
-  const problems: FieldProblem[] = [];
+  const problems = new ProblemList();
   const columns: CsvColumn[] = [];
-  const seen = new Set<string>();
-  header.forEach((name) => {
-    if (seen.has(name)) problems.push({ pointer: locateCell(1, name), code: 'duplicate', detail: 'the column appears twice in the header' });
-    seen.add(name);
-    const resolved = resolveColumn(name);
-    if ('error' in resolved) problems.push({ pointer: locateCell(1, name || '(empty)'), code: 'unknown_field', detail: resolved.error });
-    else columns.push(resolved);
+  const firstAt = new Map<string, number>();
+  const resolvedCells = header.map((name) => resolveColumn(name));
+  if (header.length > 0 && resolvedCells.every((resolved) => 'error' in resolved))
+    problems.add([
+      {
+        pointer: locateCell(1, '(header)'),
+        code: 'missing_header',
+        detail: 'no cell of the first row names a column: is the header row missing? The first row must name the columns',
+      },
+    ]);
+  header.forEach((name, index) => {
+    const resolved = resolvedCells[index]!;
+    if (!('error' in resolved)) {
+      const first = firstAt.get(name);
+      if (first !== undefined)
+        problems.add([
+          { pointer: locateCell(1, name), code: 'duplicate', detail: `the column appears twice in the header (columns ${first + 1} and ${index + 1})` },
+        ]);
+      else firstAt.set(name, index);
+      columns.push(resolved);
+    } else if (looksLikeDatasetPath(name)) {
+      problems.add([{ pointer: locateCell(1, name), code: 'unknown_field', detail: resolved.error }]);
+    } else {
+      problems.add([
+        {
+          pointer: headerPosition(index),
+          code: 'unknown_field',
+          detail:
+            name === ''
+              ? `header cell ${index + 1} is empty; every column needs a name`
+              : `header cell ${index + 1} does not name a column of the dataset (its text is not shown); GET /v1/dataset/template.csv has every column`,
+        },
+      ]);
+    }
   });
   for (const name of requiredColumns(recordFields)) {
-    if (!seen.has(name))
-      problems.push({ pointer: locateCell(1, name), code: 'required', detail: 'the column is required; GET /v1/dataset/template.csv has every column' });
+    if (!firstAt.has(name))
+      problems.add([{ pointer: locateCell(1, name), code: 'required', detail: 'the column is required; GET /v1/dataset/template.csv has every column' }]);
   }
-  if (problems.length > 0)
+  if (problems.count > 0) {
+    const more = problems.count > problems.problems.length ? ` (the first ${problems.problems.length} are listed)` : '';
     throw problem(
       422,
       'validation',
-      `the header row has ${problems.length} problem${problems.length === 1 ? '' : 's'}; no rows were read and nothing was stored`,
-      problems,
+      `the header row has ${problems.count} problem${problems.count === 1 ? '' : 's'}${more}; no rows were read and nothing was stored`,
+      problems.problems,
+      problems.count,
     );
+  }
   return columns;
 }
 
-function csvSyntaxError(error: unknown): never {
-  const lines = (error as { lines?: number }).lines;
-  const where = lines ? ` (near line ${lines})` : '';
-  throw problem(400, 'badRequest', `the body is not valid CSV${where}: ${(error as Error).message}`);
+/** What a csv-parse error means for the person fixing the file; never its message, which quotes the cell. */
+const csvErrorMeaning: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted cell is never closed',
+  INVALID_OPENING_QUOTE: 'a quote appears inside an unquoted cell; quote the whole cell and double the quote inside it',
+  CSV_INVALID_OPENING_QUOTE: 'a quote appears inside an unquoted cell; quote the whole cell and double the quote inside it',
+  CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by other characters; double a quote inside a quoted cell',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a closing quote is followed by other characters; double a quote inside a quoted cell',
+  CSV_MAX_RECORD_SIZE: `a row is longer than ${MAX_CSV_ROW_CHARS} characters`,
+};
+
+/**
+ * Every csv-parse error becomes a 400 located from the error's own fields (its line, and the cell's
+ * index in the row); any other failure of the reader leaves without its message, which could carry
+ * content, so that nothing of the file reaches a log.
+ */
+function readerError(error: unknown): Error {
+  if (error instanceof CsvError) {
+    const fields = error as unknown as { lines?: unknown; column?: unknown; index?: unknown };
+    const row = typeof fields.lines === 'number' ? fields.lines : undefined;
+    const cell = typeof fields.column === 'number' ? fields.column : typeof fields.index === 'number' ? fields.index : undefined;
+    const where = row === undefined ? undefined : cell === undefined ? `row ${row}` : locateCell(row, String(cell + 1));
+    const meaning = csvErrorMeaning[error.code] ?? 'the text cannot be read as CSV';
+    return problem(
+      400,
+      'badRequest',
+      `the body is not valid CSV${where ? ` at ${where}` : ''}: ${meaning}`,
+      where ? [{ pointer: where, code: 'csv_syntax', detail: meaning }] : undefined,
+    );
+  }
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  return new Error(`reading the CSV body failed (${typeof code === 'string' ? code : typeof name === 'string' ? name : 'unknown error'})`);
 }
 
 /**
@@ -181,11 +270,22 @@ function csvSyntaxError(error: unknown): never {
  * reported as a problem of that row; malformed CSV (an unclosed quote) is a 400.
  */
 export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord> {
-  const parser = input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }));
+  const parser = input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: MAX_CSV_ROW_CHARS }));
+  // A read error of the file behind the stream is not passed on by pipe(): end the parse with it.
+  input.once('error', (error) => parser.destroy(error));
   let columns: CsvColumn[] | null = null;
   let width = 0;
+  const rows = (parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)[Symbol.asyncIterator]();
   try {
-    for await (const { record: cells, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for (;;) {
+      let next: IteratorResult<{ record: string[]; info: { lines: number } }>;
+      try {
+        next = await rows.next();
+      } catch (error) {
+        throw readerError(error);
+      }
+      if (next.done) break;
+      const { record: cells, info } = next.value;
       if (columns === null) {
         columns = checkHeader(cells);
         width = cells.length;
@@ -202,7 +302,13 @@ export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord
       const record: Record<string, unknown> = {};
       let crosswalked = 0;
       columns.forEach((column, i) => {
-        const converted = convertCell(column, cells[i] ?? '');
+        const text = cells[i] ?? '';
+        const forbidden = forbiddenCharacter(text);
+        if (forbidden) {
+          problems.push({ pointer: locateCell(row, column.name), code: 'forbidden_character', detail: `the cell ${forbidden}` });
+          return;
+        }
+        const converted = convertCell(column, text);
         if (converted === undefined) return;
         setPath(record, column.path, converted.value);
         if (converted.problem) problems.push({ pointer: locateCell(row, column.name), code: 'wrong_type', detail: converted.problem });
@@ -211,9 +317,9 @@ export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord
       tidy(record, recordFields);
       yield { row, record, problems, crosswalked };
     }
-  } catch (error) {
-    if ((error as { code?: string }).code?.startsWith('CSV_')) csvSyntaxError(error);
-    throw error;
+  } finally {
+    // Stops the parser (and the file under it) when the header is refused or the reader stops early.
+    await rows.return?.();
   }
   if (columns === null)
     throw problem(422, 'validation', 'the CSV is empty: the first row must name the columns', [

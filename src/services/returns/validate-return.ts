@@ -9,13 +9,12 @@ import { codeLists, personAnswerCodes } from '../../schema/dataset/code-lists.js
 import { recordFields, victimFields } from '../../schema/dataset/fields.js';
 import { recordJsonSchema } from '../../schema/dataset/index.js';
 import { isDateInQuarter, parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
-import { problemsFromAjv, type FieldProblem } from '../../lib/problem.js';
+import { MAX_PROBLEMS, problemsFromAjv, type FieldProblem } from '../../lib/problem.js';
 import type { RecordInput } from './record-rows.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
-/** A return with thousands of broken rows would otherwise answer with megabytes of problems. */
-export const MAX_PROBLEMS = 1000;
+export { MAX_PROBLEMS };
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, coerceTypes: false, useDefaults: false, removeAdditional: false });
 addFormats(ajv);
@@ -114,7 +113,8 @@ export function createRecordChecker(period: string, locate: Locate): RecordCheck
         problems.push({
           pointer: locate(at, '/referralId'),
           code: 'duplicate',
-          detail: `referralId ${referralId} is also used at ${locate(first, '/referralId')}; it must be unique within the return`,
+          // The position of the first use, never the value: problems are stored with idempotent replays and job results.
+          detail: `the same referralId is also used at ${locate(first, '/referralId')}; it must be unique within the return`,
         });
     }
     if (quarter && typeof referralDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(referralDate) && !isDateInQuarter(referralDate, quarter)) {
