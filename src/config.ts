@@ -3,11 +3,12 @@
  * the code base reads `process.env`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { ensurePrivateDir, restrictTree } from './lib/private-files.js';
 import { DEFAULT_THRESHOLD } from './services/linkage/matcher.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -44,6 +45,38 @@ export const EnvSchema = Type.Object({
     default: 24,
     description: 'How long an Idempotency-Key and its response are kept.',
   }),
+  VAWG_REQUEST_TIMEOUT_S: Type.Integer({
+    minimum: 1,
+    maximum: 86_400,
+    default: 300,
+    description: 'Longest time to receive a whole request, body included: raise it for large uploads over slow links.',
+  }),
+  VAWG_IDLE_TIMEOUT_S: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 30,
+    description: 'A connection silent this long while sending its request (or while its response is being sent) is closed.',
+  }),
+  VAWG_MAX_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 100_000, default: 512, description: 'Open connections above this are refused.' }),
+  VAWG_AUTH_FAILURES_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 20,
+    description: 'Failed authentications allowed per client address, and per presented key, in a minute; further attempts get 429 until the minute ends.',
+  }),
+  VAWG_REQUESTS_PER_MINUTE_PER_KEY: Type.Integer({
+    minimum: 1,
+    maximum: 10_000_000,
+    default: 3000,
+    description: 'Requests a valid API key may make in a minute before 429.',
+  }),
+  VAWG_TRUST_PROXY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed, so limits apply per client and not per proxy.',
+    }),
+  ),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -64,6 +97,12 @@ export interface Config {
   idempotencyTtlHours: number;
   /** Where uploads are spooled while they are processed. */
   uploadDir: string;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+  authFailuresPerMinute: number;
+  requestsPerMinutePerKey: number;
+  trustProxy?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -92,13 +131,16 @@ async function resolveLinkageSecret(env: Env): Promise<string> {
   if (env.VAWG_LINKAGE_SECRET) return env.VAWG_LINKAGE_SECRET;
   if (env.VAWG_DATA_DIR === 'memory://') return randomBytes(32).toString('base64url');
   const file = path.resolve(env.VAWG_DATA_DIR, 'linkage-secret');
+  // The data folder holds the secret, the database and uploads: owner-only (see lib/private-files.ts).
+  await ensurePrivateDir(path.dirname(file));
   try {
-    return (await readFile(file, 'utf8')).trim();
+    const secret = (await readFile(file, 'utf8')).trim();
+    await restrictTree(file);
+    return secret;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const secret = randomBytes(32).toString('base64url');
-  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   return secret;
 }
@@ -124,5 +166,11 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     asyncReturnBytes: Math.round(parsed.VAWG_ASYNC_RETURN_MB * 1024 * 1024),
     idempotencyTtlHours: parsed.VAWG_IDEMPOTENCY_TTL_HOURS,
     uploadDir: resolveUploadDir(parsed.VAWG_DATA_DIR),
+    requestTimeoutMs: parsed.VAWG_REQUEST_TIMEOUT_S * 1000,
+    idleTimeoutMs: parsed.VAWG_IDLE_TIMEOUT_S * 1000,
+    maxConnections: parsed.VAWG_MAX_CONNECTIONS,
+    authFailuresPerMinute: parsed.VAWG_AUTH_FAILURES_PER_MINUTE,
+    requestsPerMinutePerKey: parsed.VAWG_REQUESTS_PER_MINUTE_PER_KEY,
+    trustProxy: parsed.VAWG_TRUST_PROXY,
   };
 }

@@ -1,8 +1,11 @@
 /** Starts the service: load config, build the app, listen, and close gracefully on a signal. */
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { describeError } from './lib/log-safety.js';
 
 async function main(): Promise<void> {
+  // Everything the service creates (database files, uploads, the secret) is its user's alone.
+  process.umask(0o077);
   const config = await loadConfig(process.env);
   const app = await buildApp(config);
   let closing = false;
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // The logger may not exist yet (bad configuration), so the reason goes to stderr plainly.
-  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // Through the log's error rules: a failed query at start (the bootstrap key's lookup) carries its parameters.
+  process.stderr.write(`${err instanceof ConfigError ? err.message : describeError(err)}\n`);
   process.exit(1);
 });
