@@ -1,9 +1,11 @@
 /**
  * `npm run bench [-- --only aggregates|linkage|relink|csv] [--records N --reps N] [--linkage-sizes 10000,100000]
- * [--thresholds=-1.5,0] [--names long-tail|short] [--areas auto|N] [--out-of-area 0.2] [--relink-records N]`: runs the benchmarks and prints Markdown tables. Aggregates
+ * [--thresholds=-1.5,0] [--names long-tail|short] [--areas auto|N] [--out-of-area 0.2] [--relink-records N]
+ * [--duration 60 --submitters 4 --analysts 8 --load-records 300]`: runs the benchmarks and prints Markdown tables. Aggregates
  * and relink run against the local PostgreSQL (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
  * postgres://postgres@127.0.0.1:5432/test); linkage needs no database. Without `--only`, aggregates
- * and linkage run; relink (linkage as returns arrive, end to end) runs only with `--only relink`.
+ * and linkage run; relink (linkage as returns arrive, end to end) runs only with `--only relink`, the
+ * mixed load on a server process (bench/load.ts) only with `--only load`.
  * Figures are recorded in bench/README.md.
  */
 import os from 'node:os';
@@ -11,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { benchAggregates } from './aggregates.js';
 import { benchCsvReturn } from './csv-return.js';
 import { benchLinkage } from './linkage.js';
+import { benchLoad } from './load.js';
 import { benchRelink } from './relink.js';
 
 const { values } = parseArgs({
@@ -25,14 +28,18 @@ const { values } = parseArgs({
     'out-of-area': { type: 'string' },
     'relink-records': { type: 'string', default: '110000' },
     'csv-records': { type: 'string', default: '100000' },
+    duration: { type: 'string', default: '60' },
+    submitters: { type: 'string', default: '4' },
+    analysts: { type: 'string', default: '8' },
+    'load-records': { type: 'string', default: '300' },
   },
 });
 if (values.names !== 'long-tail' && values.names !== 'short') {
   console.error('--names must be long-tail or short');
   process.exit(2);
 }
-if (values.only !== undefined && !['aggregates', 'linkage', 'relink', 'csv'].includes(values.only)) {
-  console.error('--only must be aggregates, linkage, relink or csv');
+if (values.only !== undefined && !['aggregates', 'linkage', 'relink', 'csv', 'load'].includes(values.only)) {
+  console.error('--only must be aggregates, linkage, relink, csv or load');
   process.exit(2);
 }
 const numbers = (list: string) => list.split(',').map((v) => Number(v.trim()));
@@ -133,4 +140,31 @@ if (values.only === 'csv') {
     console.log(
       `| ${run.name} | ${run.status} | ${run.seconds.toFixed(1)} | ${(run.seconds / result.copySeconds).toFixed(0)} | ${run.idleRssMiB.toFixed(0)} | ${run.peakRssMiB.toFixed(0)} |`,
     );
+}
+
+if (values.only === 'load') {
+  const r = await benchLoad({
+    adminUrl,
+    durationSeconds: Number(values.duration),
+    submitters: Number(values.submitters),
+    analysts: Number(values.analysts),
+    recordsPerReturn: Number(values['load-records']),
+  });
+  const count = (n: number) => n.toLocaleString('en-GB');
+  console.log(
+    `## Mixed load through a server process: ${r.submitters} submitters (returns of ${r.recordsPerReturn} records, JSON and CSV in turn) and ${r.analysts} analysts for ${r.seconds.toFixed(0)} s\n`,
+  );
+  console.log('| kind | requests | per second | p50 (ms) | p99 (ms) | errors |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const k of [...r.results, ...r.baselines.map((b) => ({ ...b, kind: `baseline: ${b.kind}` }))]) {
+    console.log(`| ${k.kind} | ${count(k.requests)} | ${k.perSecond.toFixed(1)} | ${k.p50Ms.toFixed(0)} | ${k.p99Ms.toFixed(0)} | ${k.errors} |`);
+  }
+  const submitted = r.results.filter((k) => k.kind.startsWith('submit')).reduce((n, k) => n + k.requests - k.errors, 0);
+  console.log(
+    `\nRecords accepted: ${count(submitted * r.recordsPerReturn)} (${count(Math.round((submitted * r.recordsPerReturn) / r.seconds))}/s); ` +
+      `${count(r.currentRecords)} current records at the end (${count(r.storedRecords)} stored with superseded versions). ` +
+      `Server RSS after seeding ${r.idleRssMiB.toFixed(0)} MiB, peak ${r.peakRssMiB.toFixed(0)} MiB. Baselines ran ${r.baselineSeconds} s each at the analysts' concurrency.`,
+  );
+  for (const k of [...r.results, ...r.baselines]) for (const sample of k.errorSamples) console.log(`- error, ${k.kind}: ${sample}`);
+  for (const line of r.serverErrors) console.log(`- server log: ${line.slice(0, 600)}`);
 }

@@ -11,11 +11,15 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
+import { AccessLog } from './lib/access-log.js';
+import { safeLoggerOptions } from './lib/log-safety.js';
 import { API_VERSION } from './lib/version.js';
 import authPlugin from './plugins/auth.js';
+import connectionsPlugin, { serverTimeouts } from './plugins/connections.js';
 import databasePlugin from './plugins/database.js';
 import deprecationPlugin from './plugins/deprecation.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js';
+import inputPlugin from './plugins/input.js';
 import jobsPlugin from './plugins/jobs.js';
 import aggregateRoutes from './routes/aggregates.js';
 import apiKeyRoutes from './routes/api-keys.js';
@@ -87,21 +91,38 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       level: config.logLevel,
       ...(options.logStream ? { stream: options.logStream } : {}),
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.slk581', '*.linkageSecret', '*.key'], censor: '[redacted]' },
+      // Errors by allow-list (no query parameters, no quoted values) and request URLs without the query string.
+      ...safeLoggerOptions(),
     },
+    logController: new AccessLog(),
+    // Opening an on-disk PGlite unpacks a database (10–18 s on a loaded 2-core machine), and the
+    // database plugin waits for a PostgreSQL still starting: fastify's 10 s default is too tight.
+    pluginTimeout: 60_000,
     bodyLimit: config.bodyLimitBytes,
+    // No client holds a connection for ever: idle, whole-request and header timeouts; see plugins/connections.ts.
+    ...serverTimeouts(config),
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     schemaController: { compilersFactory: { buildValidator: buildValidatorFactory() } },
+    // fastify's and Node's own refusals (bad URL 400, long path 414, headers too large 431) as problem documents too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // What a key can read (records, diffs, job results, audit events) must not linger in a shared cache.
+    if (request.headers.authorization !== undefined && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
   await app.register(errorsPlugin);
+  await app.register(connectionsPlugin, config);
+  // JSON body parsing, charset, nesting and control characters in every parameter.
+  await app.register(inputPlugin);
   // Before the routes and @fastify/swagger: marks deprecated operations and adds Deprecation / Sunset headers.
   await app.register(deprecationPlugin);
   await app.register(helmet, {
@@ -110,7 +131,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     },
   });
   await app.register(databasePlugin, { databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  await app.register(authPlugin);
+  await app.register(authPlugin, { failuresPerMinute: config.authFailuresPerMinute, requestsPerMinutePerKey: config.requestsPerMinutePerKey });
   await app.register(jobsPlugin, { uploadDir: config.uploadDir });
 
   const namedSchemas = [

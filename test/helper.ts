@@ -68,6 +68,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     asyncReturnBytes: 10 * 1024 * 1024,
     idempotencyTtlHours: 24,
     uploadDir: resolveUploadDir('memory://'),
+    requestTimeoutMs: 300_000,
+    idleTimeoutMs: 30_000,
+    maxConnections: 512,
+    authFailuresPerMinute: 20,
+    requestsPerMinutePerKey: 3000,
     ...overrides,
   };
 }

@@ -25,6 +25,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Peak resident memory so far, in MiB (Linux VmHWM). */
   peakRssMiB(): number;
+  /** Everything the process has written to stdout and stderr so far (its log lines). */
+  output(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
     },
+    output: () => output,
     kill: async (signal = 'SIGKILL') => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);

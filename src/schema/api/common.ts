@@ -41,18 +41,22 @@ const errorDescriptions: Record<number, string> = {
   413: 'Body larger than the configured limit.',
   415: 'Unsupported content type.',
   422: 'Well-formed but invalid content; `errors` lists every problem.',
+  429: 'Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds.',
   503: 'Not ready: a dependency (the database) cannot be reached.',
 };
 
 /** The response of one error status, optionally with media-type examples of its problem document. */
 export function errorResponse(status: number, examples?: Record<string, { summary: string; description?: string; value: unknown }>): TSchema {
   const media = { schema: ProblemRef, ...(examples ? { examples } : {}) };
-  return { description: errorDescriptions[status] ?? 'Error.', content: { 'application/problem+json': media } } as unknown as TSchema;
+  const headers = status === 429 ? { headers: { 'Retry-After': { type: 'integer', minimum: 1, description: 'Seconds to wait before trying again.' } } } : {};
+  return { description: errorDescriptions[status] ?? 'Error.', content: { 'application/problem+json': media }, ...headers } as unknown as TSchema;
 }
 
 /** Response map entries for error statuses: every route lists the ones it can return. */
 export function errorResponses<const S extends number>(...statuses: S[]): Record<S, TSchema> {
-  return Object.fromEntries(statuses.map((s) => [s, errorResponse(s)])) as unknown as Record<S, TSchema>;
+  // Whatever can answer 401 can answer 429: the failed-authentication and per-key limits (plugins/auth.ts).
+  const all: number[] = statuses.includes(401 as S) && !statuses.includes(429 as S) ? [...statuses, 429] : statuses;
+  return Object.fromEntries(all.map((s) => [s, errorResponse(s)])) as unknown as Record<S, TSchema>;
 }
 
 export const ServiceIdSchema = Type.String({
