@@ -145,6 +145,13 @@ export const records = pgTable(
     closureReason: text(),
     closureRiskReduced: boolean(),
     closureFeelsSafer: boolean(),
+    /**
+     * The record key of the cell key method (services/aggregates/cell-key.ts), uniform on 0–255 and
+     * drawn by the database as the record is stored, so no code path can forget or bias it.
+     */
+    recordKey: integer()
+      .notNull()
+      .default(sql`floor(random() * 256)::int`),
   },
   (t) => [
     unique().on(t.returnId, t.referralId),

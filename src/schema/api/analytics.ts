@@ -31,6 +31,33 @@ export const ScopeSchema = Type.Object(
   { $id: 'Scope', description: 'The scope the figures cover.' },
 );
 
+/** Inline in `Disclosure` (not a named schema of its own), as the table is only ever read with the rule. */
+export const PerturbationSchema = Type.Object(
+  {
+    method: Type.String({ description: 'The ONS cell key method.' }),
+    recordKeys: Type.String({ description: 'How records get their keys.' }),
+    cellKey: Type.String({ description: "How a published count's cell key is derived from its records' keys." }),
+    maxNoise: Type.Integer({ description: 'The largest noise added to or taken from a count.' }),
+    variance: Type.Number({ description: 'The variance of the noise on counts far enough above the threshold.' }),
+    rule: Type.String(),
+    table: Type.Array(
+      Type.Object({
+        countFrom: Type.Integer({ description: 'The row applies to true counts from this …' }),
+        countTo: Type.Union([Type.Integer(), Type.Null()], { description: '… to this (null: and above).' }),
+        noise: Type.Integer({ description: 'Added to the true count.' }),
+        keyFrom: Type.Integer({ description: 'Cell keys from this …' }),
+        keyTo: Type.Integer({ description: '… to this (inclusive) give the noise.' }),
+        probability: Type.Number({ description: 'The share of cell keys giving the noise: its probability.' }),
+      }),
+      { description: 'The perturbation table: for each class of true counts, which cell keys give which noise.' },
+    ),
+  },
+  {
+    description:
+      'For analysts, published counts carry ONS cell key noise: the same records give the same value in every query, and differences of totals are not exact.',
+  },
+);
+
 export const DisclosureSchema = Type.Object(
   {
     applied: Type.Boolean({ description: 'True for analysts; admins see exact figures.' }),
@@ -40,6 +67,7 @@ export const DisclosureSchema = Type.Object(
     secondary: Type.String(),
     rates: Type.String(),
     suppressed: Type.Optional(Type.Integer({ description: 'How many published values this response suppresses.' })),
+    perturbation: Type.Optional(PerturbationSchema),
   },
   { $id: 'Disclosure', description: 'The disclosure-control rule in force for this response.' },
 );

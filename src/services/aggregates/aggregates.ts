@@ -7,11 +7,12 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { problem } from '../../lib/problem.js';
 import type { AgeBandSetId } from '../../schema/dataset/derived.js';
-import { applyDisclosureControl, describeDisclosureRule, type CellInput, type PublishedValue } from './disclosure.js';
+import { cellKeyOf, describePerturbation } from './cell-key.js';
+import { applyDisclosureControl, describeDisclosureRule, perturbPublished, type CellInput, type PublishedValue } from './disclosure.js';
 import { dimensionIds, dimensions, lateralJoins, type Dimension, type DimensionContext } from './dimensions.js';
-import { countDistinctBy, personKeySql } from './people.js';
+import { countDistinctBy, personAnchorJoin, personCellKeySql, personKeySql } from './people.js';
 import { populationShares } from './population.js';
-import { currentRecordsIn, queryRows, resolveScope, type ScopeQuery } from './scope.js';
+import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type ScopeQuery } from './scope.js';
 
 export const MAX_DIMENSIONS = 4;
 export const MAX_CELLS = 20_000;
@@ -56,13 +57,28 @@ function cartesian(domains: readonly string[][]): string[][] {
 interface CountRow {
   g: number | string | null;
   n: number | string;
+  /** The sum of the record (or person) keys counted, for the cell key. */
+  k: number | string | null;
   [dimension: string]: unknown;
 }
 
+/** A count and its cell key. */
+interface Count {
+  n: number;
+  k: number;
+}
+
 interface Counts {
-  cells: Map<string, number>;
-  margins: Array<Map<string, number>>;
-  total: number;
+  cells: Map<string, Count>;
+  margins: Array<Map<string, Count>>;
+  total: Count;
+}
+
+const NONE_COUNTED: Count = { n: 0, k: 0 };
+
+/** Counts over disjoint record sets add, and so do their keys (modulo the key range). */
+function add(a: Count, b: Count): Count {
+  return { n: a.n + b.n, k: cellKeyOf(a.k + b.k) };
 }
 
 function columns(k: number): SQL[] {
@@ -74,14 +90,14 @@ function codesOf(row: CountRow, k: number): string[] {
 }
 
 /** `select <dimensions>, count(*) … group by <dimensions>`: one scan, no de-duplication needed. */
-async function countBy(db: Database, chosen: Dimension[], context: DimensionContext): Promise<Map<string, number>> {
+async function countBy(db: Database, chosen: Dimension[], context: DimensionContext): Promise<Map<string, Count>> {
   const selected = chosen.map((d, i) => sql`${d.expression(context)} as ${sql.raw(`d${i}`)}`);
   const groupBy = chosen.length ? sql`group by ${sql.join(columns(chosen.length), sql`, `)}` : sql``;
   const rows = await queryRows<CountRow>(
     db,
-    sql`select ${sql.join([...selected, sql`count(*) as n`], sql`, `)} ${currentRecordsIn(context.scope, lateralJoins(chosen))} ${groupBy}`,
+    sql`select ${sql.join([...selected, sql`count(*) as n`, sql`sum(r.record_key) as k`], sql`, `)} ${currentRecordsIn(context.scope, lateralJoins(chosen))} ${groupBy}`,
   );
-  return new Map(rows.map((row) => [keyOf(codesOf(row, chosen.length)), Number(row.n)]));
+  return new Map(rows.map((row) => [keyOf(codesOf(row, chosen.length)), { n: Number(row.n), k: cellKeyOf(row.k) }]));
 }
 
 /**
@@ -93,24 +109,24 @@ async function countAdditive(db: Database, chosen: Dimension[], context: Dimensi
   const k = chosen.length;
   const cells = await countBy(db, chosen, context);
   const sumOver = (keep: number) => {
-    const sums = new Map<string, number>();
-    for (const [key, n] of cells) {
+    const sums = new Map<string, Count>();
+    for (const [key, count] of cells) {
       const code = key.split('\u0000')[keep]!;
-      sums.set(code, (sums.get(code) ?? 0) + n);
+      sums.set(code, add(sums.get(code) ?? NONE_COUNTED, count));
     }
     return sums;
   };
-  const margins: Array<Map<string, number>> = [];
+  const margins: Array<Map<string, Count>> = [];
   for (let i = 0; i < k && k > 1; i++) {
     const othersSingle = chosen.every((d, j) => j === i || !d.multiValued);
     margins.push(othersSingle ? sumOver(i) : await countBy(db, [chosen[i]!], context));
   }
-  let total: number;
+  let total: Count;
   const single = chosen.findIndex((d) => !d.multiValued);
-  if (k === 0) total = cells.get('') ?? 0;
-  else if (chosen.every((d) => !d.multiValued)) total = [...cells.values()].reduce((a, b) => a + b, 0);
-  else if (single >= 0 && k > 1) total = [...margins[single]!.values()].reduce((a, b) => a + b, 0);
-  else total = (await countBy(db, [], context)).get('') ?? 0;
+  if (k === 0) total = cells.get('') ?? NONE_COUNTED;
+  else if (chosen.every((d) => !d.multiValued)) total = [...cells.values()].reduce(add, NONE_COUNTED);
+  else if (single >= 0 && k > 1) total = [...margins[single]!.values()].reduce(add, NONE_COUNTED);
+  else total = (await countBy(db, [], context)).get('') ?? NONE_COUNTED;
   return { cells, margins, total };
 }
 
@@ -119,23 +135,38 @@ async function countAdditive(db: Database, chosen: Dimension[], context: Dimensi
  * additive: cells, each margin and the total are separate distinct counts. They are independent, so
  * they run concurrently (PostgreSQL uses a connection each; PGlite runs them in turn).
  */
-async function countDistinct(db: Database, chosen: Dimension[], context: DimensionContext, measure: AggregateParams['measure']): Promise<Counts> {
-  const counted = measure === 'people' ? personKeySql() : sql`r.id`;
+async function countDistinct(
+  db: Database,
+  chosen: Dimension[],
+  context: DimensionContext,
+  measure: AggregateParams['measure'],
+  keyed: boolean,
+): Promise<Counts> {
+  const people = measure === 'people';
+  const counted = people ? personKeySql() : sql`r.id`;
+  // Exact figures need no cell keys: admins are spared the join to each person's first record.
+  const anchored = people && keyed;
+  const cellKey = !keyed ? sql`0` : people ? personCellKeySql() : sql`r.record_key`;
   const countOf = async (dims: Dimension[]) => {
     const groups = dims.map((d, i) => ({ name: `d${i}`, expression: d.expression(context) }));
-    const rows = await countDistinctBy(db, context.scope, counted, groups, lateralJoins(dims));
-    return new Map(rows.map((row) => [keyOf(codesOf(row as CountRow, dims.length)), Number(row.n)]));
+    const joins = anchored ? sql`${lateralJoins(dims)} ${personAnchorJoin()}` : lateralJoins(dims);
+    const rows = await countDistinctBy(db, context.scope, counted, groups, joins, cellKey);
+    return new Map(rows.map((row) => [keyOf(codesOf(row as CountRow, dims.length)), { n: Number(row.n), k: cellKeyOf(row.k) }]));
   };
   const k = chosen.length;
-  const [cells, total, ...margins] = await Promise.all([
-    countOf(chosen),
-    k > 0 ? countOf([]) : Promise.resolve(null),
-    ...(k > 1 ? chosen.map((d) => countOf([d])) : []),
-  ]);
-  return { cells: cells!, total: total ? (total.get('') ?? 0) : (cells!.get('') ?? 0), margins: margins as Array<Map<string, number>> };
+  // One after another: the caller holds one snapshot, on one connection (see readInOneSnapshot).
+  const cells = await countOf(chosen);
+  const total = k > 0 ? await countOf([]) : null;
+  const margins: Array<Map<string, Count>> = [];
+  if (k > 1) for (const d of chosen) margins.push(await countOf([d]));
+  return { cells: cells!, total: (total ?? cells!).get('') ?? NONE_COUNTED, margins: margins as Array<Map<string, Count>> };
 }
 
 export async function computeAggregate(db: Database, params: AggregateParams) {
+  return readInOneSnapshot(db, (snapshot) => aggregateInSnapshot(snapshot, params));
+}
+
+async function aggregateInSnapshot(db: Database, params: AggregateParams) {
   const scope = await resolveScope(db, params);
   const chosen = params.groupBy.map((id) => dimensions[id]!);
   const context: DimensionContext = { scope, ageBands: params.ageBands };
@@ -149,7 +180,7 @@ export async function computeAggregate(db: Database, params: AggregateParams) {
 
   const k = chosen.length;
   const distinct = params.measure === 'people' || chosen.some((d) => d.lateral === 'perpetrator');
-  const counts = distinct ? await countDistinct(db, chosen, context, params.measure) : await countAdditive(db, chosen, context);
+  const counts = distinct ? await countDistinct(db, chosen, context, params.measure, !params.exact) : await countAdditive(db, chosen, context);
   const cellCounts = counts.cells;
   const marginCounts = counts.margins;
   const total = counts.total;
@@ -161,24 +192,41 @@ export async function computeAggregate(db: Database, params: AggregateParams) {
     });
   }
 
-  const cells: CellInput[] = cartesian(domains).map((codes) => ({
-    key: Object.fromEntries(codes.map((code, i) => [chosen[i]!.id, code])),
-    value: cellCounts.get(keyOf(codes)) ?? 0,
+  const table = cartesian(domains);
+  const cellList = table.map((codes) => cellCounts.get(keyOf(codes)) ?? NONE_COUNTED);
+  const cells: CellInput[] = table.map((codes, i) => ({
+    key: Object.fromEntries(codes.map((code, j) => [chosen[j]!.id, code])),
+    value: cellList[i]!.n,
   }));
   const margins: Record<string, CellInput[]> = {};
-  if (k > 1) chosen.forEach((d, i) => (margins[d.id] = domains[i]!.map((code) => ({ key: { [d.id]: code }, value: marginCounts[i]!.get(code) ?? 0 }))));
+  const marginKeys: Record<string, number[]> = {};
+  if (k > 1) {
+    chosen.forEach((d, i) => {
+      const counted = domains[i]!.map((code) => marginCounts[i]!.get(code) ?? NONE_COUNTED);
+      margins[d.id] = domains[i]!.map((code, j) => ({ key: { [d.id]: code }, value: counted[j]!.n }));
+      marginKeys[d.id] = counted.map((c) => c.k);
+    });
+  }
 
-  const published = params.exact
+  const protectedTable = params.exact
     ? {
         cells: cells.map((c) => ({ ...c, status: 'ok' as const })),
         margins: Object.fromEntries(Object.entries(margins).map(([d, list]) => [d, list.map((c) => ({ ...c, status: 'ok' as const }))])),
-        total: { key: {}, value: total, status: 'ok' as const },
+        total: { key: {}, value: total.n, status: 'ok' as const },
         suppressed: 0,
       }
     : (() => {
-        const result = applyDisclosureControl({ dimensions: params.groupBy, cells, margins, total, threshold: params.threshold });
+        const result = applyDisclosureControl({ dimensions: params.groupBy, cells, margins, total: total.n, threshold: params.threshold });
         return { ...result, suppressed: result.primary + result.secondary };
       })();
+  // Suppression decides on the true counts; what it leaves published then carries the cell key's noise.
+  const noisy = (value: PublishedValue, cellKey: number) => (params.exact ? value : perturbPublished(value, cellKey, params.threshold));
+  const published = {
+    ...protectedTable,
+    cells: protectedTable.cells.map((c, i) => noisy(c, cellList[i]!.k)),
+    margins: Object.fromEntries(Object.entries(protectedTable.margins).map(([d, list]) => [d, list.map((c, i) => noisy(c, marginKeys[d]![i]!))])),
+    total: noisy(protectedTable.total, total.k),
+  };
 
   const population = k === 1 && POPULATION_DIMENSIONS.has(chosen[0]!.id) ? await populationShares(db, scope, chosen[0]!.id) : null;
   const publishedTotal = published.total.value;
@@ -203,7 +251,12 @@ export async function computeAggregate(db: Database, params: AggregateParams) {
       byDimension: published.margins,
     },
     ...(population ? { population: { areas: population.areas, year: Math.max(...population.years), dimension: chosen[0]!.id } } : {}),
-    disclosure: { applied: !params.exact, ...describeDisclosureRule(params.threshold), suppressed: published.suppressed },
+    disclosure: {
+      applied: !params.exact,
+      ...describeDisclosureRule(params.threshold),
+      suppressed: published.suppressed,
+      ...(params.exact ? {} : { perturbation: describePerturbation(params.threshold) }),
+    },
   };
 }
 

@@ -10,8 +10,9 @@ import type { Completeness, FieldCompleteness, ServiceCompleteness, Timeliness, 
 import { victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
 import type { Role } from '../api-keys.js';
 import { literal } from './dimensions.js';
+import { cellKeyOf, describePerturbation, perturb } from './cell-key.js';
 import { applyDisclosureControl, describeDisclosureRule, isSmall } from './disclosure.js';
-import { currentRecordsIn, queryRows, resolveScope, type Scope, type ScopeQuery } from './scope.js';
+import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type Scope, type ScopeQuery } from './scope.js';
 
 /** Coded victim fields that also take the person answers `not_known` and `prefer_not_to_say`. */
 export const codedPersonVictimFields: readonly FieldDefinition[] = victimFields.filter((f) => f.type === 'code' && f.personAnswers);
@@ -42,12 +43,18 @@ export interface CompletenessParams extends ScopeQuery {
 }
 
 export async function computeCompleteness(db: Database, params: CompletenessParams): Promise<Completeness> {
+  return readInOneSnapshot(db, (snapshot) => completenessInSnapshot(snapshot, params));
+}
+
+async function completenessInSnapshot(db: Database, params: CompletenessParams): Promise<Completeness> {
   const scope = await resolveScope(db, params);
   const applied = params.role === 'analyst';
-  const [submissions, fields] = await Promise.all([findSubmissions(db, scope, params.now ?? new Date()), measureFieldCompleteness(db, scope)]);
+  const submissions = await findSubmissions(db, scope, params.now ?? new Date());
+  const fields = await measureFieldCompleteness(db, scope);
+  const returnKeys = applied ? await findReturnKeys(db, scope) : new Map<string, number>();
   return {
     period: scope.description,
-    services: applied ? suppressRecordCounts(submissions, params.threshold) : submissions,
+    services: applied ? suppressRecordCounts(submissions, params.threshold, returnKeys) : submissions,
     timeliness: summariseTimeliness(submissions),
     fields: fields.map((f) => publishField(f, applied, params.threshold)),
     disclosure: {
@@ -58,9 +65,21 @@ export async function computeCompleteness(db: Database, params: CompletenessPara
         `(the fields' total) and the suppressed counts add up to at least ${params.threshold}.`,
       rates:
         `A field's completeness is suppressed when the records in scope, the known answers or the unknown answers number from 1 to ${params.threshold - 1}, ` +
-        'since any of them would reveal the other by subtraction.',
+        'since any of them would reveal the other by subtraction. Published counts carry the cell key noise, as the same ' +
+        "records' counts do in every other response (a return's record count is its quarter's referrals for the service), and " +
+        'completeness is the published known ÷ the published total.',
+      ...(applied ? { perturbation: describePerturbation(params.threshold) } : {}),
     },
   };
+}
+
+/** The cell key of each current return's records, by `service period`. */
+async function findReturnKeys(db: Database, scope: Scope): Promise<Map<string, number>> {
+  const rows = await queryRows<{ service_id: string; period: string; k: number | string | null }>(
+    db,
+    sql`select ret.service_id, ret.period, sum(r.record_key) as k ${currentRecordsIn(scope)} group by 1, 2`,
+  );
+  return new Map(rows.map((row) => [`${row.service_id} ${row.period}`, cellKeyOf(row.k)]));
 }
 
 interface ScheduleOf {
@@ -182,7 +201,7 @@ async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<S
  * would be the total less the others: suppression is that of a one-dimensional table with its
  * total. Quarters with no return are left out, being known to be empty from `submitted`.
  */
-function suppressRecordCounts(submissions: ServiceCompleteness[], threshold: number): ServiceCompleteness[] {
+function suppressRecordCounts(submissions: ServiceCompleteness[], threshold: number, keys: Map<string, number>): ServiceCompleteness[] {
   const cells = submissions.flatMap((s) =>
     s.quarters.filter((q) => q.submitted).map((q) => ({ key: { cell: `${s.service} ${q.period}` }, value: q.recordCount ?? 0 })),
   );
@@ -191,7 +210,11 @@ function suppressRecordCounts(submissions: ServiceCompleteness[], threshold: num
   const hidden = new Set(result.cells.filter((c) => c.status === 'suppressed').map((c) => c.key.cell));
   return submissions.map((s) => ({
     ...s,
-    quarters: s.quarters.map((q) => (hidden.has(`${s.service} ${q.period}`) ? { ...q, recordCount: null, status: 'suppressed' } : q)),
+    quarters: s.quarters.map((q) => {
+      const cell = `${s.service} ${q.period}`;
+      if (hidden.has(cell)) return { ...q, recordCount: null, status: 'suppressed' };
+      return q.recordCount === null ? q : { ...q, recordCount: perturb(q.recordCount, keys.get(cell) ?? 0, threshold) };
+    }),
   }));
 }
 
@@ -200,21 +223,49 @@ interface FieldCounts {
   label: string;
   known: number;
   total: number;
+  /** Cell keys of the known answers and of all the records in scope. */
+  knownKey: number;
+  totalKey: number;
 }
 
 async function measureFieldCompleteness(db: Database, scope: Scope): Promise<FieldCounts[]> {
-  const measures = completenessVictimFields.map((f) => sql`(count(*) filter (where ${knownSql(f)}))::int as ${sql.identifier(f.name)}`);
-  const [row] = await queryRows<Record<string, number>>(db, sql`select count(*)::int as total, ${sql.join(measures, sql`, `)} ${currentRecordsIn(scope)}`);
+  const measures = completenessVictimFields.flatMap((f) => [
+    sql`(count(*) filter (where ${knownSql(f)}))::int as ${sql.identifier(f.name)}`,
+    sql`sum(r.record_key) filter (where ${knownSql(f)}) as ${sql.identifier(`key:${f.name}`)}`,
+  ]);
+  const [row] = await queryRows<Record<string, number | string | null>>(
+    db,
+    sql`select count(*)::int as total, sum(r.record_key) as total_key, ${sql.join(measures, sql`, `)} ${currentRecordsIn(scope)}`,
+  );
   const total = Number(row?.total ?? 0);
-  return completenessVictimFields.map((f) => ({ path: `victim.${f.name}`, label: f.label, known: Number(row?.[f.name] ?? 0), total }));
+  const totalKey = cellKeyOf(row?.total_key);
+  return completenessVictimFields.map((f) => ({
+    path: `victim.${f.name}`,
+    label: f.label,
+    known: Number(row?.[f.name] ?? 0),
+    total,
+    knownKey: cellKeyOf(row?.[`key:${f.name}`]),
+    totalKey,
+  }));
 }
 
 function publishField(counts: FieldCounts, applied: boolean, threshold: number): FieldCompleteness {
   const { path, label, known, total } = counts;
   if (applied && [total, known, total - known].some((n) => isSmall(n, threshold))) {
     // The total is the same for every field and safe unless small itself; the known count is what would reveal.
-    return { path, label, known: null, total: isSmall(total, threshold) ? null : total, completeness: null, status: 'suppressed' };
+    return {
+      path,
+      label,
+      known: null,
+      total: isSmall(total, threshold) ? null : perturb(total, counts.totalKey, threshold),
+      completeness: null,
+      status: 'suppressed',
+    };
   }
   if (total === 0) return { path, label, known, total, completeness: null, status: 'not_available' };
-  return { path, label, known, total, completeness: known / total, status: 'ok' };
+  if (!applied) return { path, label, known, total, completeness: known / total, status: 'ok' };
+  // Published known ÷ published total; all known is the same records, so the same noise and exactly 1.
+  const publishedKnown = perturb(known, counts.knownKey, threshold);
+  const publishedTotal = perturb(total, counts.totalKey, threshold);
+  return { path, label, known: publishedKnown, total: publishedTotal, completeness: Math.min(1, publishedKnown / publishedTotal), status: 'ok' };
 }

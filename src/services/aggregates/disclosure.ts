@@ -7,6 +7,8 @@
  * every margin is treated as the sum of its cells (the usual linear model).
  */
 
+import { perturb } from './cell-key.js';
+
 export interface CellInput {
   key: Record<string, string>;
   value: number;
@@ -62,6 +64,16 @@ export function isSmall(value: number, threshold: number): boolean {
   return value >= 1 && value < threshold;
 }
 
+/**
+ * The ONS cell key noise on a value suppression left published (cell-key.ts). Suppression always
+ * decides first, on the true count, and the table never moves a count at or above the threshold
+ * below it, so the published value is never small either.
+ */
+export function perturbPublished<T extends { value: number | null; status: string }>(published: T, cellKey: number, threshold: number): T {
+  if (published.status !== 'ok' || published.value === null) return published;
+  return { ...published, value: perturb(published.value, cellKey, threshold) };
+}
+
 export function suppressRate(numerator: { value: number | null; status: string }, denominator: { value: number | null; status: string }): 'ok' | 'suppressed' {
   const hidden = (v: { value: number | null; status: string }) => v.status === 'suppressed' || v.value === null;
   return hidden(numerator) || hidden(denominator) ? 'suppressed' : 'ok';
@@ -83,6 +95,20 @@ export function describeDisclosureRule(threshold: number): { rule: string; thres
 export function applyDisclosureControl(input: SuppressionInput): SuppressionResult {
   const { threshold } = input;
   if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`threshold must be a positive integer, got ${threshold}`);
+  // No dimensions (an aggregate without groupBy): every cell is the grand total, so there is nothing to derive
+  // it from and primary suppression is the whole rule.
+  if (input.dimensions.length === 0) {
+    const hide = isSmall(input.total, threshold);
+    const publish = (key: Record<string, string>, value: number): PublishedValue =>
+      hide ? { key, value: null, status: 'suppressed' } : { key, value, status: 'ok' };
+    return {
+      cells: input.cells.map((cell) => publish(cell.key, cell.value)),
+      margins: {},
+      total: publish({}, input.total),
+      primary: hide ? input.cells.length + 1 : 0,
+      secondary: 0,
+    };
+  }
   const model = buildModel(input);
   const status = new Uint8Array(model.values.length);
   model.values.forEach((v, i) => {

@@ -15,9 +15,10 @@ import { codedPersonVictimFields, victimColumnSql } from './completeness.js';
 import { ageBandSql, lgbtPlusSql, literal } from './dimensions.js';
 import { textArray } from '../../db/arrays.js';
 import { countPeople } from './people.js';
+import { cellKeyOf, describePerturbation, perturb } from './cell-key.js';
 import { describeDisclosureRule, isSmall } from './disclosure.js';
 import { populationsInScope } from './population.js';
-import { currentRecordsIn, queryRows, resolveScope, type Scope, type ScopeQuery } from './scope.js';
+import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type Scope, type ScopeQuery } from './scope.js';
 
 export interface IndicatorParams extends ScopeQuery {
   role: Role;
@@ -42,6 +43,15 @@ export interface IndicatorDraft {
   per?: number;
   /** The count indicator that publishes this rate's numerator on its own. */
   numeratorIndicator?: string;
+  /** Cell keys of the numerator and denominator counts, for the analysts' noise (cell-key.ts). */
+  numeratorKey?: number;
+  denominatorKey?: number;
+}
+
+/** A count and its cell key. */
+interface Counted {
+  n: number;
+  k: number;
 }
 
 /**
@@ -73,18 +83,31 @@ function inCodes(column: SQL, codes: readonly string[]): SQL {
   return sql`${column} in (${sql.join(codes.map(literal), sql`, `)})`;
 }
 
-function countWhere(condition: SQL): SQL {
-  return sql`(count(*) filter (where ${condition}))::int`;
+/**
+ * A count and the sum of the record keys behind it (its cell key, cell-key.ts). A sum of units per
+ * record (children, perpetrators) counts each unit with its record's key.
+ */
+interface Measure {
+  count: SQL;
+  key: SQL;
+}
+
+function countWhere(condition: SQL): Measure {
+  return { count: sql`(count(*) filter (where ${condition}))::int`, key: sql`sum(r.record_key) filter (where ${condition})` };
+}
+
+function sumOf(units: SQL): Measure {
+  return { count: sql`(coalesce(sum(${units}), 0))::int`, key: sql`sum(r.record_key::bigint * ${units})` };
 }
 
 const victimColumn = (name: string) => victimColumnSql(victimField(name));
 const lgbtPlus = lgbtPlusSql(victimColumn('sexualOrientation'), victimColumn('genderIdentitySameAsSex'));
 
 /** Every count the indicators need, by name; all computed in one pass over the records in scope. */
-const measures: Record<string, SQL> = {
-  referrals: sql`count(*)::int`,
+const measures: Record<string, Measure> = {
+  referrals: { count: sql`count(*)::int`, key: sql`sum(r.record_key)` },
   repeatReferrals: countWhere(sql`r.repeat_referral`),
-  children: sql`(coalesce(sum(r.children_in_household), 0))::int`,
+  children: sumOf(sql`r.children_in_household`),
   families: countWhere(sql`r.children_in_household > 0`),
   highRisk: countWhere(sql`r.risk_level = ${literal('high')}`),
   riskAssessed: countWhere(sql`r.risk_level <> ${literal('not_assessed')}`),
@@ -104,7 +127,7 @@ const measures: Record<string, SQL> = {
   otherSource: countWhere(sql`r.referral_source = ${literal('other')}`),
   victims16To17: countWhere(sql`${ageBandSql(victimColumn('age'), 'marac')} = ${literal(MARAC_16_TO_17)}`),
   // jsonpath filters the perpetrator list in place: twice as fast as a lateral join at 1M records.
-  youngPerpetrators: sql`(coalesce(sum(jsonb_array_length(jsonb_path_query_array(r.perpetrators, ${sql.raw(`'$[*] ? (@.age <= ${MAX_YOUNG_PERPETRATOR_AGE})'`)}))), 0))::int`,
+  youngPerpetrators: sumOf(sql`jsonb_array_length(jsonb_path_query_array(r.perpetrators, ${sql.raw(`'$[*] ? (@.age <= ${MAX_YOUNG_PERPETRATOR_AGE})'`)}))`),
   ...Object.fromEntries(codedPersonVictimFields.map((f) => [`notKnown.${f.name}`, countWhere(sql`${victimColumnSql(f)} = ${literal('not_known')}`)])),
 };
 
@@ -113,29 +136,37 @@ const measures: Record<string, SQL> = {
  * window over each person's referrals to each service (the earlier referral may fall outside the
  * period asked about), instead of an index probe per record.
  */
-async function countLinkedRepeats(db: Database, scope: Scope): Promise<number> {
+async function countLinkedRepeats(db: Database, scope: Scope): Promise<Counted> {
   const services = scope.services.map((s) => s.id);
   const quarters = scope.quarters.map((q) => q.id);
-  if (services.length === 0) return 0;
-  const [row] = await queryRows<{ n: number | string }>(
+  if (services.length === 0) return { n: 0, k: 0 };
+  const [row] = await queryRows<{ n: number | string; k: number | string | null }>(
     db,
-    sql`select count(*) as n from (
-      select ret.period, r.referral_date,
+    sql`select count(*) as n, sum(x.record_key) as k from (
+      select ret.period, r.referral_date, r.record_key,
         lag(r.referral_date) over (partition by r.person_id, ret.service_id order by r.referral_date, r.id) as previous
       from records r join returns ret on ret.id = r.return_id and ret.superseded_at is null
       where r.person_id is not null and ret.service_id = any(${textArray(services)})
     ) x where x.period = any(${textArray(quarters)}) and x.previous >= x.referral_date - interval '12 months'`,
   );
-  return Number(row?.n ?? 0);
+  return { n: Number(row?.n ?? 0), k: cellKeyOf(row?.k) };
 }
 
-async function countMeasures(db: Database, scope: Scope): Promise<Record<string, number>> {
+/** Every measure's count and, when `keyed` (exact figures need none), its cell key under `key:<name>`. */
+async function countMeasures(db: Database, scope: Scope, keyed: boolean): Promise<{ counts: Record<string, number>; keys: Record<string, number> }> {
   const select = sql.join(
-    Object.entries(measures).map(([name, expression]) => sql`${expression} as ${sql.identifier(name)}`),
+    Object.entries(measures).flatMap(([name, m]) => [
+      sql`${m.count} as ${sql.identifier(name)}`,
+      ...(keyed ? [sql`${m.key} as ${sql.identifier(`key:${name}`)}`] : []),
+    ]),
     sql`, `,
   );
-  const [row] = await queryRows<Record<string, number | string>>(db, sql`select ${select} ${currentRecordsIn(scope)}`);
-  return Object.fromEntries(Object.keys(measures).map((name) => [name, Number(row?.[name] ?? 0)]));
+  const [row] = await queryRows<Record<string, number | string | null>>(db, sql`select ${select} ${currentRecordsIn(scope)}`);
+  const names = Object.keys(measures);
+  return {
+    counts: Object.fromEntries(names.map((name) => [name, Number(row?.[name] ?? 0)])),
+    keys: Object.fromEntries(names.map((name) => [name, cellKeyOf(row?.[`key:${name}`])])),
+  };
 }
 
 interface Population {
@@ -162,56 +193,66 @@ function fieldLabel(field: FieldDefinition): string {
 }
 
 /** The indicators and the subtraction relations between them, from the counts. */
-export function draftIndicators(m: Record<string, number>, population: Population): { drafts: IndicatorDraft[]; differences: Difference[] } {
-  const count = (id: string, label: string, unit: string, numerator: number, definition: string): IndicatorDraft => ({
+export function draftIndicators(
+  m: Record<string, number>,
+  population: Population,
+  keys: Record<string, number> = {},
+): { drafts: IndicatorDraft[]; differences: Difference[] } {
+  // A measure with its cell key (cell-key.ts); duplicates are the referrals less the people.
+  const measure = (name: string): Counted => ({ n: m[name]!, k: keys[name] ?? 0 });
+  const duplicates: Counted = { n: m.referrals! - m.people!, k: cellKeyOf((keys.referrals ?? 0) - (keys.people ?? 0)) };
+  const count = (id: string, label: string, unit: string, numerator: Counted, definition: string): IndicatorDraft => ({
     id,
     label,
     definition,
     unit,
     kind: 'count',
-    numerator,
+    numerator: numerator.n,
+    numeratorKey: numerator.k,
     denominator: null,
   });
-  const rate = (id: string, label: string, numerator: number, denominator: number, definition: string, numeratorIndicator?: string): IndicatorDraft => ({
+  const rate = (id: string, label: string, numerator: Counted, denominator: Counted, definition: string, numeratorIndicator?: string): IndicatorDraft => ({
     id,
     label,
     definition,
     unit: 'rate',
     kind: 'rate',
-    numerator,
-    denominator,
+    numerator: numerator.n,
+    numeratorKey: numerator.k,
+    denominator: denominator.n,
+    denominatorKey: denominator.k,
     ...(numeratorIndicator ? { numeratorIndicator } : {}),
   });
-  const referrals = m.referrals!;
+  const referrals = measure('referrals');
   const drafts: IndicatorDraft[] = [
     count('referrals', 'Referrals', 'referrals', referrals, 'Referrals received by the services in scope (one record per referral).'),
     count(
       'people',
       'People referred',
       'people',
-      m.people!,
+      measure('people'),
       'Distinct people across the services in scope, as record linkage joined them (probabilistic matching on the linkage key and person attributes); records without a key count once each.',
     ),
-    count('duplicateReferrals', 'Referrals of people already counted', 'referrals', referrals - m.people!, 'Referrals minus people.'),
+    count('duplicateReferrals', 'Referrals of people already counted', 'referrals', duplicates, 'Referrals minus people.'),
     count(
       'repeatReferrals',
       'Repeat referrals',
       'referrals',
-      m.repeatReferrals!,
+      measure('repeatReferrals'),
       'Referrals the service reported as repeats (referred in the previous 12 months).',
     ),
-    rate('repeatReferralRate', 'Repeat referral rate', m.repeatReferrals!, referrals, 'Repeat referrals ÷ referrals.', 'repeatReferrals'),
+    rate('repeatReferralRate', 'Repeat referral rate', measure('repeatReferrals'), referrals, 'Repeat referrals ÷ referrals.', 'repeatReferrals'),
     count(
       'repeatReferralsLinked',
       'Repeat referrals found by linkage',
       'referrals',
-      m.repeatLinked!,
+      measure('repeatLinked'),
       'Referrals of a person the same service had referred in the previous 12 months, found by record linkage across all current returns (not only those in scope); compare with the provider-reported repeatReferrals.',
     ),
     rate(
       'repeatReferralRateLinked',
       'Repeat referral rate (linkage)',
-      m.repeatLinked!,
+      measure('repeatLinked'),
       referrals,
       'Repeat referrals found by linkage ÷ referrals.',
       'repeatReferralsLinked',
@@ -220,34 +261,52 @@ export function draftIndicators(m: Record<string, number>, population: Populatio
       'childrenInHousehold',
       'Children in the households of referred victims (victims of domestic abuse in their own right)',
       'children',
-      m.children!,
+      measure('children'),
       'Sum of children in household over the referrals; children are victims of domestic abuse in their own right (Domestic Abuse Act 2021 s.3).',
     ),
-    count('familiesWithChildren', 'Referrals with children in the household', 'referrals', m.families!, 'Referrals with at least one child in the household.'),
-    rate('highRiskRate', 'High-risk referrals', m.highRisk!, m.riskAssessed!, 'Referrals at high risk ÷ referrals with a risk level other than not_assessed.'),
+    count(
+      'familiesWithChildren',
+      'Referrals with children in the household',
+      'referrals',
+      measure('families'),
+      'Referrals with at least one child in the household.',
+    ),
+    rate(
+      'highRiskRate',
+      'High-risk referrals',
+      measure('highRisk'),
+      measure('riskAssessed'),
+      'Referrals at high risk ÷ referrals with a risk level other than not_assessed.',
+    ),
     rate(
       'minoritisedEthnicityRate',
       'Black, Asian or racially minoritised victims',
-      m.minoritised!,
-      m.ethnicityKnown!,
+      measure('minoritised'),
+      measure('ethnicityKnown'),
       'Victims of any ethnicity other than White British ÷ victims with a known ethnicity (not_known and prefer_not_to_say excluded).',
     ),
-    rate('lgbtRate', 'LGBT+ victims', m.lgbtPlus!, m.lgbtPlusKnown!, 'LGBT+ victims ÷ victims whose LGBT+ status is known (yes or no).'),
-    rate('disabilityRate', 'Disabled victims', m.disabled!, m.disabilityKnown!, 'Victims with a disability ÷ victims answering yes or no.'),
-    rate('maleVictimRate', 'Male victims', m.male!, m.sexKnown!, 'Male victims ÷ female and male victims.'),
-    rate('vawgShare', 'VAWG referrals', m.vawg!, referrals, 'Referrals of category vawg ÷ referrals.'),
+    rate('lgbtRate', 'LGBT+ victims', measure('lgbtPlus'), measure('lgbtPlusKnown'), 'LGBT+ victims ÷ victims whose LGBT+ status is known (yes or no).'),
+    rate('disabilityRate', 'Disabled victims', measure('disabled'), measure('disabilityKnown'), 'Victims with a disability ÷ victims answering yes or no.'),
+    rate('maleVictimRate', 'Male victims', measure('male'), measure('sexKnown'), 'Male victims ÷ female and male victims.'),
+    rate('vawgShare', 'VAWG referrals', measure('vawg'), referrals, 'Referrals of category vawg ÷ referrals.'),
     rate(
       'residentShare',
       'Victims resident in the area',
-      m.resident!,
-      m.relationshipToAreaKnown!,
+      measure('resident'),
+      measure('relationshipToAreaKnown'),
       'Residents ÷ victims with a known relationship to the area (resident, worker, visitor or other).',
     ),
-    rate('interpreterRate', 'Victims needing an interpreter', m.interpreter!, m.interpreterKnown!, 'Interpreter required ÷ victims where it is known.'),
+    rate(
+      'interpreterRate',
+      'Victims needing an interpreter',
+      measure('interpreter'),
+      measure('interpreterKnown'),
+      'Interpreter required ÷ victims where it is known.',
+    ),
     rate(
       'otherReferralSourceShare',
       "Referrals from an 'other' source (data quality)",
-      m.otherSource!,
+      measure('otherSource'),
       referrals,
       "Referrals whose source is 'other' ÷ referrals; named sources should replace 'other'.",
     ),
@@ -257,7 +316,8 @@ export function draftIndicators(m: Record<string, number>, population: Populatio
       definition: `Referrals ÷ the population of the areas of the services in scope × 1,000. Population year used: ${population.used}.`,
       unit: 'per 1,000 population',
       kind: 'perPopulation',
-      numerator: referrals,
+      numerator: referrals.n,
+      numeratorKey: referrals.k,
       denominator: population.total,
       per: 1000,
       numeratorIndicator: 'referrals',
@@ -268,7 +328,8 @@ export function draftIndicators(m: Record<string, number>, population: Populatio
       definition: `SafeLives Marac measure: referrals ÷ females aged 16 and over in the areas of the services in scope × 10,000. Population year used: ${population.used}.`,
       unit: 'per 10,000 adult females',
       kind: 'perPopulation',
-      numerator: referrals,
+      numerator: referrals.n,
+      numeratorKey: referrals.k,
       denominator: population.adultFemale,
       per: 10000,
       numeratorIndicator: 'referrals',
@@ -277,21 +338,21 @@ export function draftIndicators(m: Record<string, number>, population: Populatio
       'victimsAged16To17',
       'Victims aged 16 to 17',
       'referrals',
-      m.victims16To17!,
+      measure('victims16To17'),
       'Referrals of victims aged 16 or 17 at the referral date (SafeLives Marac).',
     ),
     count(
       'perpetratorsAged17OrUnder',
       'Alleged perpetrators aged 17 or under',
       'perpetrators',
-      m.youngPerpetrators!,
+      measure('youngPerpetrators'),
       'Alleged perpetrators aged 17 or under, counted once per referral they appear in (SafeLives Marac).',
     ),
     ...codedPersonVictimFields.map((f) =>
       rate(
         `notKnownShare.${f.name}`,
         `Victim ${fieldLabel(f)} not known (data quality)`,
-        m[`notKnown.${f.name}`]!,
+        measure(`notKnown.${f.name}`),
         referrals,
         `Referrals with victim.${f.name} = not_known ÷ referrals.`,
       ),
@@ -371,6 +432,17 @@ export function findSuppressedIndicators(drafts: IndicatorDraft[], differences: 
   return suppressed;
 }
 
+/**
+ * The counts an analyst is shown: numerator and denominator each with their cell key's noise, so a
+ * rate is the published numerator over the published denominator. A population is not a count of
+ * records and stays as it is.
+ */
+function perturbDraft(d: IndicatorDraft, threshold: number): IndicatorDraft {
+  const numerator = perturb(d.numerator, d.numeratorKey ?? 0, threshold);
+  if (d.kind !== 'rate' || d.denominator === null) return { ...d, numerator };
+  return { ...d, numerator, denominator: perturb(d.denominator, d.denominatorKey ?? 0, threshold) };
+}
+
 function publishIndicator(d: IndicatorDraft, suppressed: boolean): Indicator {
   const base = { id: d.id, label: d.label, definition: d.definition, unit: d.unit };
   const percent = d.kind === 'rate' ? { percent: null } : {};
@@ -407,24 +479,31 @@ export function describeIndicatorDisclosure(threshold: number, applied: boolean)
       `A rate is suppressed when its numerator, its denominator or its denominator − numerator is from ${small}, or when its ` +
       'numerator is a suppressed indicator; the count indicator publishing its numerator is then suppressed too. A suppressed ' +
       'indicator publishes no numerator, denominator or value. Rates per population are suppressed with the referrals.',
+    ...(applied ? { perturbation: describePerturbation(threshold) } : {}),
   };
 }
 
 export async function computeIndicators(db: Database, params: IndicatorParams): Promise<IndicatorList> {
+  return readInOneSnapshot(db, (snapshot) => indicatorsInSnapshot(snapshot, params));
+}
+
+async function indicatorsInSnapshot(db: Database, params: IndicatorParams): Promise<IndicatorList> {
   const scope = await resolveScope(db, params);
-  // Distinct people is the costly count: it runs beside the others (concurrently on PostgreSQL).
-  const [counts, people, repeatLinked, population] = await Promise.all([
-    countMeasures(db, scope),
-    countPeople(db, scope),
-    countLinkedRepeats(db, scope),
-    findPopulation(db, scope),
-  ]);
-  const { drafts, differences } = draftIndicators({ ...counts, people, repeatLinked }, population);
+  const counts = await countMeasures(db, scope, params.role === 'analyst');
+  const people = await countPeople(db, scope, params.role === 'analyst');
+  const repeatLinked = await countLinkedRepeats(db, scope);
+  const population = await findPopulation(db, scope);
+  const { drafts, differences } = draftIndicators({ ...counts.counts, people: people.n, repeatLinked: repeatLinked.n }, population, {
+    ...counts.keys,
+    people: people.k,
+    repeatLinked: repeatLinked.k,
+  });
   const applied = params.role === 'analyst';
+  // Suppression decides on the true counts; analysts then see the published ones with their noise.
   const suppressed = applied ? findSuppressedIndicators(drafts, differences, params.threshold) : new Set<string>();
   return {
     period: scope.description,
-    indicators: drafts.map((d) => publishIndicator(d, suppressed.has(d.id))),
+    indicators: drafts.map((d) => publishIndicator(applied ? perturbDraft(d, params.threshold) : d, suppressed.has(d.id))),
     disclosure: describeIndicatorDisclosure(params.threshold, applied),
   };
 }

@@ -5,9 +5,10 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
-import { applyDisclosureControl, describeDisclosureRule, isSmall, type CellInput } from './disclosure.js';
-import { personKeySql } from './people.js';
-import { currentRecordsIn, queryRows, resolveScope, type ScopeQuery } from './scope.js';
+import { cellKeyOf, describePerturbation } from './cell-key.js';
+import { applyDisclosureControl, describeDisclosureRule, isSmall, perturbPublished, type CellInput } from './disclosure.js';
+import { personAnchorJoin, personCellKeySql, personKeySql } from './people.js';
+import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type ScopeQuery } from './scope.js';
 
 /** An onward referral counts as found when the person reaches the receiving service within this many days. */
 export const ONWARD_WINDOW_DAYS = 183;
@@ -21,27 +22,39 @@ export interface OverlapParams extends ScopeQuery {
 
 type Published = { value: number | null; status: 'ok' | 'suppressed' };
 
-function publish(value: number, exact: boolean, threshold: number): Published {
-  return !exact && isSmall(value, threshold) ? { value: null, status: 'suppressed' } : { value, status: 'ok' };
+/** Primary suppression, then the cell key's noise (cell-key.ts), for analysts. */
+function publish(value: number, cellKey: number, exact: boolean, threshold: number): Published {
+  if (exact) return { value, status: 'ok' };
+  return isSmall(value, threshold) ? { value: null, status: 'suppressed' } : perturbPublished({ value, status: 'ok' }, cellKey, threshold);
 }
 
-export async function computeOverlaps(db: Database, params: OverlapParams) {
-  const scope = await resolveScope(db, params);
-  const seen = sql`select distinct ${personKeySql()} as pk, ret.service_id as service ${currentRecordsIn(scope)}`;
+type KeyedCount = { n: string | number; k: string | number | null };
 
-  const [perPerson, pairs, perService, onward] = await Promise.all([
-    queryRows<{ band: string; n: string | number }>(
-      db,
-      sql`select case when n >= 4 then '4+' else n::text end as band, count(*) as n from (select pk, count(*) as n from (${seen}) s group by pk) p group by 1`,
-    ),
-    queryRows<{ a: string; b: string; n: string | number }>(
-      db,
-      sql`select x.service as a, y.service as b, count(*) as n from (${seen}) x join (${seen}) y on x.pk = y.pk and x.service < y.service group by 1, 2`,
-    ),
-    queryRows<{ service: string; n: string | number }>(db, sql`select service, count(*) as n from (${seen}) s group by 1`),
-    queryRows<{ service_type: string; outcome: string; n: string | number }>(
-      db,
-      sql`select o.value->>'serviceType' as service_type,
+export async function computeOverlaps(db: Database, params: OverlapParams) {
+  return readInOneSnapshot(db, (snapshot) => overlapsInSnapshot(snapshot, params));
+}
+
+async function overlapsInSnapshot(db: Database, params: OverlapParams) {
+  const scope = await resolveScope(db, params);
+  // `ck`: the person's cell-key contribution, a function of `pk`, so each person sums her key once per count.
+  const seen = params.exact
+    ? sql`select distinct ${personKeySql()} as pk, 0 as ck, ret.service_id as service ${currentRecordsIn(scope)}`
+    : sql`select distinct ${personKeySql()} as pk, ${personCellKeySql()} as ck, ret.service_id as service ${currentRecordsIn(scope, personAnchorJoin())}`;
+
+  // One after another: the caller holds one snapshot, on one connection (see readInOneSnapshot).
+  const perPerson = await queryRows<{ band: string } & KeyedCount>(
+    db,
+    sql`select case when n >= 4 then '4+' else n::text end as band, count(*) as n, sum(ck) as k
+        from (select pk, min(ck) as ck, count(*) as n from (${seen}) s group by pk) p group by 1`,
+  );
+  const pairs = await queryRows<{ a: string; b: string } & KeyedCount>(
+    db,
+    sql`select x.service as a, y.service as b, count(*) as n, sum(x.ck) as k from (${seen}) x join (${seen}) y on x.pk = y.pk and x.service < y.service group by 1, 2`,
+  );
+  const perService = await queryRows<{ service: string } & KeyedCount>(db, sql`select service, count(*) as n, sum(ck) as k from (${seen}) s group by 1`);
+  const onward = await queryRows<{ service_type: string; outcome: string } & KeyedCount>(
+    db,
+    sql`select o.value->>'serviceType' as service_type,
           case when r.person_id is null and r.victim_linkage_slk581_token is null then 'untraceable'
                when exists (
                  select 1 from records r2
@@ -52,13 +65,15 @@ export async function computeOverlaps(db: Database, params: OverlapParams) {
                    and (case when o.value ? 'service' then s2.id = o.value->>'service' else s2.service_type = o.value->>'serviceType' end)
                    and r2.referral_date between r.referral_date and r.referral_date + ${sql.raw(String(ONWARD_WINDOW_DAYS))}
                ) then 'found' else 'not_found' end as outcome,
-          count(*) as n
+          count(*) as n, sum(r.record_key) as k
         ${currentRecordsIn(scope, sql`cross join lateral jsonb_array_elements(r.onward_referrals) as o(value)`)}
         group by 1, 2`,
-    ),
-  ]);
+  );
 
   const total = perPerson.reduce((n, row) => n + Number(row.n), 0);
+  // Bands and onward cells hold disjoint people and entries: their keys add up to their total's.
+  const totalKey = cellKeyOf(perPerson.reduce((k, row) => k + cellKeyOf(row.k), 0));
+  const bandKeys = SERVICE_COUNT_BANDS.map((band) => cellKeyOf(perPerson.find((r) => r.band === band)?.k));
   const histogram: CellInput[] = SERVICE_COUNT_BANDS.map((band) => ({
     key: { services: band },
     value: Number(perPerson.find((r) => r.band === band)?.n ?? 0),
@@ -79,6 +94,9 @@ export async function computeOverlaps(db: Database, params: OverlapParams) {
     outcome: OUTCOMES.map((outcome) => ({ key: { outcome }, value: onwardCells.filter((c) => c.key.outcome === outcome).reduce((n, c) => n + c.value, 0) })),
   };
   const onwardTotal = onwardCells.reduce((n, c) => n + c.value, 0);
+  const onwardKeys = onwardTypes.flatMap((type) =>
+    OUTCOMES.map((outcome) => cellKeyOf(onward.find((r) => r.service_type === type && r.outcome === outcome)?.k)),
+  );
 
   // One-dimensional and two-dimensional tables with totals get full secondary suppression; the
   // pair matrix (people counted in several pairs, so nothing adds up) gets primary suppression.
@@ -88,21 +106,37 @@ export async function computeOverlaps(db: Database, params: OverlapParams) {
       : applyDisclosureControl({ dimensions: dims, cells, margins, total: totalValue, threshold: params.threshold });
   const byServiceCount = protect(histogram, ['services'], total);
   const onwardTable = protect(onwardCells, ['serviceType', 'outcome'], onwardTotal, onwardTypes.length ? onwardMargins : {});
+  const noisy = <T extends Published>(value: T, cellKey: number): T => (params.exact ? value : perturbPublished(value, cellKey, params.threshold));
+  const serviceCount = (id: string) => perService.find((r) => r.service === id);
+  const pairCount = (a: string, b: string) => pairs.find((r) => r.a === a && r.b === b);
 
   return {
     period: scope.description,
     unit: 'people (de-duplicated across the services in scope)',
-    people: { value: byServiceCount.total.value, status: byServiceCount.total.status },
-    byServiceCount: byServiceCount.cells.map((c) => ({ services: c.key.services!, value: c.value, status: c.status })),
-    services: serviceIds.map((id) => ({ service: id, ...publish(Number(perService.find((r) => r.service === id)?.n ?? 0), params.exact, params.threshold) })),
+    people: noisy({ value: byServiceCount.total.value, status: byServiceCount.total.status }, totalKey),
+    byServiceCount: byServiceCount.cells.map((c, i) => ({ services: c.key.services!, ...noisy({ value: c.value, status: c.status }, bandKeys[i]!) })),
+    services: serviceIds.map((id) => ({
+      service: id,
+      ...publish(Number(serviceCount(id)?.n ?? 0), cellKeyOf(serviceCount(id)?.k), params.exact, params.threshold),
+    })),
     pairs: serviceIds.flatMap((a, i) =>
-      serviceIds.slice(i + 1).map((b) => ({ a, b, ...publish(Number(pairs.find((r) => r.a === a && r.b === b)?.n ?? 0), params.exact, params.threshold) })),
+      serviceIds
+        .slice(i + 1)
+        .map((b) => ({ a, b, ...publish(Number(pairCount(a, b)?.n ?? 0), cellKeyOf(pairCount(a, b)?.k), params.exact, params.threshold) })),
     ),
     onwardReferrals: {
       unit: 'onward referrals',
       windowDays: ONWARD_WINDOW_DAYS,
-      cells: onwardTable.cells.map((c) => ({ serviceType: c.key.serviceType!, outcome: c.key.outcome!, value: c.value, status: c.status })),
+      cells: onwardTable.cells.map((c, i) => ({
+        serviceType: c.key.serviceType!,
+        outcome: c.key.outcome!,
+        ...noisy({ value: c.value, status: c.status }, onwardKeys[i]!),
+      })),
     },
-    disclosure: { applied: !params.exact, ...describeDisclosureRule(params.threshold) },
+    disclosure: {
+      applied: !params.exact,
+      ...describeDisclosureRule(params.threshold),
+      ...(params.exact ? {} : { perturbation: describePerturbation(params.threshold) }),
+    },
   };
 }

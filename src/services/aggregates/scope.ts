@@ -118,3 +118,14 @@ export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
   const result = await db.execute(query);
   return (result as unknown as { rows: T[] }).rows;
 }
+
+/**
+ * Runs an analytic computation on one snapshot of the database. Its figures come from several
+ * queries, and some are published as differences (duplicates = referrals − people): read at
+ * different moments, beside a return being committed, they disagree and a difference can go
+ * negative. A read-only repeatable-read transaction makes every query see the same data. Queries
+ * inside run one after another (one connection holds the snapshot).
+ */
+export async function readInOneSnapshot<T>(db: Database, work: (snapshot: Database) => Promise<T>): Promise<T> {
+  return db.transaction((tx) => work(tx as unknown as Database), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+}

@@ -1,0 +1,2 @@
+-- random() is volatile: PostgreSQL (and PGlite) rewrites the table and every existing record draws its own key.
+ALTER TABLE "records" ADD COLUMN "record_key" integer DEFAULT floor(random() * 256)::int NOT NULL;
