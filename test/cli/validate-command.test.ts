@@ -87,7 +87,8 @@ t.test('header problems and malformed CSV', async (t) => {
   const unclosed = await writeIn(dir, 'unclosed.csv', `${header}\n"A-1,2022-04-01`);
   const unclosedRun = await run([unclosed]);
   t.equal(unclosedRun.code, 1);
-  t.match(unclosedRun.stdout, /^the file is not valid CSV/m);
+  t.match(unclosedRun.stdout, /^row 2, column 1: a quoted cell is never closed$/m, 'malformed CSV is located by row and column');
+  t.notMatch(unclosedRun.stdout, /A-1/, 'and the cell is not quoted');
 
   const empty = await writeIn(dir, 'empty.csv', '');
   t.equal((await run([empty])).code, 1, 'an empty file is invalid');
