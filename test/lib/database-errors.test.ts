@@ -11,16 +11,7 @@ import pg from 'pg';
 import t from 'tap';
 import { DatabaseUnavailableError, describeDatabaseFailure, isDatabaseUnavailable } from '../../src/db/database-errors.js';
 import { buildTestApp } from '../helper.js';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import { freePort } from '../support/free-port.js';
 
 async function failureOf(work: () => Promise<unknown>): Promise<unknown> {
   return work().then(
@@ -32,7 +23,7 @@ async function failureOf(work: () => Promise<unknown>): Promise<unknown> {
 }
 
 t.test('unreachable databases are recognised through drizzle and pg', async (t) => {
-  const port = await closedPort();
+  const port = await freePort();
   const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${port}/none`, connectionTimeoutMillis: 2000 });
   pool.on('error', () => undefined);
   t.teardown(() => pool.end());
