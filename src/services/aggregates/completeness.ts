@@ -7,6 +7,7 @@ import type { Database } from '../../db/connect.js';
 import { returns, services } from '../../db/tables.js';
 import { parseQuarter } from '../../lib/periods.js';
 import type { Completeness, FieldCompleteness, ServiceCompleteness, Timeliness, TimelinessSummary } from '../../schema/api/completeness.js';
+import { fieldSql } from '../../schema/dataset/columns.js';
 import { victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
 import type { Role } from '../api-keys.js';
 import { literal } from './dimensions.js';
@@ -22,10 +23,9 @@ export const completenessVictimFields: readonly FieldDefinition[] = victimFields
   (f) => (f.type === 'code' && f.personAnswers) || (f.required && f.nullable === true),
 );
 
-/** The `records` column (alias `r`) of a top-level victim field, as the storage mapping names it: `ethnicity` → `r.victim_ethnicity`. */
+/** The `records` column (alias `r`) of a top-level victim field: `ethnicity` → `r.victim_ethnicity`. */
 export function victimColumnSql(field: FieldDefinition): SQL {
-  if (!/^[a-zA-Z]+$/.test(field.name)) throw new Error(`not a field name: ${field.name}`);
-  return sql.raw(`r.victim_${field.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`);
+  return fieldSql(['victim', field.name]);
 }
 
 /** A known answer: present, and for coded fields not `not_known` (`prefer_not_to_say` was asked and answered). */

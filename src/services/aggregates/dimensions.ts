@@ -6,7 +6,8 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { codeLists, listCodes } from '../../schema/dataset/code-lists.js';
-import { ageBandSets, ethnicityGroupOf, type AgeBandSetId } from '../../schema/dataset/derived.js';
+import { fieldColumn, fieldSql, type FieldPath } from '../../schema/dataset/columns.js';
+import { ageBandSets, ethnicityGroupOf, isLgbtPlus, type AgeBandSetId } from '../../schema/dataset/derived.js';
 import { acceptedCodes, perpetratorFields, victimField } from '../../schema/dataset/fields.js';
 import type { Scope } from './scope.js';
 
@@ -64,40 +65,92 @@ export function ethnicityGroupSql(ethnicity: SQL): SQL {
   );
 }
 
-/** LGBT+ as yes / no / not_known, mirroring `isLgbtPlus`. */
+/**
+ * The answer a derived rule gives, as a decision tree over its inputs' codes: a leaf, or a branch
+ * per code with `otherwise` for any other value (in SQL, also null).
+ */
+type Decision = string | { branches: Array<[string, Decision]>; otherwise: Decision };
+
+/** Stands for "any value not in the list" when the rule is tabulated; no code list has it. */
+const UNLISTED = '';
+
+function tabulate(codes: ReadonlyArray<readonly string[]>, rule: (...inputs: string[]) => string, bound: string[] = []): Decision {
+  if (bound.length === codes.length) return rule(...bound);
+  const otherwise = tabulate(codes, rule, [...bound, UNLISTED]);
+  const same = (a: Decision, b: Decision) => JSON.stringify(a) === JSON.stringify(b);
+  // Codes answering as any other value would need no branch of their own.
+  const branches = codes[bound.length]!.map((code): [string, Decision] => [code, tabulate(codes, rule, [...bound, code])]).filter(
+    ([, d]) => !same(d, otherwise),
+  );
+  return branches.length ? { branches, otherwise } : otherwise;
+}
+
+function decisionSql(inputs: readonly SQL[], decision: Decision, depth = 0): SQL {
+  if (typeof decision === 'string') return literal(decision);
+  return sql`(case ${inputs[depth]!} ${sql.join(
+    decision.branches.map(([code, d]) => sql`when ${literal(code)} then ${decisionSql(inputs, d, depth + 1)}`),
+    sql` `,
+  )} else ${decisionSql(inputs, decision.otherwise, depth + 1)} end)`;
+}
+
+/**
+ * A derived grouping in SQL, generated from its one TypeScript rule by evaluating the rule on every
+ * combination of the inputs' codes (and on an unlisted value, which null and stray values take),
+ * so the two cannot drift apart.
+ */
+export function ruleSql(inputs: ReadonlyArray<{ value: SQL; codes: readonly string[] }>, rule: (...codes: string[]) => string): SQL {
+  return decisionSql(
+    inputs.map((i) => i.value),
+    tabulate(
+      inputs.map((i) => i.codes),
+      rule,
+    ),
+  );
+}
+
+/** `isLgbtPlus` as yes / no / not_known. */
+export function lgbtPlusOf(sexualOrientation: string, genderIdentitySameAsSex: string): 'yes' | 'no' | 'not_known' {
+  const lgbtPlus = isLgbtPlus(sexualOrientation, genderIdentitySameAsSex);
+  return lgbtPlus === null ? 'not_known' : lgbtPlus ? 'yes' : 'no';
+}
+
+/** LGBT+ as yes / no / not_known, generated from `isLgbtPlus`. */
 export function lgbtPlusSql(orientation: SQL, sameAsSex: SQL): SQL {
-  return sql`(case when ${orientation} in ('gay_lesbian', 'bisexual', 'other') or ${sameAsSex} = 'no' then 'yes'
-    when ${orientation} = 'heterosexual' and ${sameAsSex} = 'yes' then 'no' else 'not_known' end)`;
-}
-
-function column(name: string): SQL {
-  return sql.raw(`r.${name}`);
-}
-
-function snake(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return ruleSql(
+    [
+      { value: orientation, codes: acceptedCodes(victimField('sexualOrientation')) },
+      { value: sameAsSex, codes: acceptedCodes(victimField('genderIdentitySameAsSex')) },
+    ],
+    lgbtPlusOf,
+  );
 }
 
 /** A dimension read straight from a coded victim field. */
 function victimDimension(name: string, id = name): Dimension {
-  const field = victimField(name);
+  const { field } = fieldColumn(['victim', name]);
   const optional = !field.required;
+  const column = fieldSql(['victim', name]);
   return {
     id,
     label: field.label,
     multiValued: false,
     domain: () => [...acceptedCodes(field), ...(optional ? [NOT_RECORDED] : [])],
-    expression: () => (optional ? sql`coalesce(${column(`victim_${snake(name)}`)}, ${literal(NOT_RECORDED)})` : column(`victim_${snake(name)}`)),
+    expression: () => (optional ? sql`coalesce(${column}, ${literal(NOT_RECORDED)})` : column),
   };
 }
 
-function recordCodeDimension(id: string, list: keyof typeof codeLists, columnName: string, extra: string[] = []): Dimension {
+/** A dimension read straight from a coded record field, over its code list (and `extra`, which a missing value takes). */
+function recordCodeDimension(path: FieldPath, extra: string[] = []): Dimension {
+  const { field } = fieldColumn(path);
+  const list = field.codeList;
+  if (!list) throw new Error(`${field.name} is not a coded field`);
+  const column = fieldSql(path);
   return {
-    id,
-    label: codeLists[list].label,
+    id: field.name,
+    label: list.label,
     multiValued: false,
-    domain: () => [...listCodes(codeLists[list]), ...extra],
-    expression: () => (extra.length ? sql`coalesce(${column(columnName)}, ${literal(extra[0]!)})` : column(columnName)),
+    domain: () => [...listCodes(list), ...extra],
+    expression: () => (extra.length ? sql`coalesce(${column}, ${literal(extra[0]!)})` : column),
   };
 }
 
@@ -126,25 +179,25 @@ const dimensionList: Dimension[] = [
     domain: ({ scope }) => [...new Set(scope.services.map((s) => s.area))].sort(),
     expression: () => sql`s.area`,
   },
-  recordCodeDimension('referralSource', 'referralSource', 'referral_source'),
-  recordCodeDimension('category', 'category', 'category'),
+  recordCodeDimension('referralSource'),
+  recordCodeDimension('category'),
   listDimension('vawgType', 'vawgType', 'VAWG type'),
-  recordCodeDimension('nonVawgCrimeType', 'nonVawgCrimeType', 'non_vawg_crime_type', [NONE]),
-  recordCodeDimension('policeInvolvement', 'policeInvolvement', 'police_involvement'),
-  recordCodeDimension('riskLevel', 'riskLevel', 'risk_level'),
+  recordCodeDimension('nonVawgCrimeType', [NONE]),
+  recordCodeDimension('policeInvolvement'),
+  recordCodeDimension('riskLevel'),
   {
     id: 'repeatReferral',
     label: 'Repeat referral (provider-reported)',
     multiValued: false,
     domain: () => ['yes', 'no'],
-    expression: () => sql`(case when r.repeat_referral then 'yes' else 'no' end)`,
+    expression: () => sql`(case when ${fieldSql('repeatReferral')} then 'yes' else 'no' end)`,
   },
   {
     id: 'ageBand',
     label: 'Age band',
     multiValued: false,
     domain: ({ ageBands }) => [...ageBandSets[ageBands].bands.map((b) => b.code), 'not_known'],
-    expression: ({ ageBands }) => ageBandSql(sql`r.victim_age`, ageBands),
+    expression: ({ ageBands }) => ageBandSql(fieldSql('victim.age'), ageBands),
   },
   victimDimension('sex'),
   victimDimension('genderIdentitySameAsSex'),
@@ -154,7 +207,7 @@ const dimensionList: Dimension[] = [
     label: 'LGBT+',
     multiValued: false,
     domain: () => ['yes', 'no', 'not_known'],
-    expression: () => lgbtPlusSql(sql`r.victim_sexual_orientation`, sql`r.victim_gender_identity_same_as_sex`),
+    expression: () => lgbtPlusSql(fieldSql('victim.sexualOrientation'), fieldSql('victim.genderIdentitySameAsSex')),
   },
   victimDimension('ethnicity'),
   {
@@ -162,7 +215,7 @@ const dimensionList: Dimension[] = [
     label: codeLists.ethnicityGroup.label,
     multiValued: false,
     domain: () => [...listCodes(codeLists.ethnicityGroup), 'not_known', 'prefer_not_to_say'],
-    expression: () => ethnicityGroupSql(sql`r.victim_ethnicity`),
+    expression: () => ethnicityGroupSql(fieldSql('victim.ethnicity')),
   },
   victimDimension('religion'),
   victimDimension('disability'),
@@ -173,7 +226,10 @@ const dimensionList: Dimension[] = [
     label: 'Interpreter required',
     multiValued: false,
     domain: () => ['yes', 'no', 'not_known'],
-    expression: () => sql`(case when r.victim_interpreter_required then 'yes' when not r.victim_interpreter_required then 'no' else 'not_known' end)`,
+    expression: () => {
+      const interpreter = fieldSql('victim.interpreterRequired');
+      return sql`(case when ${interpreter} then 'yes' when not ${interpreter} then 'no' else 'not_known' end)`;
+    },
   },
   victimDimension('relationshipToArea'),
   victimDimension('residence'),
@@ -213,10 +269,10 @@ export const dimensionIds = Object.keys(dimensions);
 export function lateralJoins(chosen: readonly Dimension[]): SQL {
   const needed = [...new Set(chosen.flatMap((d) => (d.lateral ? [d.lateral] : [])))];
   const joins: Record<string, SQL> = {
-    perpetrator: sql`left join lateral jsonb_array_elements(r.perpetrators) as p(value) on true`,
-    vawgType: sql`left join lateral unnest(r.vawg_types) as vawgType_value(code) on true`,
-    vulnerability: sql`left join lateral unnest(r.victim_vulnerabilities) as vulnerability_value(code) on true`,
-    supportNeed: sql`left join lateral unnest(r.support_needs) as supportNeed_value(code) on true`,
+    perpetrator: sql`left join lateral jsonb_array_elements(${fieldSql('perpetrators')}) as p(value) on true`,
+    vawgType: sql`left join lateral unnest(${fieldSql('vawgTypes')}) as vawgType_value(code) on true`,
+    vulnerability: sql`left join lateral unnest(${fieldSql('victim.vulnerabilities')}) as vulnerability_value(code) on true`,
+    supportNeed: sql`left join lateral unnest(${fieldSql('supportNeeds')}) as supportNeed_value(code) on true`,
   };
   return sql.join(
     needed.map((n) => joins[n]!),

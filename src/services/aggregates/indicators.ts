@@ -9,6 +9,7 @@ import { roundHalfUp } from '../../lib/round.js';
 import type { Indicator, IndicatorList } from '../../schema/api/indicators.js';
 import { codeLists, listCodes } from '../../schema/dataset/code-lists.js';
 import { ageBandSets, isMinoritisedEthnicity } from '../../schema/dataset/derived.js';
+import { fieldSql } from '../../schema/dataset/columns.js';
 import { acceptedCodes, victimField, type FieldDefinition } from '../../schema/dataset/fields.js';
 import type { Role } from '../api-keys.js';
 import { codedPersonVictimFields, victimColumnSql } from './completeness.js';
@@ -100,17 +101,17 @@ function sumOf(units: SQL): Measure {
   return { count: sql`(coalesce(sum(${units}), 0))::int`, key: sql`sum(r.record_key::bigint * ${units})` };
 }
 
-const victimColumn = (name: string) => victimColumnSql(victimField(name));
+const victimColumn = (name: string) => fieldSql(['victim', name]);
 const lgbtPlus = lgbtPlusSql(victimColumn('sexualOrientation'), victimColumn('genderIdentitySameAsSex'));
 
 /** Every count the indicators need, by name; all computed in one pass over the records in scope. */
 const measures: Record<string, Measure> = {
   referrals: { count: sql`count(*)::int`, key: sql`sum(r.record_key)` },
-  repeatReferrals: countWhere(sql`r.repeat_referral`),
-  children: sumOf(sql`r.children_in_household`),
-  families: countWhere(sql`r.children_in_household > 0`),
-  highRisk: countWhere(sql`r.risk_level = ${literal('high')}`),
-  riskAssessed: countWhere(sql`r.risk_level <> ${literal('not_assessed')}`),
+  repeatReferrals: countWhere(fieldSql('repeatReferral')),
+  children: sumOf(fieldSql('childrenInHousehold')),
+  families: countWhere(sql`${fieldSql('childrenInHousehold')} > 0`),
+  highRisk: countWhere(sql`${fieldSql('riskLevel')} = ${literal('high')}`),
+  riskAssessed: countWhere(sql`${fieldSql('riskLevel')} <> ${literal('not_assessed')}`),
   minoritised: countWhere(inCodes(victimColumn('ethnicity'), MINORITISED_CODES)),
   ethnicityKnown: countWhere(inCodes(victimColumn('ethnicity'), KNOWN_ETHNICITY_CODES)),
   lgbtPlus: countWhere(sql`${lgbtPlus} = ${literal('yes')}`),
@@ -119,15 +120,17 @@ const measures: Record<string, Measure> = {
   disabilityKnown: countWhere(inCodes(victimColumn('disability'), listCodes(codeLists.yesNo))),
   male: countWhere(sql`${victimColumn('sex')} = ${literal('male')}`),
   sexKnown: countWhere(inCodes(victimColumn('sex'), listCodes(codeLists.sex))),
-  vawg: countWhere(sql`r.category = ${literal('vawg')}`),
+  vawg: countWhere(sql`${fieldSql('category')} = ${literal('vawg')}`),
   resident: countWhere(sql`${victimColumn('relationshipToArea')} = ${literal('resident')}`),
   relationshipToAreaKnown: countWhere(inCodes(victimColumn('relationshipToArea'), listCodes(codeLists.relationshipToArea))),
   interpreter: countWhere(sql`${victimColumn('interpreterRequired')}`),
   interpreterKnown: countWhere(sql`${victimColumn('interpreterRequired')} is not null`),
-  otherSource: countWhere(sql`r.referral_source = ${literal('other')}`),
+  otherSource: countWhere(sql`${fieldSql('referralSource')} = ${literal('other')}`),
   victims16To17: countWhere(sql`${ageBandSql(victimColumn('age'), 'marac')} = ${literal(MARAC_16_TO_17)}`),
   // jsonpath filters the perpetrator list in place: twice as fast as a lateral join at 1M records.
-  youngPerpetrators: sumOf(sql`jsonb_array_length(jsonb_path_query_array(r.perpetrators, ${sql.raw(`'$[*] ? (@.age <= ${MAX_YOUNG_PERPETRATOR_AGE})'`)}))`),
+  youngPerpetrators: sumOf(
+    sql`jsonb_array_length(jsonb_path_query_array(${fieldSql('perpetrators')}, ${sql.raw(`'$[*] ? (@.age <= ${MAX_YOUNG_PERPETRATOR_AGE})'`)}))`,
+  ),
   ...Object.fromEntries(codedPersonVictimFields.map((f) => [`notKnown.${f.name}`, countWhere(sql`${victimColumnSql(f)} = ${literal('not_known')}`)])),
 };
 
@@ -140,14 +143,15 @@ async function countLinkedRepeats(db: Database, scope: Scope): Promise<Counted> 
   const services = scope.services.map((s) => s.id);
   const quarters = scope.quarters.map((q) => q.id);
   if (services.length === 0) return { n: 0, k: 0 };
+  const referralDate = fieldSql('referralDate');
   const [row] = await queryRows<{ n: number | string; k: number | string | null }>(
     db,
     sql`select count(*) as n, sum(x.record_key) as k from (
-      select ret.period, r.referral_date, r.record_key,
-        lag(r.referral_date) over (partition by r.person_id, ret.service_id order by r.referral_date, r.id) as previous
+      select ret.period, ${referralDate}, r.record_key,
+        lag(${referralDate}) over (partition by r.person_id, ret.service_id order by ${referralDate}, r.id) as previous
       from records r join returns ret on ret.id = r.return_id and ret.superseded_at is null
       where r.person_id is not null and ret.service_id = any(${textArray(services)})
-    ) x where x.period = any(${textArray(quarters)}) and x.previous >= x.referral_date - interval '12 months'`,
+    ) x where x.period = any(${textArray(quarters)}) and x.previous >= ${fieldSql('referralDate', 'x')} - interval '12 months'`,
   );
   return { n: Number(row?.n ?? 0), k: cellKeyOf(row?.k) };
 }

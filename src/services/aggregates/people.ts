@@ -4,8 +4,12 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
+import { fieldColumn } from '../../schema/dataset/columns.js';
 import { cellKeyOf } from './cell-key.js';
 import { currentRecordsIn, queryRows, type Scope } from './scope.js';
+
+/** The token column of the SLK-581, the key records were linked by before probabilistic linkage. */
+const linkageToken = fieldColumn('victim.linkage.slk581');
 
 /**
  * The person probabilistic linkage assigned (services/linkage/relink.ts); before a record is linked,
@@ -13,7 +17,7 @@ import { currentRecordsIn, queryRows, type Scope } from './scope.js';
  */
 export function personKeySql(alias = 'r'): SQL {
   const r = sql.raw(alias);
-  return sql`coalesce('person:' || ${r}.person_id::text, ${r}.victim_linkage_slk581_token, 'record:' || ${r}.id::text)`;
+  return sql`coalesce('person:' || ${r}.person_id::text, ${linkageToken.sql(alias)}, 'record:' || ${r}.id::text)`;
 }
 
 /** Joins the record whose id is the person's (the smallest of her linkage cluster), for her cell key. */
@@ -31,7 +35,7 @@ export function personAnchorJoin(alias = 'r'): SQL {
 export function personCellKeySql(alias = 'r'): SQL {
   const r = sql.raw(alias);
   return sql`(case when ${r}.person_id is not null then coalesce(person_anchor.record_key, get_byte(decode(md5(${personKeySql(alias)}), 'hex'), 0))
-    when ${r}.victim_linkage_slk581_token is not null then get_byte(decode(md5(${r}.victim_linkage_slk581_token), 'hex'), 0)
+    when ${linkageToken.sql(alias)} is not null then get_byte(decode(md5(${linkageToken.sql(alias)}), 'hex'), 0)
     else ${r}.record_key end)`;
 }
 

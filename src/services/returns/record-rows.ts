@@ -1,24 +1,17 @@
 /**
- * Maps a validated record to its `records` row and back, walking the dataset's field tree: nested
- * object fields become prefixed columns (`victim.ethnicity` → `victim_ethnicity`), lists of objects
- * are kept as JSON, and linkage keys are stored only as tokens and never read back.
+ * Maps a validated record to its `records` row and back, walking the dataset's field tree; which
+ * column holds a field is the resolver's (schema/dataset/columns.ts). Lists of objects are kept as
+ * JSON, and linkage keys are stored only as tokens and never read back.
  */
 import type { InferInsertModel, InferSelectModel } from 'drizzle-orm';
 import type { records } from '../../db/tables.js';
+import { fieldColumn, fieldColumns } from '../../schema/dataset/columns.js';
 import { recordFields, type FieldDefinition } from '../../schema/dataset/fields.js';
 import type { LinkageTokens } from '../linkage/tokens.js';
 
 export type RecordRow = InferSelectModel<typeof records>;
 export type NewRecordRow = InferInsertModel<typeof records>;
 export type RecordInput = Record<string, unknown>;
-
-function columnKey(path: string[]): string {
-  return path.map((part, i) => (i === 0 ? part : part[0]!.toUpperCase() + part.slice(1))).join('');
-}
-
-function tokenKey(path: string[]): string {
-  return `${columnKey(path)}Token`;
-}
 
 /** Turns a clear linkage key into its tokens; null when the key is malformed. */
 export type DeriveTokens = (linkageKey: string) => LinkageTokens | null;
@@ -37,10 +30,10 @@ function writeFields(
       writeFields(field.fields ?? [], fieldValue as Record<string, unknown> | undefined, fieldPath, row, derive);
     } else if (field.linkageKey) {
       const tokens = typeof fieldValue === 'string' ? derive(fieldValue) : null;
-      row[tokenKey(fieldPath)] = tokens?.key ?? null;
+      row[fieldColumn(fieldPath).key] = tokens?.key ?? null;
       Object.assign(row, componentColumns(tokens));
     } else {
-      row[columnKey(fieldPath)] = fieldValue ?? null;
+      row[fieldColumn(fieldPath).key] = fieldValue ?? null;
     }
   }
 }
@@ -98,7 +91,7 @@ function readFields(fields: readonly FieldDefinition[], path: string[], row: Rec
       if (present && Object.keys(nested).length > 0) out[field.name] = nested;
       continue;
     }
-    const value = row[columnKey(fieldPath)];
+    const value = row[fieldColumn(fieldPath).key];
     if (value === null || value === undefined) {
       if (field.required) out[field.name] = null;
     } else {
@@ -112,16 +105,7 @@ export function rowToRecord(row: RecordRow): RecordInput {
   return readFields(recordFields, [], row as unknown as Record<string, unknown>);
 }
 
-/** Every column key the mapping writes; a test checks each one exists in the table. */
+/** Every column key the mapping writes (the resolver checks each one exists in the table as it loads). */
 export function mappedColumnKeys(): string[] {
-  const keys: string[] = [];
-  const visit = (fields: readonly FieldDefinition[], path: string[]) => {
-    for (const field of fields) {
-      const fieldPath = [...path, field.name];
-      if (field.type === 'object') visit(field.fields ?? [], fieldPath);
-      else keys.push(field.linkageKey ? tokenKey(fieldPath) : columnKey(fieldPath));
-    }
-  };
-  visit(recordFields, []);
-  return keys;
+  return fieldColumns.map((c) => c.key);
 }
