@@ -11,4 +11,5 @@ COPY docs ./docs
 ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
 USER node
+# `npm start` migrates on boot; to migrate as a separate step: docker run <image> node bin/vawg.js migrate
 CMD ["npm", "start"]

@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { listTemplateColumns } from '../src/schema/dataset/csv-columns.js';
-import { recordsToCsv } from '../test/fixtures/csv.js';
-import { makeRecords } from '../test/fixtures/records.js';
-import { startServerProcess, type ServerProcess } from '../test/server-process.js';
+import { recordsToCsv } from '../test/support/csv.js';
+import { makeRecords } from '../test/support/records.js';
+import { startServerProcess, type ServerProcess } from '../test/support/server-process.js';
 import { BENCH_ADMIN_KEY, createBenchDatabase } from './bench-app.js';
 
 export interface CsvReturnRun {

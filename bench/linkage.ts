@@ -1,6 +1,6 @@
 /**
  * Linkage accuracy and speed: generates a synthetic population with realistic recording errors
- * (src/services/linkage/synthetic.ts), tokenises it as the API does on arrival, then links it
+ * (test/support/synthetic.ts), tokenises it as the API does on arrival, then links it
  * three ways: exact (the same whole-key token is the same person), probabilistic on the key's
  * tokens alone (matchRecords with a model estimated by EM from the same records), and
  * probabilistic with the person attributes each record carries (ethnicity, religion, sexual
@@ -10,20 +10,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_THRESHOLD, matchRecords, type LinkageModel, type LinkageRecord, type MatchStats } from '../src/services/linkage/matcher.js';
-import { generatePopulation, type NameLists } from '../src/services/linkage/synthetic.js';
 import { deriveLinkageTokens } from '../src/services/linkage/tokens.js';
+import { measureAccuracy, type Accuracy } from '../test/support/linkage-accuracy.js';
+import { generatePopulation, type NameLists } from '../test/support/synthetic.js';
 
 const SECRET = 'bench-linkage-secret-0123456789abcdef';
-
-export interface Accuracy {
-  precision: number;
-  recall: number;
-  f1: number;
-  truePeople: number;
-  estimatedPeople: number;
-  /** (estimated − true) / true. */
-  peopleError: number;
-}
 
 export interface LinkageRun {
   name: string;
@@ -42,39 +33,6 @@ export interface LinkageBenchResult {
   generateSeconds: number;
   tokeniseSeconds: number;
   runs: LinkageRun[];
-}
-
-const pairsOf = (n: number) => (n * (n - 1)) / 2;
-
-/** Pairwise precision and recall from the contingency of true person × predicted cluster. */
-export function measureAccuracy(truth: ArrayLike<number>, predicted: ArrayLike<number>): Accuracy {
-  const trueSizes = new Map<number, number>();
-  const predictedSizes = new Map<number, number>();
-  const cells = new Map<string, number>();
-  for (let i = 0; i < truth.length; i++) {
-    const t = truth[i]!;
-    const p = predicted[i]!;
-    trueSizes.set(t, (trueSizes.get(t) ?? 0) + 1);
-    predictedSizes.set(p, (predictedSizes.get(p) ?? 0) + 1);
-    const cell = `${t}:${p}`;
-    cells.set(cell, (cells.get(cell) ?? 0) + 1);
-  }
-  let truePairs = 0;
-  let predictedPairs = 0;
-  let bothPairs = 0;
-  for (const n of trueSizes.values()) truePairs += pairsOf(n);
-  for (const n of predictedSizes.values()) predictedPairs += pairsOf(n);
-  for (const n of cells.values()) bothPairs += pairsOf(n);
-  const precision = predictedPairs === 0 ? 1 : bothPairs / predictedPairs;
-  const recall = truePairs === 0 ? 1 : bothPairs / truePairs;
-  return {
-    precision,
-    recall,
-    f1: (2 * precision * recall) / (precision + recall),
-    truePeople: trueSizes.size,
-    estimatedPeople: predictedSizes.size,
-    peopleError: (predictedSizes.size - trueSizes.size) / trueSizes.size,
-  };
 }
 
 export interface LinkageBenchOptions {

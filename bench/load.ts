@@ -11,9 +11,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { recordsToCsv } from '../test/fixtures/csv.js';
-import { makeRecords } from '../test/fixtures/records.js';
-import { startServerProcess } from '../test/server-process.js';
+import { recordsToCsv } from '../test/support/csv.js';
+import { makeRecords } from '../test/support/records.js';
+import { startServerProcess } from '../test/support/server-process.js';
 import { BENCH_ADMIN_KEY, createBenchDatabase } from './bench-app.js';
 
 export interface LoadBenchOptions {

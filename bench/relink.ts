@@ -11,9 +11,9 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { BENCH_ADMIN_KEY, buildBenchApp, createBenchDatabase } from './bench-app.js';
-import { generatePopulation } from '../src/services/linkage/synthetic.js';
-import { makeRecord, makeSyntheticRecord } from '../test/fixtures/records.js';
-import { measureAccuracy, type Accuracy } from './linkage.js';
+import { generatePopulation } from '../test/support/synthetic.js';
+import { makeRecord, makeSyntheticRecord } from '../test/support/records.js';
+import { measureAccuracy, type Accuracy } from '../test/support/linkage-accuracy.js';
 
 const DATABASE = 'vawg_bench_relink';
 const PERIOD = '2022-23-Q1';

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import prettier from 'prettier';
-import { renderAuthorisationDoc } from '../test/fixtures/authorisation-matrix.js';
+import { renderAuthorisationDoc } from '../test/support/authorisation-matrix.js';
 
 const target = new URL('../docs/authorisation.md', import.meta.url);
 const openapi = new URL('../openapi/openapi.json', import.meta.url);

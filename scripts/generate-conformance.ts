@@ -1,6 +1,6 @@
 /**
  * Writes the conformance fixtures in `conformance/fixtures/` and their `manifest.json`, from the
- * synthetic records of `test/fixtures/records.ts` (pseudonymous ids and codes only, no names or free
+ * synthetic records of `test/support/records.ts` (pseudonymous ids and codes only, no names or free
  * text about people). The expected verdicts and problems are written here by hand, from the dataset
  * definition, not read back from the validator: `test/conformance/conformance.test.ts` then checks
  * that the server, `vawg validate` and the published JSON Schema all agree with them.
@@ -9,8 +9,8 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { recordsToCsv } from '../test/fixtures/csv.js';
-import { makeRecord, makeRecords } from '../test/fixtures/records.js';
+import { recordsToCsv } from '../test/support/csv.js';
+import { makeRecord, makeRecords } from '../test/support/records.js';
 
 type Json = Record<string, unknown>;
 type Verdict = 'valid' | 'invalid';

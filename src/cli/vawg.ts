@@ -2,6 +2,7 @@
  * The `vawg` command-line tool: `bin/vawg.js` loads this module, which runs the subcommand named
  * in `process.argv`. Subcommands are a table so new ones (validate, submit) are one entry each.
  */
+import { runMigrateCommand } from './migrate-command.js';
 import { runSlkCommand, type CommandIo } from './slk-command.js';
 import { runSubmitCommand } from './submit-command.js';
 import { runValidateCommand } from './validate-command.js';
@@ -15,6 +16,7 @@ const subcommands: Record<string, Subcommand> = {
   slk: { summary: 'Replace names and dates of birth in a CSV with SLK-581 linkage keys (offline)', run: runSlkCommand },
   validate: { summary: 'Check a return file (CSV or JSON) offline with the rules the server uses', run: runValidateCommand },
   submit: { summary: 'Submit a return file to the API, with retries, progress and a readable report', run: (args, io) => runSubmitCommand(args, io) },
+  migrate: { summary: 'Apply pending database migrations (as the server does on start) and exit', run: (args, io) => runMigrateCommand(args, io) },
 };
 
 function formatUsage(): string {

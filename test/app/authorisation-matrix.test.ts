@@ -1,6 +1,6 @@
 /**
  * Every operation of the served OpenAPI document, called as every kind of caller, against the
- * expected matrix in test/fixtures/authorisation-matrix.ts; and docs/authorisation.md, generated
+ * expected matrix in test/support/authorisation-matrix.ts; and docs/authorisation.md, generated
  * from that matrix, is current.
  */
 import { readFile } from 'node:fs/promises';
@@ -9,8 +9,8 @@ import t from 'tap';
 import type { App } from '../../src/app.js';
 import { DATASET_VERSION } from '../../src/schema/dataset/index.js';
 import { generateAuthorisationDoc } from '../../scripts/generate-authorisation-doc.js';
-import { authorisationMatrix, callers, expectedOutcome, type Caller } from '../fixtures/authorisation-matrix.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { authorisationMatrix, callers, expectedOutcome, type Caller } from '../support/authorisation-matrix.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 interface Context {

@@ -5,10 +5,10 @@
  */
 import t from 'tap';
 import pg from 'pg';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecords } from '../support/records.js';
 import { ADMIN_KEY, LINKAGE_SECRET, postgresDatabase, selectedBackend } from '../helper.js';
-import { startServerProcess } from '../server-process.js';
+import { startServerProcess } from '../support/server-process.js';
 
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 

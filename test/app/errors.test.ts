@@ -1,6 +1,6 @@
 import t from 'tap';
 import { admin, buildTestApp, registerService } from '../helper.js';
-import { makeRecord } from '../fixtures/records.js';
+import { makeRecord } from '../support/records.js';
 
 t.test('no request body, however malformed, produces a 5xx', async (t) => {
   const app = await buildTestApp(t, { config: { bodyLimitBytes: 64 * 1024 } });

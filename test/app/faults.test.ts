@@ -8,10 +8,10 @@
  * and back to 200 without a restart.
  */
 import t, { type Test } from 'tap';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecords } from '../support/records.js';
 import { ADMIN_KEY, LINKAGE_SECRET, selectedBackend } from '../helper.js';
-import { startServerProcess, type ServerProcess } from '../server-process.js';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { privatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };

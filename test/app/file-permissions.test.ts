@@ -11,9 +11,9 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/connect.js';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecords } from '../fixtures/records.js';
-import { startServerProcess } from '../server-process.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecords } from '../support/records.js';
+import { startServerProcess } from '../support/server-process.js';
 
 interface Entry {
   path: string;

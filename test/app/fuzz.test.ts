@@ -8,8 +8,8 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import t from 'tap';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecord } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecord } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 type Json = Record<string, unknown>;

@@ -10,8 +10,8 @@ import t, { type Test } from 'tap';
 import { idempotencyKeys, jobs } from '../../src/db/tables.js';
 import { listTemplateColumns } from '../../src/schema/dataset/csv-columns.js';
 import { MAX_PROBLEMS } from '../../src/services/returns/validate-return.js';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, LogCapture, registerService } from '../helper.js';
 import type { App } from '../../src/app.js';
 

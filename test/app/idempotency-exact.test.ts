@@ -17,8 +17,8 @@ import { apiKeys, idempotencyKeys, jobs } from '../../src/db/tables.js';
 import { spoolToFile } from '../../src/lib/spool.js';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../src/services/idempotency.js';
 import { failInterruptedJobs } from '../../src/services/jobs.js';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, buildTestApp, registerService } from '../helper.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

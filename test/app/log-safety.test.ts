@@ -11,8 +11,8 @@ import pg from 'pg';
 import t from 'tap';
 import { buildApp, type App } from '../../src/app.js';
 import { describeDatabaseFailure } from '../../src/db/database-errors.js';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecord } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecord } from '../support/records.js';
 import { ADMIN_KEY, admin, bearer, createKey, LogCapture, postgresDatabase, registerService, selectedBackend, testConfig } from '../helper.js';
 
 const run = randomBytes(4).toString('hex').toUpperCase();

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { admin, buildTestApp, LogCapture, registerService, testConfig } from '../helper.js';
-import { makeRecord } from '../fixtures/records.js';
+import { makeRecord } from '../support/records.js';
 
 const SLK = 'MIHAR010119802';
 const SLK2 = 'ONE2J150319752';

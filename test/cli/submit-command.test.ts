@@ -6,8 +6,8 @@ import t, { type Test } from 'tap';
 import { makeTempDir, runCommand, writeIn } from './cli-helper.js';
 import { runSubmitCommand, type SubmitDeps } from '../../src/cli/submit-command.js';
 import type { App } from '../../src/app.js';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { ADMIN_KEY, admin, buildTestApp, registerService } from '../helper.js';
 
 const fast: SubmitDeps = { env: { VAWG_API_KEY: ADMIN_KEY }, retryBaseMs: 10, pollIntervalMs: 50 };

@@ -2,8 +2,8 @@ import path from 'node:path';
 import t from 'tap';
 import { makeTempDir, runCommand, writeIn } from './cli-helper.js';
 import { runValidateCommand } from '../../src/cli/validate-command.js';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, buildTestApp, registerService } from '../helper.js';
 
 const run = (args: string[]) => runCommand((io) => runValidateCommand(args, io));

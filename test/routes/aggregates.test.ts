@@ -2,7 +2,7 @@ import t from 'tap';
 import { findRecoverableValues } from '../../src/services/aggregates/disclosure.js';
 import { codeLists } from '../../src/schema/dataset/code-lists.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 
 type Cell = { key: Record<string, string>; value: number | null; status: string; populationShare?: number | null; representation?: number | null };
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { computeSlk581 } from '../../src/lib/slk581.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { ADMIN_KEY, admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 interface AuditEvent {

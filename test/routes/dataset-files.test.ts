@@ -1,8 +1,8 @@
 import t from 'tap';
 import { parse } from 'csv-parse/sync';
 import { codeLists } from '../../src/schema/dataset/code-lists.js';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecords } from '../support/records.js';
 import { admin, buildTestApp, registerService } from '../helper.js';
 
 t.test('dataset files for coordinators', async (t) => {

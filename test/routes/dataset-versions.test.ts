@@ -4,7 +4,7 @@ import t from 'tap';
 import { problemsFromAjv } from '../../src/lib/problem.js';
 import { buildRecordJsonSchema } from '../../src/schema/dataset/record-schema.js';
 import { DATASET_VERSION, describeDataset, RECORD_SCHEMA_ID, recordJsonSchema } from '../../src/schema/dataset/index.js';
-import { makeRecord } from '../fixtures/records.js';
+import { makeRecord } from '../support/records.js';
 import { admin, buildTestApp, registerService } from '../helper.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 t.test('Idempotency-Key on POST /v1/returns', async (t) => {

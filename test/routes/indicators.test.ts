@@ -4,8 +4,8 @@ import { roundHalfUp } from '../../src/lib/round.js';
 import { MAX_NOISE } from '../../src/services/aggregates/cell-key.js';
 import { isLgbtPlus, isMinoritisedEthnicity } from '../../src/schema/dataset/derived.js';
 import { victimFields } from '../../src/schema/dataset/fields.js';
-import { BARNET_MARAC, barnetMaracQuarters, buildBarnetMaracReturns } from '../fixtures/barnet-marac.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { BARNET_MARAC, barnetMaracQuarters, buildBarnetMaracReturns } from '../support/barnet-marac.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 type Json = Record<string, unknown>;

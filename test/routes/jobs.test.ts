@@ -2,8 +2,8 @@ import t from 'tap';
 import { eq } from 'drizzle-orm';
 import { jobs, periodLocks, returns } from '../../src/db/tables.js';
 import { failInterruptedJobs } from '../../src/services/jobs.js';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 import type { App } from '../../src/app.js';
 

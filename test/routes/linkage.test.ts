@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { computeSlk581 } from '../../src/lib/slk581.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
-import { makeRecord, makeSyntheticRecord } from '../fixtures/records.js';
-import { generatePopulation } from '../../src/services/linkage/synthetic.js';
+import { makeRecord, makeSyntheticRecord } from '../support/records.js';
+import { generatePopulation } from '../support/synthetic.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeRecords } from '../fixtures/records.js';
+import { makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 interface PeriodRow {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { computeSlk581 } from '../../src/lib/slk581.js';
-import { makeRecord } from '../fixtures/records.js';
+import { makeRecord } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 type Json = Record<string, unknown>;

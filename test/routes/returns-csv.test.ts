@@ -1,6 +1,6 @@
 import t from 'tap';
-import { recordsToCsv } from '../fixtures/csv.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { recordsToCsv } from '../support/csv.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 const csvHeaders = (headers: Record<string, string> = admin) => ({ ...headers, 'content-type': 'text/csv' });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
-import { makeRecord, makeRecords } from '../fixtures/records.js';
+import { makeRecord, makeRecords } from '../support/records.js';
 
 t.test('quarterly returns', async (t) => {
   const app = await buildTestApp(t);

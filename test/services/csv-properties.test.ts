@@ -14,7 +14,7 @@ import { parseQuarter } from '../../src/lib/periods.js';
 import { personAnswerCodes } from '../../src/schema/dataset/code-lists.js';
 import { recordFields, type FieldDefinition } from '../../src/schema/dataset/fields.js';
 import { readCsvRecords } from '../../src/services/returns/csv-records.js';
-import { recordsToCsv } from '../fixtures/csv.js';
+import { recordsToCsv } from '../support/csv.js';
 import { admin, buildTestApp, registerService } from '../helper.js';
 
 type Json = Record<string, unknown>;

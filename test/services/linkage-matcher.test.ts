@@ -22,11 +22,11 @@ import {
   withoutUnavailableLevels,
   BIRTH_DATE_LEVELS,
 } from '../../src/services/linkage/model.js';
-import { generatePopulation } from '../../src/services/linkage/synthetic.js';
+import { generatePopulation } from '../support/synthetic.js';
 
 const PERSON_ATTRIBUTES = ATTRIBUTE_NAMES.filter((name) => name !== 'serviceArea');
 import { deriveLinkageTokens, type LinkageTokens } from '../../src/services/linkage/tokens.js';
-import { measureAccuracy } from '../../bench/linkage.js';
+import { measureAccuracy } from '../support/linkage-accuracy.js';
 
 const SECRET = 'test-linkage-secret-0123456789abcdef';
 

@@ -11,7 +11,7 @@ import {
   FEMALE_GIVEN_NAME_TAIL,
   MALE_GIVEN_NAME_TAIL,
   type SyntheticRecord,
-} from '../../src/services/linkage/synthetic.js';
+} from '../support/synthetic.js';
 
 /** Over pairs of one person's records where both have a value, the share that agree on it. */
 function shareOfPersonPairsAgreeing(records: readonly SyntheticRecord[], valueOf: (r: SyntheticRecord) => string | null): number {

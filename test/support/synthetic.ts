@@ -25,7 +25,7 @@
  * in real data too. The error rates are unchanged; only the names differ (the random stream
  * diverges after the first name drawn differently, so the people are not the same ones).
  */
-import { computeSlk581 } from '../../lib/slk581.js';
+import { computeSlk581 } from '../../src/lib/slk581.js';
 
 /** Per-record error rates (each applied independently). */
 export interface ErrorRates {
