@@ -1,8 +1,7 @@
-import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { DatabaseUnavailableError } from '../db/database-errors.js';
 import { errorResponses } from '../schema/api/common.js';
+import { HealthSchema, ReadinessSchema } from '../schema/api/health.js';
+import { checkReadiness } from '../services/health.js';
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -15,7 +14,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Liveness: the process is up',
         description: 'For load balancers and orchestrators: answers 200 while the process runs, without touching the database. No API key.',
         security: [],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up.' }) },
+        response: { 200: HealthSchema },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -33,23 +32,12 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Answers 200 with the database kind when a query succeeds, 503 (a problem document, with Retry-After) when the database cannot be reached. No API key.',
         security: [],
         response: {
-          200: Type.Object(
-            { status: Type.Literal('ready'), database: Type.String({ enum: ['postgres', 'pglite'] }) },
-            { description: 'The database answers.' },
-          ),
+          200: ReadinessSchema,
           ...errorResponses(503 as number),
         },
       },
     },
-    async () => {
-      try {
-        await app.db.execute(sql`select 1`);
-      } catch (error) {
-        // Whatever the failure, the instance cannot serve: the error handler answers 503 with Retry-After.
-        throw new DatabaseUnavailableError('the database is not reachable', { cause: error });
-      }
-      return { status: 'ready' as const, database: app.databaseKind };
-    },
+    async () => checkReadiness(app.db, app.databaseKind),
   );
 };
 

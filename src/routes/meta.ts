@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import { findUp } from '../lib/find-up.js';
-import { API_VERSION } from '../lib/version.js';
 import { problem } from '../lib/problem.js';
 import { errorResponses } from '../schema/api/common.js';
-import { DATASET_VERSION, DATASET_VERSIONS, describeDataset } from '../schema/dataset/index.js';
+import { apiMetadata, markdownDocumentSchema, metadataLinks, MetadataSchema, OpenApiDocumentSchema } from '../schema/api/meta.js';
+import { DatasetDescriptionSchema } from '../schema/api/dataset.js';
+import { DATASET_VERSION, describeDataset } from '../schema/dataset/index.js';
 
 /**
  * Reads a file the repository ships (`CHANGELOG.md`, `docs/versioning.md`) once, at start;
@@ -17,51 +17,6 @@ export function readRepoFile(relative: string, start = path.dirname(fileURLToPat
   const file = findUp(relative, start);
   return file === undefined ? undefined : readFileSync(file, 'utf8');
 }
-
-const link = (description: string) => Type.String({ description });
-
-export const metadataLinks = {
-  openapi: '/v1/openapi.json',
-  docs: '/docs',
-  dataset: '/v1/dataset',
-  health: '/health',
-  recordSchema: `/v1/dataset/${DATASET_VERSION}/record.schema.json`,
-  template: '/v1/dataset/template.csv',
-  codeLists: '/v1/dataset/code-lists',
-  releaseNotes: '/v1/release-notes',
-  versioningPolicy: '/v1/versioning-policy',
-};
-
-const MetadataSchema = Type.Object(
-  {
-    name: Type.String(),
-    apiVersion: Type.String({ description: 'Semver of the API; the path stays `/v1` while it only grows (see the versioning policy).' }),
-    datasetVersion: Type.String({ description: 'Semver of the current dataset definition, which returns are validated against.' }),
-    datasetVersions: Type.Array(Type.String(), { description: 'Every dataset version this server describes and publishes a record schema for.' }),
-    links: Type.Object({
-      openapi: link('The OpenAPI 3.1 document.'),
-      docs: link('Interactive documentation.'),
-      dataset: link('The current dataset definition: fields, code lists, derived groupings.'),
-      health: link('Liveness.'),
-      recordSchema: link("The current dataset version's record JSON Schema (2020-12), the one the server validates with."),
-      template: link('The CSV template of a return.'),
-      codeLists: link('Every code list, with the crosswalks from other code systems (`.csv` for a table).'),
-      releaseNotes: link('What changed for users, newest first (Markdown).'),
-      versioningPolicy: link('What may change within v1, what counts as breaking, and how deprecation works (Markdown).'),
-    }),
-  },
-  {
-    examples: [
-      {
-        name: 'VAWG Dataset API',
-        apiVersion: API_VERSION,
-        datasetVersion: DATASET_VERSION,
-        datasetVersions: [...DATASET_VERSIONS],
-        links: metadataLinks,
-      },
-    ],
-  },
-);
 
 /** Documents of the repository served as they are. */
 const markdownDocuments = [
@@ -98,13 +53,7 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: MetadataSchema },
       },
     },
-    async () => ({
-      name: 'VAWG Dataset API',
-      apiVersion: API_VERSION,
-      datasetVersion: DATASET_VERSION,
-      datasetVersions: [...DATASET_VERSIONS],
-      links: metadataLinks,
-    }),
+    async () => apiMetadata,
   );
 
   app.get(
@@ -116,7 +65,7 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The OpenAPI 3.1 document of this API',
         description: 'Generated from the route schemas; the same document is committed as `openapi/openapi.json`.',
         security: [],
-        response: { 200: Type.Object({}, { additionalProperties: true }) },
+        response: { 200: OpenApiDocumentSchema },
       },
     },
     async () => app.swagger(),
@@ -135,7 +84,7 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           description: document.description,
           security: [],
           produces: ['text/markdown'],
-          response: { 200: Type.String({ description: `${document.file} (Markdown).` }), ...errorResponses(404) },
+          response: { 200: markdownDocumentSchema(document.file), ...errorResponses(404) },
         },
       },
       async (_request, reply) => {
@@ -154,7 +103,7 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The dataset definition: every field, its code list and definition, and which are mandatory',
         description: `The current dataset version (${DATASET_VERSION}); \`GET /v1/dataset/{version}\` names a version explicitly.`,
         security: [],
-        response: { 200: Type.Object({ datasetVersion: Type.String() }, { additionalProperties: true }) },
+        response: { 200: DatasetDescriptionSchema },
       },
     },
     async () => describeDataset(),

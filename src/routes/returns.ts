@@ -17,8 +17,7 @@ import {
 import { problem } from '../lib/problem.js';
 import type { LinkageSettings } from '../services/linkage/relink.js';
 import { deriveLinkageTokens } from '../services/linkage/tokens.js';
-import { recordAuditEvent } from '../services/audit.js';
-import { getReturn, listReturns } from '../services/returns/read-returns.js';
+import { listReturns, readReturn } from '../services/returns/read-returns.js';
 import { receiveReturn, type ReturnIntake } from '../services/returns/receive-return.js';
 
 export interface ReturnRoutesOptions {
@@ -140,20 +139,7 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
         response: { 200: ReturnDetailSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => {
-      const detail = await getReturn(app.db, principalOf(request), request.params.id);
-      // Record-level data: every read is audited, naming the return and never its contents.
-      await recordAuditEvent(app.db, {
-        action: 'return.read',
-        principal: principalOf(request),
-        outcome: 'success',
-        resourceType: 'return',
-        resourceId: detail.id,
-        detail: { service: detail.service, period: detail.period, version: detail.version, recordCount: detail.recordCount },
-        requestId: request.id,
-      });
-      return detail;
-    },
+    async (request) => readReturn(app.db, { principal: principalOf(request), id: request.params.id, requestId: request.id }),
   );
 };
 

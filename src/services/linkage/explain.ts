@@ -3,9 +3,40 @@ import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { personLinks, records, returns } from '../../db/tables.js';
 import { problem } from '../../lib/problem.js';
+import type { Principal } from '../api-keys.js';
+import { recordAuditEvent } from '../audit.js';
 import { activeModel } from './relink.js';
 
-export async function explainPerson(db: Database, params: { service: string; period: string; referralId: string }) {
+export interface RecordName {
+  service: string;
+  period: string;
+  referralId: string;
+}
+
+export interface ReadPersonParams extends RecordName {
+  principal: Principal;
+  requestId?: string;
+}
+
+/**
+ * The person of a record, for the admin route. Record-level data: the read is audited by person
+ * (or by record when unlinked), never by name or key.
+ */
+export async function readPerson(db: Database, params: ReadPersonParams) {
+  const person = await explainPerson(db, params);
+  await recordAuditEvent(db, {
+    action: 'linkage.persons_read',
+    principal: params.principal,
+    outcome: 'success',
+    resourceType: person.personId === null ? 'record' : 'person',
+    resourceId: String(person.personId ?? person.records[0]?.recordId ?? ''),
+    detail: { service: params.service, period: params.period, records: person.records.length },
+    ...(params.requestId ? { requestId: params.requestId } : {}),
+  });
+  return person;
+}
+
+export async function explainPerson(db: Database, params: RecordName) {
   const [found] = await db
     .select({ id: records.id, personId: records.personId })
     .from(records)

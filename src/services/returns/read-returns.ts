@@ -5,6 +5,7 @@ import { records, returns } from '../../db/tables.js';
 import { quartersOf } from '../../lib/periods.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
+import { recordAuditEvent } from '../audit.js';
 import { rowToRecord } from './record-rows.js';
 
 type ReturnRow = typeof returns.$inferSelect;
@@ -67,7 +68,28 @@ export async function listReturns(db: Database, params: ListReturnsParams) {
   return { items: rows.map(toReturnSummary), total: total?.n ?? 0, limit: params.limit, offset: params.offset };
 }
 
-export async function getReturn(db: Database, principal: Principal, id: string) {
+export interface ReadReturnParams {
+  principal: Principal;
+  id: string;
+  requestId?: string;
+}
+
+/** One version of a return with its records. Record-level data: every read is audited, naming the return and never its contents. */
+export async function readReturn(db: Database, params: ReadReturnParams) {
+  const detail = await getReturn(db, params.principal, params.id);
+  await recordAuditEvent(db, {
+    action: 'return.read',
+    principal: params.principal,
+    outcome: 'success',
+    resourceType: 'return',
+    resourceId: detail.id,
+    detail: { service: detail.service, period: detail.period, version: detail.version, recordCount: detail.recordCount },
+    ...(params.requestId ? { requestId: params.requestId } : {}),
+  });
+  return detail;
+}
+
+async function getReturn(db: Database, principal: Principal, id: string) {
   const [row] = await db.select().from(returns).where(eq(returns.id, id));
   if (!row) throw problem(404, 'notFound', `no return ${id}`);
   assertServiceAccess(principal, row.serviceId);

@@ -1,0 +1,24 @@
+/** Schemas of the dataset routes: descriptions by version, the record JSON Schema, the code lists, the CSV files. */
+import { Type } from 'typebox';
+import { DATASET_VERSION } from '../dataset/index.js';
+
+export const DatasetVersionParams = Type.Object({
+  version: Type.String({ description: `A dataset version (semver), e.g. \`${DATASET_VERSION}\`. \`GET /v1\` lists them.`, examples: [DATASET_VERSION] }),
+});
+
+/** A dataset description (`GET /v1/dataset`, `GET /v1/dataset/{version}`): only its version is fixed here. */
+export const DatasetDescriptionSchema = Type.Object({ datasetVersion: Type.String() }, { additionalProperties: true });
+
+// Not described property by property: `$id` as a property name confuses the spec generator's resolver.
+export const RecordJsonSchemaDocument = Type.Object(
+  {},
+  { additionalProperties: true, description: 'A JSON Schema 2020-12 document (`$schema`, `$id`, `properties`, …).' },
+);
+
+export const CodeListsSchema = Type.Object(
+  { datasetVersion: Type.String(), codeLists: Type.Array(Type.Object({ id: Type.String() }, { additionalProperties: true })) },
+  { additionalProperties: true },
+);
+
+export const ReturnTemplateCsvSchema = Type.String({ description: 'CSV header row.' });
+export const CodeListsCsvSchema = Type.String({ description: 'CSV with a header row.' });

@@ -1,0 +1,22 @@
+/** Schemas of `GET /v1/overlaps`: people across services, the service-pair matrix, onward referrals. */
+import { Type } from 'typebox';
+import { ScopeQueryProperties } from './analytics.js';
+
+const Value = { value: Type.Union([Type.Integer(), Type.Null()]), status: Type.String({ enum: ['ok', 'suppressed'] }) };
+
+export const OverlapQuery = Type.Object(ScopeQueryProperties);
+
+export const OverlapSchema = Type.Object({
+  period: Type.Ref('Scope'),
+  unit: Type.String(),
+  people: Type.Object(Value),
+  byServiceCount: Type.Array(Type.Object({ services: Type.String({ enum: ['1', '2', '3', '4+'] }), ...Value })),
+  services: Type.Array(Type.Object({ service: Type.String(), ...Value })),
+  pairs: Type.Array(Type.Object({ a: Type.String(), b: Type.String(), ...Value })),
+  onwardReferrals: Type.Object({
+    unit: Type.String(),
+    windowDays: Type.Integer(),
+    cells: Type.Array(Type.Object({ serviceType: Type.String(), outcome: Type.String({ enum: ['found', 'not_found', 'untraceable'] }), ...Value })),
+  }),
+  disclosure: Type.Ref('Disclosure'),
+});
