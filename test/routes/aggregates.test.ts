@@ -167,7 +167,10 @@ t.test('aggregates', async (t) => {
   });
 
   await t.test('bad queries', async (t) => {
-    t.equal((await get('groupBy=nationality&period=2022-23')).statusCode, 400);
+    const unknown = await get('groupBy=sex,nationality&period=2022-23');
+    t.equal(unknown.statusCode, 400);
+    t.match(unknown.json().detail, /groupBy entry 2 is not a dimension/, 'the unknown entry is named by position');
+    t.notMatch(unknown.body, 'nationality', 'and what was sent is not quoted back');
     t.equal((await get('groupBy=sex,sex&period=2022-23')).statusCode, 400);
     t.equal((await get('groupBy=sex')).statusCode, 400, 'a period is required');
     t.equal((await get('period=2022-23&from=2022-23-Q1')).statusCode, 400);

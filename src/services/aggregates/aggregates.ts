@@ -33,9 +33,10 @@ export function dimensionsHelp(): string {
 
 export function parseGroupBy(text: string | undefined): string[] {
   const groupBy = text ? text.split(',') : [];
-  const unknown = groupBy.filter((d) => !dimensions[d]);
+  // Named by position, not echoed: problems never quote what a client sent.
+  const unknown = groupBy.flatMap((d, i) => (dimensions[d] ? [] : [i + 1]));
   if (unknown.length > 0) {
-    throw problem(400, 'badRequest', `unknown groupBy dimension ${unknown.join(', ')}`, [
+    throw problem(400, 'badRequest', `groupBy entry ${unknown.join(', ')} is not a dimension`, [
       { parameter: 'groupBy', code: 'not_in_code_list', detail: `must be among: ${dimensionIds.join(', ')}` },
     ]);
   }
