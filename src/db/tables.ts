@@ -146,7 +146,7 @@ export const records = pgTable(
     closureRiskReduced: boolean(),
     closureFeelsSafer: boolean(),
     /**
-     * The record key of the cell key method (services/aggregates/cell-key.ts), uniform on 0–255 and
+     * The record key of the cell key method (services/analytics/cell-key.ts), uniform on 0–255 and
      * drawn by the database as the record is stored, so no code path can forget or bias it.
      */
     recordKey: integer()

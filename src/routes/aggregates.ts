@@ -5,8 +5,8 @@ import { AggregateQuery } from '../schema/api/aggregates.js';
 import { aggregateExamples } from '../schema/api/examples.js';
 import { errorResponses } from '../schema/api/common.js';
 import type { AgeBandSetId } from '../schema/dataset/derived.js';
-import { formatAggregateCsv } from '../services/aggregates/aggregate-csv.js';
-import { computeAggregate, dimensionsHelp, parseGroupBy } from '../services/aggregates/aggregates.js';
+import { formatAggregateCsv } from '../services/analytics/aggregate-csv.js';
+import { computeAggregate, dimensionsHelp, parseGroupBy } from '../services/analytics/aggregates.js';
 
 export interface AnalyticsRoutesOptions {
   suppressBelow: number;

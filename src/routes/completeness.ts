@@ -3,7 +3,7 @@ import type { AnalyticsRoutesOptions } from './aggregates.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
 import { CompletenessQuery, CompletenessSchema } from '../schema/api/completeness.js';
-import { computeCompleteness } from '../services/aggregates/completeness.js';
+import { computeCompleteness } from '../services/analytics/completeness.js';
 
 const completenessRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {
   app.get(

@@ -4,7 +4,7 @@ import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
 import { indicatorListExamples, withExamples } from '../schema/api/examples.js';
 import { IndicatorListSchema, IndicatorQuery } from '../schema/api/indicators.js';
-import { computeIndicators } from '../services/aggregates/indicators.js';
+import { computeIndicators } from '../services/analytics/indicators.js';
 
 const indicatorsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {
   app.get(

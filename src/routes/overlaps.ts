@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
 import { OverlapQuery, OverlapSchema } from '../schema/api/overlaps.js';
-import { computeOverlaps } from '../services/aggregates/overlaps.js';
+import { computeOverlaps } from '../services/analytics/overlaps.js';
 import type { AnalyticsRoutesOptions } from './aggregates.js';
 
 const overlapRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses } from '../schema/api/common.js';
 import { CreateServiceSchema, ScheduleSchema, ServiceIdParams, ServiceListSchema } from '../schema/api/services.js';
-import { createService, listServices, setSchedule } from '../services/services.js';
+import { createService, listServices, setSchedule } from '../services/service-registry.js';
 import { Type } from 'typebox';
 
 const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { findRecoverableValues } from '../../src/services/aggregates/disclosure.js';
+import { findRecoverableValues } from '../../src/services/analytics/disclosure.js';
 import { codeLists } from '../../src/schema/dataset/code-lists.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 import { makeRecord, makeRecords } from '../support/records.js';
@@ -183,7 +183,7 @@ t.test('aggregates', async (t) => {
   });
 
   await t.test('every dimension answers', async (t) => {
-    const { dimensionIds } = await import('../../src/services/aggregates/dimensions.js');
+    const { dimensionIds } = await import('../../src/services/analytics/dimensions.js');
     for (const id of dimensionIds) {
       const res = await get(`groupBy=${id}&period=2022-23-Q1&ageBands=marac`);
       t.equal(res.statusCode, 200, `${id}: ${res.statusCode === 200 ? '' : res.body}`);

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import t, { type Test } from 'tap';
 import { returns } from '../../src/db/tables.js';
-import { MAX_NOISE } from '../../src/services/aggregates/cell-key.js';
+import { MAX_NOISE } from '../../src/services/analytics/cell-key.js';
 import { victimFields } from '../../src/schema/dataset/fields.js';
 import { makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';

@@ -9,8 +9,8 @@
  */
 import t, { type Test } from 'tap';
 import { sql } from 'drizzle-orm';
-import { MAX_NOISE } from '../../src/services/aggregates/cell-key.js';
-import { personAnchorJoin, personCellKeySql, personKeySql } from '../../src/services/aggregates/people.js';
+import { MAX_NOISE } from '../../src/services/analytics/cell-key.js';
+import { personAnchorJoin, personCellKeySql, personKeySql } from '../../src/services/analytics/people.js';
 import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 

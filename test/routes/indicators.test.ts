@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { roundHalfUp } from '../../src/lib/round.js';
-import { MAX_NOISE } from '../../src/services/aggregates/cell-key.js';
+import { MAX_NOISE } from '../../src/services/analytics/cell-key.js';
 import { isLgbtPlus, isMinoritisedEthnicity } from '../../src/schema/dataset/derived.js';
 import { victimFields } from '../../src/schema/dataset/fields.js';
 import { BARNET_MARAC, barnetMaracQuarters, buildBarnetMaracReturns } from '../support/barnet-marac.js';

@@ -4,7 +4,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import { records } from '../../src/db/tables.js';
 import { fieldColumn, fieldColumns, fieldSql } from '../../src/schema/dataset/columns.js';
 import { recordFields, type FieldDefinition } from '../../src/schema/dataset/fields.js';
-import { queryRows } from '../../src/services/aggregates/scope.js';
+import { queryRows } from '../../src/services/analytics/scope.js';
 import { buildTestApp } from '../helper.js';
 
 const dialect = new PgDialect();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { cellKeyOf, describePerturbation, KEY_RANGE, MAX_NOISE, noiseFor, perturb, perturbationTable } from '../../src/services/aggregates/cell-key.js';
+import { cellKeyOf, describePerturbation, KEY_RANGE, MAX_NOISE, noiseFor, perturb, perturbationTable } from '../../src/services/analytics/cell-key.js';
 
 /** The noise distribution for a true count: probability by noise, over every cell key. */
 function distribution(count: number, threshold: number): Map<number, number> {

@@ -7,8 +7,8 @@ import t from 'tap';
 import { sql, type SQL } from 'drizzle-orm';
 import { ageBandOf, ageBandSets, ethnicityGroupOf, isLgbtPlus, type AgeBandSetId } from '../../src/schema/dataset/derived.js';
 import { acceptedCodes, victimField } from '../../src/schema/dataset/fields.js';
-import { ageBandSql, ethnicityGroupSql, lgbtPlusOf, lgbtPlusSql, literal } from '../../src/services/aggregates/dimensions.js';
-import { queryRows } from '../../src/services/aggregates/scope.js';
+import { ageBandSql, ethnicityGroupSql, lgbtPlusOf, lgbtPlusSql, literal } from '../../src/services/analytics/dimensions.js';
+import { queryRows } from '../../src/services/analytics/scope.js';
 import { buildTestApp } from '../helper.js';
 
 /** Not a code of any list: what a stray value in the column would be. */

@@ -9,7 +9,7 @@ import {
   type PublishedValue,
   type SuppressionInput,
   type SuppressionResult,
-} from '../../src/services/aggregates/disclosure.js';
+} from '../../src/services/analytics/disclosure.js';
 
 /** A full cross-tab over the given code lists, with linear margins and total, as the aggregate queries produce. */
 function buildTable(codes: Record<string, string[]>, valueOf: (index: number) => number, threshold = 5): SuppressionInput {
