@@ -9,7 +9,10 @@
  * contingency counts rather than by enumerating pairs.
  */
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_THRESHOLD, matchRecords, type LinkageModel, type LinkageRecord, type MatchStats } from '../src/services/linkage/matcher.js';
+import type { LinkageModel } from '../src/services/linkage/linkage-model.js';
+import type { LinkageRecord } from '../src/services/linkage/linkage-record.js';
+import { DEFAULT_THRESHOLD } from '../src/services/linkage/match-threshold.js';
+import { matchRecords, type MatchStats } from '../src/services/linkage/matcher.js';
 import { deriveLinkageTokens } from '../src/services/linkage/tokens.js';
 import { measureAccuracy, type Accuracy } from '../test/support/linkage-accuracy.js';
 import { generatePopulation, type NameLists } from '../test/support/synthetic.js';

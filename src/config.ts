@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { ensurePrivateDir, restrictTree } from './lib/private-files.js';
-import { DEFAULT_THRESHOLD } from './services/linkage/matcher.js';
+import { DEFAULT_THRESHOLD } from './services/linkage/match-threshold.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { Test } from 'tap';
 import { buildApp, type App } from '../src/app.js';
 import { resolveUploadDir, type Config } from '../src/config.js';
-import { DEFAULT_THRESHOLD } from '../src/services/linkage/matcher.js';
+import { DEFAULT_THRESHOLD } from '../src/services/linkage/match-threshold.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const LINKAGE_SECRET = 'test-linkage-secret-0123456789abcdef';

@@ -1,27 +1,17 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
 import { computeSlk581, type Slk581Input } from '../../src/lib/slk581.js';
-import {
-  computeTermFrequencies,
-  ATTRIBUTE_NAMES,
-  DEFAULT_MODEL,
-  DEFAULT_THRESHOLD,
-  estimateModel,
-  matchRecords,
-  scorePair,
-  type LinkageModel,
-  type LinkageRecord,
-  type MatchResult,
-} from '../../src/services/linkage/matcher.js';
-import {
-  buildTokenTable,
-  countPairLevels,
-  packPattern,
-  PATTERN_COUNT,
-  unpackPattern,
-  withoutUnavailableLevels,
-  BIRTH_DATE_LEVELS,
-} from '../../src/services/linkage/model.js';
+import { ATTRIBUTE_NAMES, BIRTH_DATE_LEVELS, packPattern, PATTERN_COUNT, unpackPattern } from '../../src/services/linkage/comparison-levels.js';
+import { DEFAULT_MODEL } from '../../src/services/linkage/default-model.js';
+import { withoutUnavailableLevels, type LinkageModel } from '../../src/services/linkage/linkage-model.js';
+import type { LinkageRecord } from '../../src/services/linkage/linkage-record.js';
+import { DEFAULT_THRESHOLD } from '../../src/services/linkage/match-threshold.js';
+import { scorePair } from '../../src/services/linkage/match-weights.js';
+import { matchRecords, type MatchResult } from '../../src/services/linkage/matcher.js';
+import { estimateModel } from '../../src/services/linkage/model-estimation.js';
+import { countPairLevels } from '../../src/services/linkage/pair-level-counts.js';
+import { computeTermFrequencies } from '../../src/services/linkage/term-frequencies.js';
+import { buildTokenTable } from '../../src/services/linkage/token-table.js';
 import { generatePopulation } from '../support/synthetic.js';
 
 const PERSON_ATTRIBUTES = ATTRIBUTE_NAMES.filter((name) => name !== 'serviceArea');

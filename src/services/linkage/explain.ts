@@ -5,7 +5,7 @@ import { personLinks, records, returns } from '../../db/tables.js';
 import { problem } from '../../lib/problem.js';
 import type { Principal } from '../api-keys.js';
 import { recordAuditEvent } from '../audit.js';
-import { activeModel } from './relink.js';
+import { activeModel } from './active-model.js';
 
 export interface RecordName {
   service: string;

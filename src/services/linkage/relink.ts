@@ -5,23 +5,20 @@
  * touch (so no cluster is split by being half inside). A full relink re-estimates the model (EM)
  * and re-matches everything.
  */
-import { and, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { linkageModels, personLinks, records, returns, services } from '../../db/tables.js';
 import { bigintArray, textArray } from '../../db/arrays.js';
 import { personAnswerCodes } from '../../schema/dataset/code-lists.js';
 import { tokensOfRow } from '../returns/record-rows.js';
-import {
-  DEFAULT_MODEL,
-  DEFAULT_MODEL_RECORDS,
-  estimateModel,
-  matchRecords,
-  type AttributeName,
-  type LinkageModel,
-  type LinkageRecord,
-  type PairLink,
-  type TermFrequencies,
-} from './matcher.js';
+import { activeModel, type ActiveModel } from './active-model.js';
+import type { AttributeName } from './comparison-levels.js';
+import type { LinkageModel } from './linkage-model.js';
+import type { LinkageRecord } from './linkage-record.js';
+import { matchRecords, type PairLink } from './matcher.js';
+import { estimateModel } from './model-estimation.js';
+import type { TermFrequencies } from './term-frequencies.js';
 
 /** Serialises linkage runs: two relinks interleaving would each undo part of the other. */
 const LINKAGE_LOCK = 581_581;
@@ -55,7 +52,7 @@ const tokenColumns = {
   linkageBirthMonthYear: records.linkageBirthMonthYear,
   linkageBirthDayMonth: records.linkageBirthDayMonth,
   linkageSex: records.linkageSex,
-  // Person attributes every service records: compared alongside the key (matcher.ts).
+  // Person attributes every service records: compared alongside the key (pair-comparison.ts).
   victimEthnicity: records.victimEthnicity,
   victimReligion: records.victimReligion,
   victimSexualOrientation: records.victimSexualOrientation,
@@ -98,19 +95,6 @@ async function loadCurrent(tx: Tx | Database, where: SQL | undefined): Promise<T
     .where(and(sql`${records.victimLinkageSlk581Token} is not null`, where));
 }
 
-export interface ActiveModel {
-  version: string;
-  model: LinkageModel;
-  trainedOnRecords: number;
-}
-
-export async function activeModel(db: Tx | Database): Promise<ActiveModel> {
-  const [row] = await db.select().from(linkageModels).orderBy(desc(linkageModels.createdAt)).limit(1);
-  return row
-    ? { version: row.version, model: row.model as LinkageModel, trainedOnRecords: row.trainedOnRecords }
-    : { version: DEFAULT_MODEL.version, model: DEFAULT_MODEL, trainedOnRecords: DEFAULT_MODEL_RECORDS };
-}
-
 /**
  * The prior (λ, the chance that two records are one person) falls as 1/n: each person has about
  * the same number of records whatever the size of the data. A model estimated on fewer records
@@ -146,7 +130,7 @@ function toLinkageRecords(rows: TokenRow[]): LinkageRecord[] {
 }
 
 /**
- * Current records the matcher could compare with the seeds: its blocking rules (matcher.ts) are the
+ * Current records the matcher could compare with the seeds: its blocking rules (blocking.ts) are the
  * same birth date, a birth date with day and month swapped, the same family letters, given
  * letters and birth year, or the same family letters, given letters and day and month of birth.
  */
@@ -282,8 +266,18 @@ export async function relinkAfterReturn(db: Database, params: { returnId: string
   });
 }
 
-/** Re-matches every current record; with `estimate`, first re-estimates m and u from the data (EM). */
-export async function relinkAll(db: Database, params: { settings: LinkageSettings; estimate: boolean }) {
+/**
+ * Re-matches every current record; with `estimate`, first re-estimates m and u from the data (EM).
+ * Bodies are not filled with defaults (see app.ts), so the documented default (no estimate) is
+ * applied here.
+ */
+export async function relinkPersons(db: Database, params: { settings: LinkageSettings; estimate?: boolean; log: FastifyBaseLogger }) {
+  const stats = await relinkAll(db, { settings: params.settings, estimate: params.estimate ?? false });
+  params.log.info({ linkage: stats }, 'persons relinked');
+  return stats;
+}
+
+async function relinkAll(db: Database, params: { settings: LinkageSettings; estimate: boolean }) {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LINKAGE_LOCK})`);
     const rows = await loadCurrent(tx, undefined);
