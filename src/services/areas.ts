@@ -1,7 +1,7 @@
 /** Areas (ONS GSS codes) and their populations, the denominators of rates. */
 import { asc, eq } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
-import { areaPopulations, areas } from '../db/tables.js';
+import { areaPopulations, areas, services } from '../db/tables.js';
 import { problem } from '../lib/problem.js';
 import type { PutArea } from '../schema/api/areas.js';
 
@@ -30,6 +30,17 @@ export async function putArea(db: Database, code: string, input: PutArea) {
     return existing.length === 0;
   });
   return { created, area: await getArea(db, code) };
+}
+
+/**
+ * An area analytics can be asked about: registered with its population, or the area of a registered
+ * service. Any other code is a mistake (a typo answers 404, not a table of zeros).
+ */
+export async function isKnownArea(db: Pick<Database, 'select'>, code: string): Promise<boolean> {
+  const [registered] = await db.select({ code: areas.code }).from(areas).where(eq(areas.code, code)).limit(1);
+  if (registered) return true;
+  const [served] = await db.select({ id: services.id }).from(services).where(eq(services.area, code)).limit(1);
+  return Boolean(served);
 }
 
 export async function getArea(db: Database, code: string) {

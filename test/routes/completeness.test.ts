@@ -263,9 +263,14 @@ t.test('GET /v1/completeness: on time, late, missing and due against each report
   });
   t.equal(scheduled.statusCode, 200);
   await submit('tl-late', '2022-23-Q1');
-  // No schedule: nothing expected, so a return it sends is unscheduled rather than on time or late.
+  // No schedule: expected from its first return on, inferred from its history.
   await register('tl-unscheduled');
   await submit('tl-unscheduled', '2022-23-Q2');
+  // A return before its schedule starts is unscheduled rather than on time or late.
+  await register('tl-early', { expectedFrom: '2022-23-Q3', expectedUntil: '2022-23-Q4' });
+  await submit('tl-early', '2022-23-Q2');
+  // No schedule and no return: nothing to infer, nothing expected.
+  await register('tl-silent');
 
   await t.test('each quarter: expected, its deadline and timeliness', async (t) => {
     const { body, timing } = await fetch('period=2022-23');
@@ -283,26 +288,42 @@ t.test('GET /v1/completeness: on time, late, missing and due against each report
     ]);
     t.same(timing('tl-unscheduled'), [
       ['2022-23-Q1', false, null, 'not_expected'],
-      ['2022-23-Q2', false, null, 'submitted_unscheduled'],
-      ['2022-23-Q3', false, null, 'not_expected'],
-      ['2022-23-Q4', false, null, 'not_expected'],
+      ['2022-23-Q2', true, '2022-10-30', 'late'],
+      ['2022-23-Q3', true, '2023-01-30', 'missing'],
+      ['2022-23-Q4', true, '2023-04-30', 'missing'],
     ]);
+    t.same(timing('tl-early'), [
+      ['2022-23-Q1', false, null, 'not_expected'],
+      ['2022-23-Q2', false, null, 'submitted_unscheduled'],
+      ['2022-23-Q3', true, '2023-01-30', 'missing'],
+      ['2022-23-Q4', true, '2023-04-30', 'missing'],
+    ]);
+    t.same(
+      timing('tl-silent').map((q: unknown[]) => q[3]),
+      ['not_expected', 'not_expected', 'not_expected', 'not_expected'],
+    );
+    const schedule = (id: string) => body.services.find((s: { service: string }) => s.service === id).schedule;
+    t.same(schedule('tl-ontime'), { basis: 'schedule', expectedFrom: '2022-23-Q1', expectedUntil: '2022-23-Q2', deadlineDays: 30 });
+    t.same(schedule('tl-silent'), { basis: 'none', expectedFrom: null, expectedUntil: null, deadlineDays: 30 });
+    t.match(schedule('tl-unscheduled'), { basis: 'inferred', expectedFrom: '2022-23-Q2', expectedUntil: /^20[0-9]{2}-[0-9]{2}-Q[1-4]$/, deadlineDays: 30 });
+    t.ok(schedule('tl-unscheduled').expectedUntil >= '2025-26-Q1', 'to the current quarter');
     const q1 = body.services.find((s: { service: string }) => s.service === 'tl-ontime').quarters[0];
     t.match(q1, { submitted: true, version: 2, receivedAt: amendment.receivedAt, firstReceivedAt: '2022-07-10T12:00:00.000Z', recordCount: 6 });
     t.match(body.services.find((s: { service: string }) => s.service === 'tl-late').quarters[1], { submitted: false, firstReceivedAt: null });
-    t.same(body.timeliness, { expected: 6, onTime: 1, late: 1, missing: 4, due: 0, notExpected: 5, submittedUnscheduled: 1 });
+    t.same(body.timeliness, { expected: 11, expectedInferred: 3, onTime: 1, late: 2, missing: 8, due: 0, notExpected: 8, submittedUnscheduled: 1 });
   });
 
   await t.test('not yet due: the deadline has not passed', async (t) => {
     const { body, timing } = await fetch('period=2090-91-Q1');
     t.same(timing('tl-late'), [['2090-91-Q1', true, '2090-06-30', 'due']]);
     t.same(timing('tl-ontime'), [['2090-91-Q1', false, null, 'not_expected']], 'after the end of its schedule');
-    t.same(body.timeliness, { expected: 1, onTime: 0, late: 0, missing: 0, due: 1, notExpected: 2, submittedUnscheduled: 0 });
+    t.same(timing('tl-unscheduled'), [['2090-91-Q1', false, null, 'not_expected']], 'an inferred schedule ends at the current quarter');
+    t.same(body.timeliness, { expected: 1, expectedInferred: 0, onTime: 0, late: 0, missing: 0, due: 1, notExpected: 4, submittedUnscheduled: 0 });
   });
 
   await t.test('analysts see timeliness too: counts of returns, not of people', async (t) => {
     const { body, timing } = await fetch('period=2022-23', analyst);
     t.equal(timing('tl-ontime')[0][3], 'on_time');
-    t.same(body.timeliness, { expected: 6, onTime: 1, late: 1, missing: 4, due: 0, notExpected: 5, submittedUnscheduled: 1 });
+    t.same(body.timeliness, { expected: 11, expectedInferred: 3, onTime: 1, late: 2, missing: 8, due: 0, notExpected: 8, submittedUnscheduled: 1 });
   });
 });

@@ -61,7 +61,7 @@ t.test('reporting schedules', async (t) => {
     res = await put('sched-vva', { expectedFrom: '2023-24-Q1', deadlineDays: 365 });
     t.same(res.json().schedule, { expectedFrom: '2023-24-Q1', expectedUntil: null, deadlineDays: 365 }, 'an omitted end is no end');
     res = await put('sched-vva', { expectedFrom: null, deadlineDays: 30 });
-    t.equal(res.statusCode, 200, 'null: returns no longer expected');
+    t.equal(res.statusCode, 200, 'null: no schedule set (completeness infers the expected quarters from the returns)');
     t.same(res.json().schedule, { expectedFrom: null, expectedUntil: null, deadlineDays: 30 });
 
     const events = (await app.inject({ method: 'GET', url: '/v1/audit?action=service.schedule_set', headers: admin })).json().items;

@@ -63,6 +63,15 @@ function checkSafe(t: Test, input: SuppressionInput, result: SuppressionResult):
     published.every((v) => (v.status === 'suppressed') === (v.value === null)),
     'null exactly when suppressed',
   );
+  t.same(
+    published.map(
+      (v, i) =>
+        (v.status === 'suppressed' ? v.suppression : 'ok') ===
+        (v.status !== 'suppressed' ? 'ok' : isSmall(truth[i]!.value, input.threshold) ? 'primary' : 'complementary'),
+    ),
+    published.map(() => true),
+    'every suppressed value says whether it is small (primary) or a complement; published ones say nothing',
+  );
   t.same(findRecoverableValues(input, result), [], 'audit is clean');
   if (input.dimensions.length > 1) {
     t.ok(
@@ -92,6 +101,11 @@ t.test('1-D: the small count and the smallest non-zero other are suppressed', as
   t.same(
     result.cells.map((c) => c.status),
     ['suppressed', 'suppressed', 'ok', 'ok'],
+  );
+  t.same(
+    result.cells.map((c) => c.suppression),
+    ['complementary', 'primary', undefined, undefined],
+    'the 3 is small; the 10 is its complement',
   );
   t.same(result.total, { key: {}, value: 25, status: 'ok' });
   t.same(result.margins, {});

@@ -14,10 +14,15 @@ export const PopulationSchema = Type.Object(
           sex: Type.Optional(Type.Record(Type.String(), Count)),
           ageBand: Type.Optional(Type.Record(Type.String(), Count)),
           ethnicityGroup: Type.Optional(Type.Record(Type.String(), Count)),
+          minoritisedEthnicity: Type.Optional(
+            Type.Record(Type.String(), Count, {
+              description: 'By `yes` (any ethnic group but White British) and `no` (White British): the definition `minoritisedEthnicityRate` counts.',
+            }),
+          ),
         },
         {
           additionalProperties: false,
-          description: 'Population counts by `sex`, `ageBand` and `ethnicityGroup` codes, to compare referrals with the population.',
+          description: 'Population counts by `sex`, `ageBand`, `ethnicityGroup` and `minoritisedEthnicity` codes, to compare referrals with the population.',
         },
       ),
     ),

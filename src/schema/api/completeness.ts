@@ -1,12 +1,15 @@
 /** Schemas of `GET /v1/completeness`; the period query, scope and disclosure come from `analytics.ts`. */
 import { Type, type Static } from 'typebox';
 import { AreaCodeSchema, ServiceTypeSchema } from './common.js';
-import { PeriodQueryProperties } from './analytics.js';
+import { formatQueryProperty, PeriodQueryProperties } from './analytics.js';
 
 export const CompletenessQuery = Type.Object({
   ...PeriodQueryProperties,
   serviceType: Type.Optional(ServiceTypeSchema),
   area: Type.Optional(AreaCodeSchema),
+  ...formatQueryProperty(
+    '`csv` (or `Accept: text/csv`) returns the same figures as one CSV table, its `table` column naming the part of the JSON a row comes from.',
+  ),
 });
 
 const SuppressionStatus = Type.String({ enum: ['ok', 'suppressed'] });
@@ -20,6 +23,9 @@ const count = (description: string) => Type.Integer({ minimum: 0, description })
 export const TimelinessSummarySchema = Type.Object(
   {
     expected: count('Service-quarters in scope a return is expected for.'),
+    expectedInferred: count(
+      "Of those, the service-quarters expected from the service's own history (no schedule set): from its first return to the current quarter.",
+    ),
     onTime: count('Expected returns whose version 1 arrived by the deadline.'),
     late: count('Expected returns whose version 1 arrived after the deadline.'),
     missing: count('Expected returns not received, the deadline passed.'),
@@ -40,7 +46,10 @@ export const QuarterSubmissionSchema = Type.Object({
     description: 'Records in the current version; null when not submitted or suppressed.',
   }),
   status: SuppressionStatus,
-  expected: Type.Boolean({ description: "The quarter is within the service's reporting schedule (`schedule` on the service)." }),
+  expected: Type.Boolean({
+    description:
+      "The quarter is within the service's reporting schedule, or, with no schedule set, within the quarters inferred from its history (see the service's `schedule.basis`).",
+  }),
   deadline: Type.Union([Type.String({ format: 'date' }), Type.Null()], {
     description: 'When an expected return is due: the end (UTC) of this day, `deadlineDays` after the quarter ends. Null when none is expected.',
   }),
@@ -55,11 +64,27 @@ export const QuarterSubmissionSchema = Type.Object({
   }),
 });
 
+export const ExpectedScheduleSchema = Type.Object(
+  {
+    basis: Type.String({
+      enum: ['schedule', 'inferred', 'none'],
+      description:
+        '`schedule`: the reporting schedule set on the service; `inferred`: none is set, so a return is expected for every quarter from its first return to the current quarter ' +
+        '(or its latest return, if later); `none`: no schedule and no return yet, so none is expected.',
+    }),
+    expectedFrom: Type.Union([Type.String(), Type.Null()], { description: 'The first quarter a return is expected for.' }),
+    expectedUntil: Type.Union([Type.String(), Type.Null()], { description: 'The last quarter a return is expected for (inclusive); null: no end.' }),
+    deadlineDays: Type.Integer({ minimum: 0, description: 'Days after the end of a quarter its return is due.' }),
+  },
+  { description: "The quarters timeliness was measured against, and where they come from: the service's schedule or its history." },
+);
+
 export const ServiceCompletenessSchema = Type.Object({
   service: Type.String(),
   name: Type.String(),
   serviceType: Type.String(),
   area: Type.String(),
+  schedule: ExpectedScheduleSchema,
   quarters: Type.Array(QuarterSubmissionSchema),
 });
 export type ServiceCompleteness = Static<typeof ServiceCompletenessSchema>;

@@ -2,9 +2,12 @@
  * Schemas of `GET /v1/indicators`; the scope query, scope and disclosure come from `analytics.ts`.
  */
 import { Type, type Static } from 'typebox';
-import { ScopeQueryProperties } from './analytics.js';
+import { formatQueryProperty, ScopeQueryProperties } from './analytics.js';
 
-export const IndicatorQuery = Type.Object(ScopeQueryProperties);
+export const IndicatorQuery = Type.Object({
+  ...ScopeQueryProperties,
+  ...formatQueryProperty('`csv` (or `Accept: text/csv`) returns the same indicators as a CSV table, one row each.'),
+});
 
 const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
 
@@ -24,6 +27,22 @@ export const IndicatorSchema = Type.Object(
       enum: ['ok', 'suppressed', 'not_available'],
       description: '`suppressed`: withheld by disclosure control; `not_available`: no denominator (nothing in scope, or no population figure).',
     }),
+    suppression: Type.Optional(
+      Type.String({
+        enum: ['primary', 'complementary'],
+        description:
+          'On suppressed indicators: `primary` when its own count is small, `complementary` when it is withheld so that a small count cannot be derived from the published figures by subtraction.',
+      }),
+    ),
+    reason: Type.Optional(
+      Type.String({
+        enum: ['no_denominator', 'no_population', 'not_collected', 'service_type_not_in_scope'],
+        description:
+          'On `not_available` indicators, why: `no_denominator` (nothing in scope to divide by), `no_population` (no population figure for an area), ' +
+          '`not_collected` (no record in scope carries the field, so no share of unknowns can be given: not 0%), `service_type_not_in_scope` ' +
+          '(the indicator counts one service type, e.g. Marac cases, and none is in scope).',
+      }),
+    ),
   },
   { $id: 'Indicator', description: 'One headline indicator: a count or a rate, with how it is counted.' },
 );

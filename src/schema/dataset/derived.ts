@@ -25,6 +25,22 @@ export function isMinoritisedEthnicity(ethnicity: string): boolean | null {
   return ethnicity !== 'white_british';
 }
 
+/**
+ * The codes of the `minoritisedEthnicity` grouping (`isMinoritisedEthnicity` as yes / no /
+ * not_known): what `groupBy=minoritisedEthnicity` and an area's population by that grouping use,
+ * so referrals and population are compared on the definition `minoritisedEthnicityRate` counts.
+ */
+export const minoritisedEthnicityCodes = ['yes', 'no', 'not_known'] as const;
+export type MinoritisedEthnicity = (typeof minoritisedEthnicityCodes)[number];
+
+const ethnicityCodes: ReadonlySet<string> = new Set(codeLists.ethnicity.codes.map((c) => c.code));
+
+/** A value outside the ethnicity list (which a stray or null column takes in SQL) is not known, never minoritised. */
+export function minoritisedEthnicityOf(ethnicity: string): MinoritisedEthnicity {
+  const minoritised = ethnicityCodes.has(ethnicity) ? isMinoritisedEthnicity(ethnicity) : null;
+  return minoritised === null ? 'not_known' : minoritised ? 'yes' : 'no';
+}
+
 /** LGBT+: sexual orientation other than heterosexual, or gender identity not the same as sex. */
 export function isLgbtPlus(sexualOrientation: string, genderIdentitySameAsSex: string): boolean | null {
   if (['gay_lesbian', 'bisexual', 'other'].includes(sexualOrientation) || genderIdentitySameAsSex === 'no') return true;

@@ -88,6 +88,30 @@ interface ScheduleOf {
   deadlineDays: number;
 }
 
+/** Where a service's expected quarters come from: the schedule set on it, or its own history. */
+export type ScheduleBasis = 'schedule' | 'inferred' | 'none';
+
+/** The quarter `date` falls in, e.g. 2024-05-01 → `2024-25-Q1`. */
+export function quarterContaining(date: Date): string {
+  const month = date.getUTCMonth() + 1;
+  const start = month >= 4 ? date.getUTCFullYear() : date.getUTCFullYear() - 1;
+  const quarter = month >= 4 ? Math.ceil((month - 3) / 3) : 4;
+  return `${start}-${String((start + 1) % 100).padStart(2, '0')}-Q${quarter}`;
+}
+
+/**
+ * A service with no schedule set is expected to go on as it began: a return for every quarter from
+ * its first one to the current quarter (or its latest, if later), so "who has not submitted" does not
+ * read "nobody" until an admin sets a schedule. A service that never sent a return is expected none.
+ */
+export function inferSchedule(set: ScheduleOf, history: { first: string; last: string } | undefined, now: Date): ScheduleOf & { basis: ScheduleBasis } {
+  if (set.expectedFrom !== null) return { ...set, basis: 'schedule' };
+  if (!history) return { ...set, basis: 'none' };
+  const current = quarterContaining(now);
+  // Quarter ids sort chronologically as text.
+  return { expectedFrom: history.first, expectedUntil: history.last > current ? history.last : current, deadlineDays: set.deadlineDays, basis: 'inferred' };
+}
+
 /** Quarter ids sort chronologically as text (`2022-23-Q4` < `2023-24-Q1`). */
 function isExpected(schedule: ScheduleOf, period: string): boolean {
   return schedule.expectedFrom !== null && period >= schedule.expectedFrom && (schedule.expectedUntil === null || period <= schedule.expectedUntil);
@@ -113,7 +137,7 @@ function timelinessOf(expected: boolean, deadline: string | null, firstReceivedA
 }
 
 function summariseTimeliness(submissions: ServiceCompleteness[]): TimelinessSummary {
-  const summary: TimelinessSummary = { expected: 0, onTime: 0, late: 0, missing: 0, due: 0, notExpected: 0, submittedUnscheduled: 0 };
+  const summary: TimelinessSummary = { expected: 0, expectedInferred: 0, onTime: 0, late: 0, missing: 0, due: 0, notExpected: 0, submittedUnscheduled: 0 };
   const key = {
     on_time: 'onTime',
     late: 'late',
@@ -122,9 +146,12 @@ function summariseTimeliness(submissions: ServiceCompleteness[]): TimelinessSumm
     not_expected: 'notExpected',
     submitted_unscheduled: 'submittedUnscheduled',
   } as const;
-  for (const q of submissions.flatMap((s) => s.quarters)) {
-    if (q.expected) summary.expected += 1;
-    summary[key[q.timeliness as Timeliness]] += 1;
+  for (const s of submissions) {
+    for (const q of s.quarters) {
+      if (q.expected) summary.expected += 1;
+      if (q.expected && s.schedule.basis === 'inferred') summary.expectedInferred += 1;
+      summary[key[q.timeliness as Timeliness]] += 1;
+    }
   }
   return summary;
 }
@@ -139,6 +166,13 @@ async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<S
     .from(returns)
     .where(and(eq(returns.version, 1), inArray(returns.serviceId, serviceIds), inArray(returns.period, quarterIds)));
   const firstReceived = new Map(firstVersions.map((r) => [`${r.serviceId} ${r.period}`, r.receivedAt]));
+  // Every quarter each service ever sent a return for, in or out of scope: the history a schedule is inferred from.
+  const histories = await db
+    .select({ serviceId: returns.serviceId, first: sql<string>`min(${returns.period})`, last: sql<string>`max(${returns.period})` })
+    .from(returns)
+    .where(inArray(returns.serviceId, serviceIds))
+    .groupBy(returns.serviceId);
+  const historyOf = new Map(histories.map((h) => [h.serviceId, { first: h.first, last: h.last }]));
   const rows = await db
     .select({
       id: services.id,
@@ -164,15 +198,16 @@ async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<S
     .orderBy(asc(services.id));
 
   const byService = new Map<string, ServiceCompleteness>();
-  const schedules = new Map<string, ScheduleOf>();
   const current = new Map<string, (typeof rows)[number]>();
   for (const row of rows) {
-    if (!byService.has(row.id)) byService.set(row.id, { service: row.id, name: row.name, serviceType: row.serviceType, area: row.area, quarters: [] });
-    schedules.set(row.id, row);
+    if (!byService.has(row.id)) {
+      const schedule = inferSchedule(row, historyOf.get(row.id), now);
+      byService.set(row.id, { service: row.id, name: row.name, serviceType: row.serviceType, area: row.area, schedule, quarters: [] });
+    }
     if (row.period) current.set(`${row.id} ${row.period}`, row);
   }
   for (const entry of byService.values()) {
-    const schedule = schedules.get(entry.service)!;
+    const schedule = entry.schedule;
     entry.quarters = quarterIds.map((period) => {
       const submitted = current.get(`${entry.service} ${period}`);
       const expected = isExpected(schedule, period);

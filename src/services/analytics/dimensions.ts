@@ -7,7 +7,14 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { codeLists, listCodes } from '../../schema/dataset/code-lists.js';
 import { fieldColumn, fieldSql, type FieldPath } from '../../schema/dataset/columns.js';
-import { ageBandSets, ethnicityGroupOf, isLgbtPlus, type AgeBandSetId } from '../../schema/dataset/derived.js';
+import {
+  ageBandSets,
+  ethnicityGroupOf,
+  isLgbtPlus,
+  minoritisedEthnicityCodes,
+  minoritisedEthnicityOf,
+  type AgeBandSetId,
+} from '../../schema/dataset/derived.js';
 import { acceptedCodes, perpetratorFields, victimField } from '../../schema/dataset/fields.js';
 import type { Scope } from './scope.js';
 
@@ -125,6 +132,11 @@ export function lgbtPlusSql(orientation: SQL, sameAsSex: SQL): SQL {
   );
 }
 
+/** `minoritisedEthnicityOf` (yes / no / not_known) in SQL, generated from the rule. */
+export function minoritisedEthnicitySql(ethnicity: SQL): SQL {
+  return ruleSql([{ value: ethnicity, codes: acceptedCodes(victimField('ethnicity')) }], minoritisedEthnicityOf);
+}
+
 /** A dimension read straight from a coded victim field. */
 function victimDimension(name: string, id = name): Dimension {
   const { field } = fieldColumn(['victim', name]);
@@ -216,6 +228,15 @@ const dimensionList: Dimension[] = [
     multiValued: false,
     domain: () => [...listCodes(codeLists.ethnicityGroup), 'not_known', 'prefer_not_to_say'],
     expression: () => ethnicityGroupSql(fieldSql('victim.ethnicity')),
+  },
+  {
+    // The definition minoritisedEthnicityRate counts, with a population share of its own: the five
+    // groups above put White British and White minorities together.
+    id: 'minoritisedEthnicity',
+    label: 'Racially minoritised: any ethnic group other than White British',
+    multiValued: false,
+    domain: () => [...minoritisedEthnicityCodes],
+    expression: () => minoritisedEthnicitySql(fieldSql('victim.ethnicity')),
   },
   victimDimension('religion'),
   victimDimension('disability'),

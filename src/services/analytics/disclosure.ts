@@ -18,6 +18,12 @@ export interface PublishedValue {
   key: Record<string, string>;
   value: number | null;
   status: 'ok' | 'suppressed';
+  /**
+   * On suppressed values: `primary` when the value itself is small, `complementary` when it is
+   * withheld so that a small value cannot be recovered by subtraction. Beside `status`, whose
+   * values stay as published.
+   */
+  suppression?: 'primary' | 'complementary';
 }
 
 export interface SuppressionInput {
@@ -100,7 +106,7 @@ export function applyDisclosureControl(input: SuppressionInput): SuppressionResu
   if (input.dimensions.length === 0) {
     const hide = isSmall(input.total, threshold);
     const publish = (key: Record<string, string>, value: number): PublishedValue =>
-      hide ? { key, value: null, status: 'suppressed' } : { key, value, status: 'ok' };
+      hide ? { key, value: null, status: 'suppressed', suppression: 'primary' } : { key, value, status: 'ok' };
     return {
       cells: input.cells.map((cell) => publish(cell.key, cell.value)),
       margins: {},
@@ -184,7 +190,9 @@ export function applyDisclosureControl(input: SuppressionInput): SuppressionResu
   }
 
   const publish = (i: number): PublishedValue =>
-    suppressed(i) ? { key: model.keys[i]!, value: null, status: 'suppressed' } : { key: model.keys[i]!, value: model.values[i]!, status: 'ok' };
+    suppressed(i)
+      ? { key: model.keys[i]!, value: null, status: 'suppressed', suppression: status[i] === PRIMARY ? 'primary' : 'complementary' }
+      : { key: model.keys[i]!, value: model.values[i]!, status: 'ok' };
   let next = 0;
   const cells = input.cells.map(() => publish(next++));
   const margins: Record<string, PublishedValue[]> = {};

@@ -2,6 +2,11 @@
  * Headline indicators over the current records in scope: counts, rates (fractions 0–1), rates per
  * population, the SafeLives Marac set and data-quality shares. Every count comes from one query;
  * derived definitions (ethnic groups, LGBT+, age bands, persons) come from the dataset helpers.
+ *
+ * Each indicator is declared once, in `defineIndicators`, with what its disclosure depends on: what
+ * it counts (a measure, by a typed name), whether its count is a part of the referrals, and which
+ * unknown answers a rate's denominator leaves out. The subtraction relations between published
+ * figures are derived from those declarations (`deriveDifferences`), never listed beside them.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
@@ -29,49 +34,11 @@ export interface IndicatorParams extends ScopeQuery {
 
 type Kind = 'count' | 'rate' | 'perPopulation';
 
-/** An indicator before disclosure control. */
-export interface IndicatorDraft {
-  id: string;
-  label: string;
-  definition: string;
-  unit: string;
-  kind: Kind;
-  /** The count itself for `count`. */
-  numerator: number;
-  /** Null for counts, and for rates per population when no population is known. */
-  denominator: number | null;
-  /** For `perPopulation`: per 1,000 or per 10,000. */
-  per?: number;
-  /** The count indicator that publishes this rate's numerator on its own. */
-  numeratorIndicator?: string;
-  /** Cell keys of the numerator and denominator counts, for the analysts' noise (cell-key.ts). */
-  numeratorKey?: number;
-  denominatorKey?: number;
-}
+/** Why an indicator has no value though nothing was suppressed (status `not_available`). */
+export type NotAvailableReason = 'no_denominator' | 'no_population' | 'not_collected' | 'service_type_not_in_scope';
 
-/** A count and its cell key. */
-interface Counted {
-  n: number;
-  k: number;
-}
-
-/**
- * A count that publishing every term would reveal by subtraction: total − Σ parts. When it is small,
- * `withhold` is suppressed (chosen so the headline counts stay published).
- */
-export interface Difference {
-  total: Term;
-  parts: Term[];
-  withhold: string;
-}
-
-interface Term {
-  id: string;
-  term: 'numerator' | 'denominator';
-}
-
-const numeratorOf = (id: string): Term => ({ id, term: 'numerator' });
-const denominatorOf = (id: string): Term => ({ id, term: 'denominator' });
+/** Which service type `casesPer10000AdultFemales` counts: SafeLives' measure is of cases heard at a Marac. */
+const MARAC_SERVICE_TYPE = 'marac';
 
 const ETHNICITY_CODES = acceptedCodes(victimField('ethnicity'));
 const MINORITISED_CODES = ETHNICITY_CODES.filter((c) => isMinoritisedEthnicity(c) === true);
@@ -104,8 +71,8 @@ function sumOf(units: SQL): Measure {
 const victimColumn = (name: string) => fieldSql(['victim', name]);
 const lgbtPlus = lgbtPlusSql(victimColumn('sexualOrientation'), victimColumn('genderIdentitySameAsSex'));
 
-/** Every count the indicators need, by name; all computed in one pass over the records in scope. */
-const measures: Record<string, Measure> = {
+/** Every count over the records in scope the indicators need, computed in one pass; named by `MeasureName`. */
+const recordMeasures = {
   referrals: { count: sql`count(*)::int`, key: sql`sum(r.record_key)` },
   repeatReferrals: countWhere(fieldSql('repeatReferral')),
   children: sumOf(fieldSql('childrenInHousehold')),
@@ -131,8 +98,45 @@ const measures: Record<string, Measure> = {
   youngPerpetrators: sumOf(
     sql`jsonb_array_length(jsonb_path_query_array(${fieldSql('perpetrators')}, ${sql.raw(`'$[*] ? (@.age <= ${MAX_YOUNG_PERPETRATOR_AGE})'`)}))`,
   ),
-  ...Object.fromEntries(codedPersonVictimFields.map((f) => [`notKnown.${f.name}`, countWhere(sql`${victimColumnSql(f)} = ${literal('not_known')}`)])),
-};
+  maracCases: countWhere(sql`s.service_type = ${literal(MARAC_SERVICE_TYPE)}`),
+} satisfies Record<string, Measure>;
+
+/** The not-known answers of a coded person field: one measure per field, named after it. */
+export type NotKnownMeasure = `notKnown.${string}`;
+
+/**
+ * The name of a count the indicators are built from. A misspelt name does not compile; the
+ * not-known counts are only ever named through `notKnownOf(field)`.
+ */
+export type MeasureName = keyof typeof recordMeasures | 'people' | 'repeatLinked' | 'duplicates' | NotKnownMeasure;
+
+export function notKnownOf(field: FieldDefinition): NotKnownMeasure {
+  return `notKnown.${field.name}`;
+}
+
+/** Every measure counted (duplicates follow from two of them). */
+export const measureNames: readonly MeasureName[] = [
+  ...(Object.keys(recordMeasures) as Array<keyof typeof recordMeasures>),
+  'people',
+  'repeatLinked',
+  ...codedPersonVictimFields.map(notKnownOf),
+];
+
+/** A count and its cell key. */
+export interface Counted {
+  n: number;
+  k: number;
+}
+
+/** The measures' counts, by name, and what else an indicator's availability depends on. */
+export interface Measured {
+  counts: ReadonlyMap<MeasureName, Counted>;
+  /** Per coded person victim field: the records in scope carrying it at all (an optional field may be left out). */
+  recorded: ReadonlyMap<string, number>;
+  population: Population;
+  /** The service types in scope. */
+  serviceTypes: ReadonlySet<string>;
+}
 
 /**
  * Referrals of a person the same service had referred in the 12 months before: one pass with a
@@ -156,38 +160,49 @@ async function countLinkedRepeats(db: Database, scope: Scope): Promise<Counted> 
   return { n: Number(row?.n ?? 0), k: cellKeyOf(row?.k) };
 }
 
-/** Every measure's count and, when `keyed` (exact figures need none), its cell key under `key:<name>`. */
-async function countMeasures(db: Database, scope: Scope, keyed: boolean): Promise<{ counts: Record<string, number>; keys: Record<string, number> }> {
+/** Every record measure's count and cell key (exact figures need no keys: 0 unless `keyed`), and which person fields were recorded. */
+async function countMeasures(db: Database, scope: Scope, keyed: boolean): Promise<Pick<Measured, 'counts' | 'recorded'>> {
+  const measures: Array<[MeasureName, Measure]> = [
+    ...(Object.entries(recordMeasures) as Array<[keyof typeof recordMeasures, Measure]>),
+    ...codedPersonVictimFields.map((f): [MeasureName, Measure] => [notKnownOf(f), countWhere(sql`${victimColumnSql(f)} = ${literal('not_known')}`)]),
+  ];
+  // Computed by their own queries, not over the records at once.
+  const own = new Set<MeasureName>(['people', 'repeatLinked']);
+  if (measureNames.some((name) => !own.has(name) && !measures.some(([m]) => m === name))) throw new Error('a measure has no SQL');
   const select = sql.join(
-    Object.entries(measures).flatMap(([name, m]) => [
-      sql`${m.count} as ${sql.identifier(name)}`,
-      ...(keyed ? [sql`${m.key} as ${sql.identifier(`key:${name}`)}`] : []),
-    ]),
+    [
+      ...measures.flatMap(([name, m]) => [sql`${m.count} as ${sql.identifier(name)}`, ...(keyed ? [sql`${m.key} as ${sql.identifier(`key:${name}`)}`] : [])]),
+      ...codedPersonVictimFields.map((f) => sql`(count(${victimColumnSql(f)}))::int as ${sql.identifier(`recorded:${f.name}`)}`),
+    ],
     sql`, `,
   );
   const [row] = await queryRows<Record<string, number | string | null>>(db, sql`select ${select} ${currentRecordsIn(scope)}`);
-  const names = Object.keys(measures);
   return {
-    counts: Object.fromEntries(names.map((name) => [name, Number(row?.[name] ?? 0)])),
-    keys: Object.fromEntries(names.map((name) => [name, cellKeyOf(row?.[`key:${name}`])])),
+    counts: new Map(measures.map(([name]) => [name, { n: Number(row?.[name] ?? 0), k: cellKeyOf(row?.[`key:${name}`]) }])),
+    recorded: new Map(codedPersonVictimFields.map((f) => [f.name, Number(row?.[`recorded:${f.name}`] ?? 0)])),
   };
 }
 
-interface Population {
+export interface Population {
   total: number | null;
   adultFemale: number | null;
+  /** Adult females in the areas of the Marac services in scope (the SafeLives denominator). */
+  maracAdultFemale: number | null;
   /** Which year's figure was used for each area, for the definition text. */
   used: string;
 }
 
-/** Sums the areas' populations; unknown (null) when any area in scope has no figure. */
+/** Sums the areas' populations; unknown (null) when any area summed has no figure. */
 async function findPopulation(db: Database, scope: Scope): Promise<Population> {
   const found = await populationsInScope(db, scope);
-  if (found.length === 0) return { total: null, adultFemale: null, used: 'no area in scope' };
-  const known = found.every((f) => f.population);
+  const maracAreas = new Set(scope.services.filter((s) => s.serviceType === MARAC_SERVICE_TYPE).map((s) => s.area));
+  const adultFemales = (areas: typeof found) =>
+    areas.length > 0 && areas.every((f) => f.population?.adultFemale != null) ? areas.reduce((n, f) => n + f.population!.adultFemale!, 0) : null;
+  if (found.length === 0) return { total: null, adultFemale: null, maracAdultFemale: null, used: 'no area in scope' };
   return {
-    total: known ? found.reduce((n, f) => n + f.population!.total, 0) : null,
-    adultFemale: known && found.every((f) => f.population!.adultFemale !== null) ? found.reduce((n, f) => n + f.population!.adultFemale!, 0) : null,
+    total: found.every((f) => f.population) ? found.reduce((n, f) => n + f.population!.total, 0) : null,
+    adultFemale: adultFemales(found),
+    maracAdultFemale: adultFemales(found.filter((f) => maracAreas.has(f.area))),
     used: found.map((f) => `${f.area}: ${f.population ? f.population.year : 'none'}`).join(', '),
   };
 }
@@ -196,216 +211,386 @@ function fieldLabel(field: FieldDefinition): string {
   return field.label.charAt(0).toLowerCase() + field.label.slice(1);
 }
 
-/** The indicators and the subtraction relations between them, from the counts. */
-export function draftIndicators(
-  m: Record<string, number>,
-  population: Population,
-  keys: Record<string, number> = {},
-): { drafts: IndicatorDraft[]; differences: Difference[] } {
-  // A measure with its cell key (cell-key.ts); duplicates are the referrals less the people.
-  const measure = (name: string): Counted => ({ n: m[name]!, k: keys[name] ?? 0 });
-  const duplicates: Counted = { n: m.referrals! - m.people!, k: cellKeyOf((keys.referrals ?? 0) - (keys.people ?? 0)) };
-  const count = (id: string, label: string, unit: string, numerator: Counted, definition: string): IndicatorDraft => ({
-    id,
-    label,
-    definition,
-    unit,
-    kind: 'count',
-    numerator: numerator.n,
-    numeratorKey: numerator.k,
-    denominator: null,
-  });
-  const rate = (id: string, label: string, numerator: Counted, denominator: Counted, definition: string, numeratorIndicator?: string): IndicatorDraft => ({
-    id,
-    label,
-    definition,
-    unit: 'rate',
-    kind: 'rate',
-    numerator: numerator.n,
-    numeratorKey: numerator.k,
-    denominator: denominator.n,
-    denominatorKey: denominator.k,
-    ...(numeratorIndicator ? { numeratorIndicator } : {}),
-  });
-  const referrals = measure('referrals');
-  const drafts: IndicatorDraft[] = [
-    count('referrals', 'Referrals', 'referrals', referrals, 'Referrals received by the services in scope (one record per referral).'),
+/**
+ * One indicator as declared. What suppression needs to know is declared here and nowhere else:
+ * - a count says whether it counts some of the referrals (`partOfReferrals`; a sum of units, such as
+ *   children, does not), so that referrals − it is protected;
+ * - a rate's numerator is always part of its denominator, and its denominator part of the
+ *   referrals, so both complements are protected without saying; a rate whose denominator is the
+ *   known answers of a field whose not-known share is published names that field
+ *   (`knownAnswersOf`), so the prefer-not-to-say rest is protected too;
+ * - a rate per population says whether its numerator is part of the referrals.
+ * The count indicator publishing a rate's numerator on its own is found by the measure they share.
+ */
+type IndicatorDefinition = {
+  id: string;
+  label: string;
+  definition: string;
+  numerator: MeasureName;
+} & (
+  | {
+      kind: 'count';
+      unit: 'referrals' | 'people' | 'children' | 'perpetrators';
+      partOfReferrals: boolean;
+      /** A sum of units with at least one in every referral this measure counts: the units beyond the first follow by subtraction. */
+      noFewerThan?: MeasureName;
+    }
+  | { kind: 'rate'; denominator: MeasureName; knownAnswersOf: FieldDefinition | null; notAvailable?: NotAvailableReason }
+  | { kind: 'perPopulation'; unit: string; per: number; population: number | null; partOfReferrals: boolean; notAvailable?: NotAvailableReason }
+);
+
+/** An indicator before disclosure control: its counts and where they come from. */
+export interface IndicatorDraft {
+  id: string;
+  label: string;
+  definition: string;
+  unit: string;
+  kind: Kind;
+  /** The count itself for `count`. */
+  numerator: number;
+  /** Null for counts, and for rates per population when no population is known. */
+  denominator: number | null;
+  /** For `perPopulation`: per 1,000 or per 10,000. */
+  per?: number;
+  /** The measures counted: two indicators with the same measure publish the same count. */
+  numeratorMeasure: MeasureName;
+  denominatorMeasure?: MeasureName;
+  /** The declared relations (see `IndicatorDefinition`). */
+  partOfReferrals: boolean;
+  noFewerThan?: MeasureName;
+  knownAnswersOf?: FieldDefinition | null;
+  /** Why there is no value whatever the counts. */
+  notAvailable?: NotAvailableReason;
+  /** Cell keys of the numerator and denominator counts, for the analysts' noise (cell-key.ts). */
+  numeratorKey?: number;
+  denominatorKey?: number;
+}
+
+/** The indicators, declared over the measures (see `IndicatorDefinition`). */
+export function defineIndicators(measured: Measured): IndicatorDefinition[] {
+  const { population } = measured;
+  const anyReferrals = (measured.counts.get('referrals')?.n ?? 0) > 0;
+  const count = (
+    id: string,
+    label: string,
+    unit: 'referrals' | 'people' | 'children' | 'perpetrators',
+    numerator: MeasureName,
+    partOfReferrals: boolean,
+    definition: string,
+    noFewerThan?: MeasureName,
+  ): IndicatorDefinition => ({ kind: 'count', id, label, unit, numerator, partOfReferrals, definition, ...(noFewerThan ? { noFewerThan } : {}) });
+  const rate = (
+    id: string,
+    label: string,
+    numerator: MeasureName,
+    denominator: MeasureName,
+    knownAnswersOf: FieldDefinition | null,
+    definition: string,
+    notAvailable?: NotAvailableReason,
+  ): IndicatorDefinition => ({ kind: 'rate', id, label, numerator, denominator, knownAnswersOf, definition, ...(notAvailable ? { notAvailable } : {}) });
+  const maracInScope = measured.serviceTypes.has(MARAC_SERVICE_TYPE);
+  return [
+    count('referrals', 'Referrals', 'referrals', 'referrals', true, 'Referrals received by the services in scope (one record per referral).'),
     count(
       'people',
       'People referred',
       'people',
-      measure('people'),
+      'people',
+      true,
       'Distinct people across the services in scope, as record linkage joined them (probabilistic matching on the linkage key and person attributes); records without a key count once each.',
     ),
-    count('duplicateReferrals', 'Referrals of people already counted', 'referrals', duplicates, 'Referrals minus people.'),
+    // Duplicates are the referrals less the people (see measureDuplicates).
+    count('duplicateReferrals', 'Referrals of people already counted', 'referrals', 'duplicates', true, 'Referrals minus people.'),
     count(
       'repeatReferrals',
       'Repeat referrals',
       'referrals',
-      measure('repeatReferrals'),
+      'repeatReferrals',
+      true,
       'Referrals the service reported as repeats (referred in the previous 12 months).',
     ),
-    rate('repeatReferralRate', 'Repeat referral rate', measure('repeatReferrals'), referrals, 'Repeat referrals ÷ referrals.', 'repeatReferrals'),
+    rate('repeatReferralRate', 'Repeat referral rate', 'repeatReferrals', 'referrals', null, 'Repeat referrals ÷ referrals.'),
     count(
       'repeatReferralsLinked',
       'Repeat referrals found by linkage',
       'referrals',
-      measure('repeatLinked'),
+      'repeatLinked',
+      true,
       'Referrals of a person the same service had referred in the previous 12 months, found by record linkage across all current returns (not only those in scope); compare with the provider-reported repeatReferrals.',
     ),
-    rate(
-      'repeatReferralRateLinked',
-      'Repeat referral rate (linkage)',
-      measure('repeatLinked'),
-      referrals,
-      'Repeat referrals found by linkage ÷ referrals.',
-      'repeatReferralsLinked',
-    ),
+    rate('repeatReferralRateLinked', 'Repeat referral rate (linkage)', 'repeatLinked', 'referrals', null, 'Repeat referrals found by linkage ÷ referrals.'),
     count(
       'childrenInHousehold',
       'Children in the households of referred victims (victims of domestic abuse in their own right)',
       'children',
-      measure('children'),
+      'children',
+      false,
       'Sum of children in household over the referrals; children are victims of domestic abuse in their own right (Domestic Abuse Act 2021 s.3).',
+      'families',
     ),
     count(
       'familiesWithChildren',
       'Referrals with children in the household',
       'referrals',
-      measure('families'),
+      'families',
+      true,
       'Referrals with at least one child in the household.',
     ),
     rate(
       'highRiskRate',
       'High-risk referrals',
-      measure('highRisk'),
-      measure('riskAssessed'),
+      'highRisk',
+      'riskAssessed',
+      null,
       'Referrals at high risk ÷ referrals with a risk level other than not_assessed.',
     ),
     rate(
       'minoritisedEthnicityRate',
-      'Black, Asian or racially minoritised victims',
-      measure('minoritised'),
-      measure('ethnicityKnown'),
-      'Victims of any ethnicity other than White British ÷ victims with a known ethnicity (not_known and prefer_not_to_say excluded).',
+      'Victims of any ethnic group other than White British (Black, Asian and racially minoritised, White minorities included)',
+      'minoritised',
+      'ethnicityKnown',
+      victimField('ethnicity'),
+      `Victims whose victim.ethnicity is one of ${MINORITISED_CODES.join(', ')} (every code but white_british) ÷ victims with a known ethnicity ` +
+        `(${KNOWN_ETHNICITY_CODES.length} codes: not_known and prefer_not_to_say excluded). White Irish, Gypsy or Irish Traveller, Roma and other ` +
+        'White backgrounds count, as in SafeLives\' "Black, Asian or racially minoritised" measure; the five GSS groups (ethnicityGroup) put them with ' +
+        'White British, so compare with the population through groupBy=minoritisedEthnicity, which has this definition and its own population share.',
     ),
-    rate('lgbtRate', 'LGBT+ victims', measure('lgbtPlus'), measure('lgbtPlusKnown'), 'LGBT+ victims ÷ victims whose LGBT+ status is known (yes or no).'),
-    rate('disabilityRate', 'Disabled victims', measure('disabled'), measure('disabilityKnown'), 'Victims with a disability ÷ victims answering yes or no.'),
-    rate('maleVictimRate', 'Male victims', measure('male'), measure('sexKnown'), 'Male victims ÷ female and male victims.'),
-    rate('vawgShare', 'VAWG referrals', measure('vawg'), referrals, 'Referrals of category vawg ÷ referrals.'),
+    rate('lgbtRate', 'LGBT+ victims', 'lgbtPlus', 'lgbtPlusKnown', null, 'LGBT+ victims ÷ victims whose LGBT+ status is known (yes or no).'),
+    rate(
+      'disabilityRate',
+      'Disabled victims',
+      'disabled',
+      'disabilityKnown',
+      victimField('disability'),
+      'Victims with a disability ÷ victims answering yes or no.',
+    ),
+    rate('maleVictimRate', 'Male victims', 'male', 'sexKnown', victimField('sex'), 'Male victims ÷ female and male victims.'),
+    rate('vawgShare', 'VAWG referrals', 'vawg', 'referrals', null, 'Referrals of category vawg ÷ referrals.'),
     rate(
       'residentShare',
       'Victims resident in the area',
-      measure('resident'),
-      measure('relationshipToAreaKnown'),
+      'resident',
+      'relationshipToAreaKnown',
+      victimField('relationshipToArea'),
       'Residents ÷ victims with a known relationship to the area (resident, worker, visitor or other).',
     ),
-    rate(
-      'interpreterRate',
-      'Victims needing an interpreter',
-      measure('interpreter'),
-      measure('interpreterKnown'),
-      'Interpreter required ÷ victims where it is known.',
-    ),
+    rate('interpreterRate', 'Victims needing an interpreter', 'interpreter', 'interpreterKnown', null, 'Interpreter required ÷ victims where it is known.'),
     rate(
       'otherReferralSourceShare',
       "Referrals from an 'other' source (data quality)",
-      measure('otherSource'),
-      referrals,
+      'otherSource',
+      'referrals',
+      null,
       "Referrals whose source is 'other' ÷ referrals; named sources should replace 'other'.",
     ),
     {
+      kind: 'perPopulation',
       id: 'referralsPer1000Population',
       label: 'Referrals per 1,000 population, for the period (not annualised)',
       definition: `Referrals ÷ the population of the areas of the services in scope × 1,000. Population year used: ${population.used}.`,
       unit: 'per 1,000 population',
-      kind: 'perPopulation',
-      numerator: referrals.n,
-      numeratorKey: referrals.k,
-      denominator: population.total,
+      numerator: 'referrals',
+      population: population.total,
       per: 1000,
-      numeratorIndicator: 'referrals',
+      partOfReferrals: true,
     },
     {
-      id: 'casesPer10000AdultFemales',
-      label: 'Cases per 10,000 adult females, for the period (not annualised)',
-      definition: `SafeLives Marac measure: referrals ÷ females aged 16 and over in the areas of the services in scope × 10,000. Population year used: ${population.used}.`,
-      unit: 'per 10,000 adult females',
       kind: 'perPopulation',
-      numerator: referrals.n,
-      numeratorKey: referrals.k,
-      denominator: population.adultFemale,
+      id: 'casesPer10000AdultFemales',
+      label: 'Marac cases per 10,000 adult females, for the period (not annualised)',
+      definition:
+        `SafeLives Marac measure: cases heard at the Maracs in scope (referrals to services of type ${MARAC_SERVICE_TYPE}; other services' referrals are ` +
+        'not Marac cases and are not counted, whatever serviceType asks for) ÷ females aged 16 and over in the areas of those Maracs × 10,000. ' +
+        `Not available when no ${MARAC_SERVICE_TYPE} service is in scope. Population year used: ${population.used}.`,
+      unit: 'per 10,000 adult females',
+      numerator: 'maracCases',
+      population: population.maracAdultFemale,
       per: 10000,
-      numeratorIndicator: 'referrals',
+      partOfReferrals: true,
+      ...(maracInScope ? {} : { notAvailable: 'service_type_not_in_scope' as const }),
     },
     count(
       'victimsAged16To17',
       'Victims aged 16 to 17',
       'referrals',
-      measure('victims16To17'),
+      'victims16To17',
+      true,
       'Referrals of victims aged 16 or 17 at the referral date (SafeLives Marac).',
     ),
     count(
       'perpetratorsAged17OrUnder',
       'Alleged perpetrators aged 17 or under',
       'perpetrators',
-      measure('youngPerpetrators'),
+      'youngPerpetrators',
+      false,
       'Alleged perpetrators aged 17 or under, counted once per referral they appear in (SafeLives Marac).',
     ),
-    ...codedPersonVictimFields.map((f) =>
-      rate(
+    ...codedPersonVictimFields.map((f) => {
+      const optional = f.required ? '' : ' The field is optional: records leaving it out are not counted as not_known.';
+      // A field no record in scope carries was not collected: its share of unknowns is not 0%.
+      const collected = !anyReferrals || (measured.recorded.get(f.name) ?? 0) > 0;
+      return rate(
         `notKnownShare.${f.name}`,
         `Victim ${fieldLabel(f)} not known (data quality)`,
-        measure(`notKnown.${f.name}`),
-        referrals,
-        `Referrals with victim.${f.name} = not_known ÷ referrals.`,
-      ),
-    ),
+        notKnownOf(f),
+        'referrals',
+        null,
+        `Referrals with victim.${f.name} = not_known ÷ referrals.${optional} Null, with reason not_collected, when no record in scope carries the field.`,
+        collected ? undefined : 'not_collected',
+      );
+    }),
   ];
+}
 
-  const partOfReferrals = (id: string): Difference => ({ total: numeratorOf('referrals'), parts: [numeratorOf(id)], withhold: id });
-  // Rates whose denominator leaves out the unknown answers of a field with its own not-known share.
-  const unknownsOf: Array<[string, string | null]> = [
-    ['highRiskRate', null],
-    ['minoritisedEthnicityRate', 'ethnicity'],
-    ['lgbtRate', null],
-    ['disabilityRate', 'disability'],
-    ['maleVictimRate', 'sex'],
-    ['residentShare', 'relationshipToArea'],
-    ['interpreterRate', null],
-  ];
-  const differences: Difference[] = [
-    // referrals = people + duplicates: either small part would follow from the other two.
-    partOfReferrals('people'),
-    partOfReferrals('duplicateReferrals'),
-    partOfReferrals('repeatReferrals'),
-    partOfReferrals('familiesWithChildren'),
-    partOfReferrals('victimsAged16To17'),
-    ...drafts.filter((d) => d.kind === 'rate').map((d) => ({ total: denominatorOf(d.id), parts: [numeratorOf(d.id)], withhold: d.id })),
-    // The referrals left out of a denominator (its unknowns) …
-    ...unknownsOf.map(([id]) => ({ total: numeratorOf('referrals'), parts: [denominatorOf(id)], withhold: id })),
-    // … less the published not_known count leaves prefer_not_to_say.
-    ...unknownsOf.flatMap(([id, field]) =>
-      field ? [{ total: numeratorOf('referrals'), parts: [denominatorOf(id), numeratorOf(`notKnownShare.${field}`)], withhold: `notKnownShare.${field}` }] : [],
-    ),
-  ];
-  return { drafts, differences };
+/** Duplicates are the referrals less the people; their cell key is the difference of the keys. */
+function measureDuplicates(counts: ReadonlyMap<MeasureName, Counted>): Counted {
+  const referrals = counts.get('referrals') ?? { n: 0, k: 0 };
+  const people = counts.get('people') ?? { n: 0, k: 0 };
+  return { n: referrals.n - people.n, k: cellKeyOf(referrals.k - people.k) };
+}
+
+/** The drafts of every indicator from the counts: each definition's measures looked up by name. */
+export function draftIndicators(measured: Measured): IndicatorDraft[] {
+  const counts = new Map(measured.counts);
+  counts.set('duplicates', measureDuplicates(counts));
+  const measure = (name: MeasureName): Counted => {
+    const counted = counts.get(name);
+    if (!counted) throw new Error(`no measure ${name}`);
+    return counted;
+  };
+  return defineIndicators(measured).map((d): IndicatorDraft => {
+    const numerator = measure(d.numerator);
+    const base = {
+      id: d.id,
+      label: d.label,
+      definition: d.definition,
+      numerator: numerator.n,
+      numeratorKey: numerator.k,
+      numeratorMeasure: d.numerator,
+    };
+    if (d.kind === 'count') {
+      return {
+        ...base,
+        kind: 'count',
+        unit: d.unit,
+        denominator: null,
+        partOfReferrals: d.partOfReferrals,
+        ...(d.noFewerThan ? { noFewerThan: d.noFewerThan } : {}),
+      };
+    }
+    if (d.kind === 'perPopulation') {
+      return {
+        ...base,
+        kind: 'perPopulation',
+        unit: d.unit,
+        denominator: d.population,
+        per: d.per,
+        partOfReferrals: d.partOfReferrals,
+        ...(d.notAvailable ? { notAvailable: d.notAvailable } : {}),
+      };
+    }
+    const denominator = measure(d.denominator);
+    return {
+      ...base,
+      kind: 'rate',
+      unit: 'rate',
+      denominator: denominator.n,
+      denominatorKey: denominator.k,
+      denominatorMeasure: d.denominator,
+      partOfReferrals: true,
+      knownAnswersOf: d.knownAnswersOf,
+      ...(d.notAvailable ? { notAvailable: d.notAvailable } : {}),
+    };
+  });
 }
 
 /**
- * Which indicators an analyst may not see. Primary: small counts, and rates with a small numerator
- * or denominator. Then, to a fixed point: rates whose numerator is a withheld indicator, numerator
- * indicators of rates withheld for their numerator, and every small difference of published terms.
+ * A count that publishing every term would reveal by subtraction: total − Σ parts. When it is small,
+ * `withhold` is suppressed (chosen so the headline counts stay published).
  */
-export function findSuppressedIndicators(drafts: IndicatorDraft[], differences: Difference[], threshold: number): Set<string> {
+export interface Difference {
+  total: Term;
+  parts: Term[];
+  withhold: string;
+}
+
+export interface Term {
+  id: string;
+  term: 'numerator' | 'denominator';
+}
+
+const numeratorOf = (id: string): Term => ({ id, term: 'numerator' });
+const denominatorOf = (id: string): Term => ({ id, term: 'denominator' });
+
+/**
+ * The subtraction relations between published figures, from the relations declared on each indicator:
+ * referrals − a part of them, a rate's denominator − its numerator, referrals − a rate's denominator
+ * (its unknowns) and, where the not-known share of the same field is published, referrals − the
+ * known − the not known (prefer not to say); a sum of units − the referrals with at least one.
+ */
+export function deriveDifferences(drafts: readonly IndicatorDraft[]): Difference[] {
+  const referrals = drafts.find((d) => d.kind === 'count' && d.numeratorMeasure === 'referrals');
+  if (!referrals) throw new Error('the referrals count is not an indicator');
+  const total = numeratorOf(referrals.id);
+  const notKnownShare = (field: FieldDefinition) => {
+    const share = drafts.find((d) => d.kind === 'rate' && d.numeratorMeasure === notKnownOf(field));
+    if (!share) throw new Error(`no not-known share of ${field.name}`);
+    return share;
+  };
+  const countOf = (measure: MeasureName) => {
+    const count = drafts.find((d) => d.kind === 'count' && d.numeratorMeasure === measure);
+    if (!count) throw new Error(`no count of ${measure}`);
+    return count;
+  };
+  return drafts.flatMap((d): Difference[] => {
+    if (d.id === referrals.id) return [];
+    if (d.kind !== 'rate') {
+      return [
+        ...(d.partOfReferrals ? [{ total, parts: [numeratorOf(d.id)], withhold: d.id }] : []),
+        ...(d.noFewerThan ? [{ total: numeratorOf(d.id), parts: [numeratorOf(countOf(d.noFewerThan).id)], withhold: d.id }] : []),
+      ];
+    }
+    const share = d.knownAnswersOf ? notKnownShare(d.knownAnswersOf) : null;
+    return [
+      { total: denominatorOf(d.id), parts: [numeratorOf(d.id)], withhold: d.id },
+      { total, parts: [denominatorOf(d.id)], withhold: d.id },
+      ...(share ? [{ total, parts: [denominatorOf(d.id), numeratorOf(share.id)], withhold: share.id }] : []),
+    ];
+  });
+}
+
+/** The count indicator publishing the same measure as a rate's numerator on its own, by id. */
+function findNumeratorIndicators(drafts: readonly IndicatorDraft[]): Map<string, string> {
+  const counts = new Map(drafts.filter((d) => d.kind === 'count').map((d) => [d.numeratorMeasure, d.id]));
+  const found = new Map<string, string>();
+  for (const d of drafts) {
+    const own = counts.get(d.numeratorMeasure);
+    if (d.kind !== 'count' && own) found.set(d.id, own);
+  }
+  return found;
+}
+
+export type SuppressionKind = 'primary' | 'complementary';
+
+/**
+ * Which indicators an analyst may not see, and why. Primary: small counts, and rates with a small
+ * numerator or denominator. Then, to a fixed point, complementary: rates whose numerator is a
+ * withheld indicator, numerator indicators of rates withheld for their numerator, and every small
+ * difference of published terms. `differences` defaults to those the indicators declare.
+ */
+export function findSuppressedIndicators(
+  drafts: readonly IndicatorDraft[],
+  threshold: number,
+  differences: readonly Difference[] = deriveDifferences(drafts),
+): Map<string, SuppressionKind> {
   const byId = new Map(drafts.map((d) => [d.id, d]));
-  const suppressed = new Set<string>();
+  const numeratorIndicators = findNumeratorIndicators(drafts);
+  const suppressed = new Map<string, SuppressionKind>();
   for (const d of drafts) {
     const smallNumerator = isSmall(d.numerator, threshold);
-    if (d.kind === 'count' && smallNumerator) suppressed.add(d.id);
-    if (d.kind === 'rate' && (smallNumerator || isSmall(d.denominator ?? 0, threshold))) suppressed.add(d.id);
-    if (d.kind === 'perPopulation' && smallNumerator) suppressed.add(d.id);
-    if (smallNumerator && d.kind !== 'count' && d.numeratorIndicator) suppressed.add(d.numeratorIndicator);
+    if (d.kind === 'count' && smallNumerator) suppressed.set(d.id, 'primary');
+    if (d.kind === 'rate' && (smallNumerator || isSmall(d.denominator ?? 0, threshold))) suppressed.set(d.id, 'primary');
+    if (d.kind === 'perPopulation' && smallNumerator) suppressed.set(d.id, 'primary');
   }
   const valueOf = (t: Term): number | null => {
     const d = byId.get(t.id);
@@ -416,11 +601,16 @@ export function findSuppressedIndicators(drafts: IndicatorDraft[], differences: 
     changed = false;
     const withhold = (id: string) => {
       if (byId.has(id) && !suppressed.has(id)) {
-        suppressed.add(id);
+        suppressed.set(id, 'complementary');
         changed = true;
       }
     };
-    for (const d of drafts) if (d.numeratorIndicator && suppressed.has(d.numeratorIndicator)) withhold(d.id);
+    for (const d of drafts) {
+      const own = numeratorIndicators.get(d.id);
+      if (!own) continue;
+      // A rate over a withheld count would publish it (a small numerator withholds the count itself: the same measure).
+      if (suppressed.has(own)) withhold(d.id);
+    }
     for (const difference of differences) {
       const terms = [difference.total, ...difference.parts].map(valueOf);
       if (terms.some((v) => v === null)) continue;
@@ -429,8 +619,8 @@ export function findSuppressedIndicators(drafts: IndicatorDraft[], differences: 
       if (!isSmall(remainder, threshold)) continue;
       withhold(difference.withhold);
       // A rate withheld for its complement still has its numerator published on its own.
-      const rate = byId.get(difference.withhold);
-      if (rate?.numeratorIndicator && difference.total.id === rate.id) withhold(rate.numeratorIndicator);
+      const own = numeratorIndicators.get(difference.withhold);
+      if (own && difference.total.id === difference.withhold) withhold(own);
     }
   }
   return suppressed;
@@ -447,13 +637,17 @@ function perturbDraft(d: IndicatorDraft, threshold: number): IndicatorDraft {
   return { ...d, numerator, denominator: perturb(d.denominator, d.denominatorKey ?? 0, threshold) };
 }
 
-function publishIndicator(d: IndicatorDraft, suppressed: boolean): Indicator {
+function publishIndicator(d: IndicatorDraft, suppression: SuppressionKind | undefined): Indicator {
   const base = { id: d.id, label: d.label, definition: d.definition, unit: d.unit };
   const percent = d.kind === 'rate' ? { percent: null } : {};
-  if (suppressed) return { ...base, numerator: null, denominator: null, value: null, ...percent, status: 'suppressed' };
+  if (suppression) return { ...base, numerator: null, denominator: null, value: null, ...percent, status: 'suppressed', suppression };
+  if (d.notAvailable === 'not_collected') {
+    return { ...base, numerator: null, denominator: null, value: null, ...percent, status: 'not_available', reason: d.notAvailable };
+  }
   if (d.kind === 'count') return { ...base, numerator: d.numerator, denominator: null, value: d.numerator, status: 'ok' };
-  if (d.denominator === null || d.denominator === 0) {
-    return { ...base, numerator: d.numerator, denominator: d.denominator, value: null, ...percent, status: 'not_available' };
+  if (d.notAvailable || d.denominator === null || d.denominator === 0) {
+    const reason = d.notAvailable ?? (d.denominator === null ? 'no_population' : 'no_denominator');
+    return { ...base, numerator: d.numerator, denominator: d.denominator, value: null, ...percent, status: 'not_available', reason };
   }
   if (d.kind === 'perPopulation') {
     return { ...base, numerator: d.numerator, denominator: d.denominator, value: (d.numerator * d.per!) / d.denominator, status: 'ok' };
@@ -477,12 +671,14 @@ export function describeIndicatorDisclosure(threshold: number, applied: boolean)
     secondary:
       `An indicator is also suppressed when a count from ${small} would follow from the published figures by subtraction: ` +
       'people and duplicate referrals (referrals = people + duplicates), counts that are part of the referrals (repeat referrals, ' +
-      'referrals with children, victims aged 16 to 17) when the rest of the referrals is small, rates whose denominator leaves out ' +
-      'a small number of referrals (the unknowns), and not-known shares that would reveal a small prefer-not-to-say group.',
+      'referrals with children, victims aged 16 to 17, Marac cases) when the rest of the referrals is small, rates whose denominator leaves out ' +
+      'a small number of referrals (the unknowns), not-known shares that would reveal a small prefer-not-to-say group, and children in ' +
+      'the household when the children beyond the first of each family are few. ' +
+      '`suppression` says which: `primary` (its own count is small) or `complementary` (withheld so another cannot be derived).',
     rates:
       `A rate is suppressed when its numerator, its denominator or its denominator − numerator is from ${small}, or when its ` +
       'numerator is a suppressed indicator; the count indicator publishing its numerator is then suppressed too. A suppressed ' +
-      'indicator publishes no numerator, denominator or value. Rates per population are suppressed with the referrals.',
+      'indicator publishes no numerator, denominator or value. Rates per population are suppressed with their numerator.',
     ...(applied ? { perturbation: describePerturbation(threshold) } : {}),
   };
 }
@@ -493,21 +689,22 @@ export async function computeIndicators(db: Database, params: IndicatorParams): 
 
 async function indicatorsInSnapshot(db: Database, params: IndicatorParams): Promise<IndicatorList> {
   const scope = await resolveScope(db, params);
-  const counts = await countMeasures(db, scope, params.role === 'analyst');
-  const people = await countPeople(db, scope, params.role === 'analyst');
+  const applied = params.role === 'analyst';
+  const { counts, recorded } = await countMeasures(db, scope, applied);
+  const people = await countPeople(db, scope, applied);
   const repeatLinked = await countLinkedRepeats(db, scope);
   const population = await findPopulation(db, scope);
-  const { drafts, differences } = draftIndicators({ ...counts.counts, people: people.n, repeatLinked: repeatLinked.n }, population, {
-    ...counts.keys,
-    people: people.k,
-    repeatLinked: repeatLinked.k,
+  const drafts = draftIndicators({
+    counts: new Map([...counts, ['people', people], ['repeatLinked', repeatLinked]]),
+    recorded,
+    population,
+    serviceTypes: new Set(scope.services.map((s) => s.serviceType)),
   });
-  const applied = params.role === 'analyst';
   // Suppression decides on the true counts; analysts then see the published ones with their noise.
-  const suppressed = applied ? findSuppressedIndicators(drafts, differences, params.threshold) : new Set<string>();
+  const suppressed = applied ? findSuppressedIndicators(drafts, params.threshold) : new Map<string, SuppressionKind>();
   return {
     period: scope.description,
-    indicators: drafts.map((d) => publishIndicator(applied ? perturbDraft(d, params.threshold) : d, suppressed.has(d.id))),
+    indicators: drafts.map((d) => publishIndicator(applied ? perturbDraft(d, params.threshold) : d, suppressed.get(d.id))),
     disclosure: describeIndicatorDisclosure(params.threshold, applied),
   };
 }

@@ -41,7 +41,7 @@ export async function populationsInScope(db: Database, scope: Scope): Promise<Ar
 }
 
 /**
- * Shares of the population by one grouping (sex, ageBand or ethnicityGroup), summed over the areas
+ * Shares of the population by one grouping (sex, ageBand, ethnicityGroup or minoritisedEthnicity), summed over the areas
  * in scope; null unless every area has that grouping (a partial denominator would skew the shares).
  */
 export async function populationShares(db: Database, scope: Scope, dimension: string) {

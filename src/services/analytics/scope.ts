@@ -7,6 +7,7 @@ import type { Database } from '../../db/connect.js';
 import { services } from '../../db/tables.js';
 import { parseQuarter, quartersOf, type Quarter } from '../../lib/periods.js';
 import { problem } from '../../lib/problem.js';
+import { isKnownArea } from '../areas.js';
 
 export interface ScopeQuery {
   period?: string | undefined;
@@ -77,6 +78,9 @@ export async function resolveScope(db: Database, query: ScopeQuery): Promise<Sco
     .where(and(...filters))
     .orderBy(asc(services.id));
   if (query.service && rows.length === 0) throw problem(404, 'notFound', `no service ${query.service}`);
+  // The code is not echoed: problems never quote what a client sent.
+  if (query.area && rows.length === 0 && !(await isKnownArea(db, query.area)))
+    throw problem(404, 'notFound', 'no registered area or service has that area code');
   return {
     quarters,
     services: rows,
