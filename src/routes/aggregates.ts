@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { sendAnswer } from '../lib/csv-response.js';
 import { principalOf } from '../plugins/auth.js';
 import { AggregateQuery } from '../schema/api/aggregates.js';
+import { jsonOrCsvResponse } from '../schema/api/analytics.js';
 import { aggregateExamples } from '../schema/api/examples.js';
 import { errorResponses } from '../schema/api/common.js';
-import type { AgeBandSetId } from '../schema/dataset/derived.js';
-import { formatAggregateCsv } from '../services/analytics/aggregate-csv.js';
-import { computeAggregate, dimensionsHelp, parseGroupBy } from '../services/analytics/aggregates.js';
+import { dimensionsHelp } from '../services/analytics/aggregates.js';
+import { answerAggregate } from '../services/analytics/answers.js';
+import { aggregateCsvExample } from '../services/analytics/csv-examples.js';
 
 export interface AnalyticsRoutesOptions {
   suppressBelow: number;
@@ -25,29 +27,25 @@ const aggregateRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async
         security: [{ bearerAuth: [] }],
         querystring: AggregateQuery,
         response: {
-          200: {
-            description: 'The table, as JSON or (with `format=csv` or `Accept: text/csv`) CSV.',
-            content: { 'application/json': { schema: Type.Ref('Aggregate'), examples: aggregateExamples }, 'text/csv': { schema: Type.String() } },
-          },
+          200: jsonOrCsvResponse(
+            'The table, as JSON or (with `format=csv` or `Accept: text/csv`) CSV.',
+            { schema: Type.Ref('Aggregate'), examples: aggregateExamples },
+            aggregateCsvExample,
+          ),
           ...errorResponses(400, 401, 403, 404),
         },
       },
     },
-    async (request, reply) => {
-      const { query } = request;
-      const aggregate = await computeAggregate(app.db, {
-        ...query,
-        measure: query.measure as 'referrals' | 'people',
-        groupBy: parseGroupBy(query.groupBy),
-        ageBands: query.ageBands as AgeBandSetId,
-        exact: principalOf(request).role === 'admin',
-        threshold: options.suppressBelow,
-      });
-      if (query.format === 'csv' || request.headers.accept?.includes('text/csv')) {
-        return reply.type('text/csv; charset=utf-8').send(formatAggregateCsv(aggregate));
-      }
-      return aggregate;
-    },
+    async (request, reply) =>
+      sendAnswer(
+        reply,
+        await answerAggregate(app.db, {
+          query: request.query,
+          accept: request.headers.accept,
+          principal: principalOf(request),
+          threshold: options.suppressBelow,
+        }),
+      ),
   );
 };
 

@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AnalyticsRoutesOptions } from './aggregates.js';
+import { sendAnswer } from '../lib/csv-response.js';
 import { principalOf } from '../plugins/auth.js';
+import { jsonOrCsvResponse } from '../schema/api/analytics.js';
 import { errorResponses } from '../schema/api/common.js';
-import { indicatorListExamples, withExamples } from '../schema/api/examples.js';
+import { indicatorListExamples } from '../schema/api/examples.js';
 import { IndicatorListSchema, IndicatorQuery } from '../schema/api/indicators.js';
-import { computeIndicators } from '../services/analytics/indicators.js';
+import { answerIndicators } from '../services/analytics/answers.js';
+import { indicatorListCsvExample } from '../services/analytics/csv-examples.js';
 
 const indicatorsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {
   app.get(
@@ -21,10 +24,26 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = asyn
           'For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures.',
         security: [{ bearerAuth: [] }],
         querystring: IndicatorQuery,
-        response: { 200: withExamples(IndicatorListSchema, indicatorListExamples), ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: jsonOrCsvResponse(
+            'The indicators, as JSON or (with `format=csv` or `Accept: text/csv`) a CSV table with one row per indicator.',
+            { schema: IndicatorListSchema, examples: indicatorListExamples },
+            indicatorListCsvExample,
+          ),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
-    async (request) => computeIndicators(app.db, { ...request.query, role: principalOf(request).role, threshold: options.suppressBelow }),
+    async (request, reply) =>
+      sendAnswer(
+        reply,
+        await answerIndicators(app.db, {
+          query: request.query,
+          accept: request.headers.accept,
+          principal: principalOf(request),
+          threshold: options.suppressBelow,
+        }),
+      ),
   );
 };
 

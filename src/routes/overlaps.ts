@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sendAnswer } from '../lib/csv-response.js';
 import { principalOf } from '../plugins/auth.js';
+import { jsonOrCsvResponse } from '../schema/api/analytics.js';
 import { errorResponses } from '../schema/api/common.js';
 import { OverlapQuery, OverlapSchema } from '../schema/api/overlaps.js';
-import { computeOverlaps } from '../services/analytics/overlaps.js';
+import { answerOverlaps } from '../services/analytics/answers.js';
+import { overlapCsvExample } from '../services/analytics/csv-examples.js';
 import type { AnalyticsRoutesOptions } from './aggregates.js';
 
 const overlapRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (app, options) => {
@@ -18,10 +21,26 @@ const overlapRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (
           'People are de-duplicated across services by linkage. An onward referral is `found` when the same person has a referral at a receiving service (that service, or one of that type) within 183 days after it, `not_found` otherwise (unmet need or a lost referral), and `untraceable` when the referring record has no linkage key.',
         security: [{ bearerAuth: [] }],
         querystring: OverlapQuery,
-        response: { 200: OverlapSchema, ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: jsonOrCsvResponse(
+            'The overlaps, as JSON or (with `format=csv` or `Accept: text/csv`) one CSV table whose `table` column names the part of the JSON a row comes from.',
+            { schema: OverlapSchema },
+            overlapCsvExample,
+          ),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
-    async (request) => computeOverlaps(app.db, { ...request.query, exact: principalOf(request).role === 'admin', threshold: options.suppressBelow }),
+    async (request, reply) =>
+      sendAnswer(
+        reply,
+        await answerOverlaps(app.db, {
+          query: request.query,
+          accept: request.headers.accept,
+          principal: principalOf(request),
+          threshold: options.suppressBelow,
+        }),
+      ),
   );
 };
 

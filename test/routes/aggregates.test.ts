@@ -144,9 +144,18 @@ t.test('aggregates', async (t) => {
     const res = await get('groupBy=riskLevel&period=2022-23-Q1&format=csv');
     t.equal(res.statusCode, 200);
     t.match(res.headers['content-type'], /text\/csv/);
-    const lines = res.body.trim().split('\r\n');
-    t.equal(lines[0], 'riskLevel,referrals,status');
-    t.equal(lines.length, 1 + codeLists.riskLevel.codes.length);
+    t.match(res.headers['content-disposition'], /^attachment; filename="vawg-aggregates-referrals-2022-23-Q1\.csv"$/);
+    t.ok(res.body.startsWith('\ufeff'), 'a byte order mark for spreadsheets');
+    const lines = res.body.slice(1).trim().split('\r\n');
+    t.equal(lines[0], 'rowType,riskLevel,riskLevelLabel,referrals,status,suppression');
+    t.equal(lines.length, 1 + codeLists.riskLevel.codes.length + 1, 'a row per risk level, then the grand total');
+    const json = (await get('groupBy=riskLevel&period=2022-23-Q1')).json();
+    t.equal(lines.at(-1), `grand_total,total,Total,${json.totals.overall.value},ok,`);
+    const high = codeLists.riskLevel.codes.find((c) => c.code === 'high')!;
+    t.equal(
+      lines.find((l) => l.startsWith('cell,high,')),
+      `cell,high,${high.label},${json.cells.find((c: Cell) => c.key.riskLevel === 'high').value},ok,`,
+    );
     const viaAccept = await app.inject({ method: 'GET', url: '/v1/aggregates?groupBy=riskLevel&period=2022-23-Q1', headers: { ...admin, accept: 'text/csv' } });
     t.equal(viaAccept.body, res.body);
   });

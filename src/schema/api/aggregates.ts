@@ -1,25 +1,43 @@
 import { Type } from 'typebox';
 import { ageBandSets } from '../dataset/derived.js';
-import { ScopeQueryProperties } from './analytics.js';
+import { MAX_DIMENSIONS } from '../../services/analytics/aggregates.js';
+import { dimensionIds } from '../../services/analytics/dimensions.js';
+import { formatQueryProperty, PublicationStatusSchema, ScopeQueryProperties, SuppressionKindSchema } from './analytics.js';
+
+/** A `groupBy` dimension: the ids come from the dimension registry, so a new dimension appears here. */
+export const DimensionSchema = Type.String({ enum: dimensionIds, $id: 'Dimension', description: 'A dimension to group counts by.' });
+
+const MEASURES = ['referrals', 'people'];
 
 export const AggregateQuery = Type.Object({
   measure: Type.String({
-    enum: ['referrals', 'people'],
+    enum: MEASURES,
     default: 'referrals',
     description: '`referrals` counts records; `people` counts distinct persons across all services in scope.',
   }),
   groupBy: Type.Optional(
-    Type.String({ pattern: '^[A-Za-z]+(,[A-Za-z]+)*$', description: 'Comma-separated dimensions, at most 4 (see the Aggregate schema for the list).' }),
+    Type.String({
+      pattern: '^[A-Za-z]+(,[A-Za-z]+)*$',
+      description: `Dimensions, comma-separated (\`groupBy=category,riskLevel\`), at most ${MAX_DIMENSIONS}, each once.`,
+      // The server reads the comma-separated text (and names a wrong entry by its position); the
+      // document shows what it is: a list of dimensions, sent as one comma-separated value.
+      'x-openapi-parameter': {
+        style: 'form',
+        explode: false,
+        schema: { type: 'array', items: { $ref: '#/components/schemas/Dimension' }, minItems: 1, maxItems: MAX_DIMENSIONS, uniqueItems: true },
+      },
+    }),
   ),
   ageBands: Type.String({ enum: Object.keys(ageBandSets), default: 'five_year', description: 'The age-band set for `ageBand` and `perpetratorAgeBand`.' }),
-  format: Type.String({ enum: ['json', 'csv'], default: 'json', description: '`csv` (or `Accept: text/csv`) returns the same table as CSV.' }),
+  ...formatQueryProperty('`csv` (or `Accept: text/csv`) returns the same table as CSV.'),
   ...ScopeQueryProperties,
 });
 
 export const PublishedValueSchema = Type.Object(
   {
     value: Type.Union([Type.Number(), Type.Null()]),
-    status: Type.String({ enum: ['ok', 'suppressed'] }),
+    status: PublicationStatusSchema,
+    suppression: SuppressionKindSchema,
   },
   { $id: 'PublishedValue' },
 );
@@ -28,23 +46,45 @@ const Key = Type.Record(Type.String(), Type.String());
 
 export const AggregateSchema = Type.Object(
   {
-    measure: Type.String({ enum: ['referrals', 'people'] }),
+    measure: Type.String({ enum: MEASURES }),
     unit: Type.String({ description: 'What a value counts: referrals (records) or people (de-duplicated persons).' }),
-    groupBy: Type.Array(Type.String()),
+    groupBy: Type.Array(Type.Ref('Dimension')),
     period: Type.Ref('Scope'),
-    multiValued: Type.Array(Type.String(), { description: 'Dimensions where a record counts once per value (so cells can add up to more than the total).' }),
+    multiValued: Type.Array(Type.Ref('Dimension'), {
+      description: 'Dimensions where a record counts once per value (so cells can add up to more than the total).',
+    }),
     cells: Type.Array(
       Type.Object({
         key: Key,
         value: Type.Union([Type.Number(), Type.Null()]),
-        status: Type.String({ enum: ['ok', 'suppressed'] }),
+        status: PublicationStatusSchema,
+        suppression: SuppressionKindSchema,
         populationShare: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
-        representation: Type.Optional(Type.Union([Type.Number(), Type.Null(), Type.String({ description: 'share of referrals ÷ share of population' })])),
+        representation: Type.Optional(
+          Type.Union(
+            [
+              Type.Number({
+                minimum: 0,
+                description: "The cell's share of referrals ÷ its share of the population: 1 is in proportion, above 1 over-represented.",
+              }),
+              Type.Null({ description: 'Not available: the cell is suppressed, or the population share is unknown or zero.' }),
+            ],
+            {
+              description:
+                'Representation against the population: present only when grouping by `sex`, `ageBand`, `ethnicityGroup` or `minoritisedEthnicity` alone.',
+            },
+          ),
+        ),
       }),
     ),
     totals: Type.Object({
       overall: Type.Ref('PublishedValue'),
-      byDimension: Type.Record(Type.String(), Type.Array(Type.Object({ key: Key, value: Type.Union([Type.Number(), Type.Null()]), status: Type.String() }))),
+      byDimension: Type.Record(
+        Type.String(),
+        Type.Array(
+          Type.Object({ key: Key, value: Type.Union([Type.Number(), Type.Null()]), status: PublicationStatusSchema, suppression: SuppressionKindSchema }),
+        ),
+      ),
     }),
     population: Type.Optional(Type.Object({ areas: Type.Array(Type.String()), year: Type.Integer(), dimension: Type.String() })),
     disclosure: Type.Ref('Disclosure'),

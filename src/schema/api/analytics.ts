@@ -1,7 +1,23 @@
 /** Schemas every analytic endpoint shares: the scope query, the scope answered, the disclosure rule. */
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { PERIOD_PATTERN, QUARTER_PATTERN } from '../../lib/periods.js';
 import { AreaCodeSchema, ServiceIdSchema, ServiceTypeSchema } from './common.js';
+
+/** Whether a published figure is shown or withheld by disclosure control: the one list of these statuses. */
+export const PUBLICATION_STATUSES = ['ok', 'suppressed'] as const;
+export const PublicationStatusSchema = Type.String({
+  enum: [...PUBLICATION_STATUSES],
+  description: '`suppressed`: withheld by disclosure control (the value is null); `ok`: published.',
+});
+
+/** Beside `status` (whose values stay as they are): why a suppressed value was withheld. */
+export const SuppressionKindSchema = Type.Optional(
+  Type.String({
+    enum: ['primary', 'complementary'],
+    description:
+      'On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.',
+  }),
+);
 
 /** Which quarters an analytic query covers: `period`, or `from` and `to`. */
 export const PeriodQueryProperties = {
@@ -19,6 +35,34 @@ export const ScopeQueryProperties = {
   serviceType: Type.Optional(ServiceTypeSchema),
   area: Type.Optional(AreaCodeSchema),
 };
+
+/** `format`: the JSON, or the same figures as a CSV download (`Accept: text/csv` asks for it too). */
+export function formatQueryProperty(description: string) {
+  return { format: Type.String({ enum: ['json', 'csv'], default: 'json', description }) };
+}
+
+/** The 200 of an analytic endpoint: its JSON, or (`format=csv`, `Accept: text/csv`) the same figures as CSV. */
+export function jsonOrCsvResponse(description: string, json: { schema: TSchema; examples?: Record<string, unknown> }, csvExample: string) {
+  return {
+    description,
+    headers: {
+      'content-disposition': Type.String({
+        description: 'With CSV only: `attachment; filename="vawg-<endpoint>-…-<period>.csv"`, the name made of the query’s validated values.',
+      }),
+      vary: Type.String({ description: '`Accept`: the answer is JSON or CSV by it (and by `format`).' }),
+    },
+    content: {
+      'application/json': json,
+      'text/csv': {
+        schema: Type.String({
+          description:
+            'UTF-8 with a byte order mark, CRLF line ends and a header row; sent as a download (`Content-Disposition: attachment`). A coded column `x` has its label in `xLabel`; a suppressed figure is empty with `status` `suppressed`.',
+        }),
+        example: csvExample,
+      },
+    },
+  };
+}
 
 export const ScopeSchema = Type.Object(
   {

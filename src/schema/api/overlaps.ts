@@ -1,10 +1,15 @@
 /** Schemas of `GET /v1/overlaps`: people across services, the service-pair matrix, onward referrals. */
 import { Type } from 'typebox';
-import { ScopeQueryProperties } from './analytics.js';
+import { formatQueryProperty, ScopeQueryProperties } from './analytics.js';
 
 const Value = { value: Type.Union([Type.Integer(), Type.Null()]), status: Type.String({ enum: ['ok', 'suppressed'] }) };
 
-export const OverlapQuery = Type.Object(ScopeQueryProperties);
+export const OverlapQuery = Type.Object({
+  ...ScopeQueryProperties,
+  ...formatQueryProperty(
+    '`csv` (or `Accept: text/csv`) returns the same figures as one CSV table, its `table` column naming the part of the JSON a row comes from.',
+  ),
+});
 
 export const OverlapSchema = Type.Object({
   period: Type.Ref('Scope'),

@@ -6,7 +6,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { problem } from '../../lib/problem.js';
-import type { AgeBandSetId } from '../../schema/dataset/derived.js';
+import { ageBandSets, type AgeBandSetId } from '../../schema/dataset/derived.js';
+import type { Principal } from '../api-keys.js';
 import { cellKeyOf, describePerturbation } from './cell-key.js';
 import { applyDisclosureControl, describeDisclosureRule, perturbPublished, type CellInput, type PublishedValue } from './disclosure.js';
 import { dimensionIds, dimensions, lateralJoins, type Dimension, type DimensionContext } from './dimensions.js';
@@ -16,7 +17,7 @@ import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type Scop
 
 export const MAX_DIMENSIONS = 4;
 export const MAX_CELLS = 20_000;
-const POPULATION_DIMENSIONS = new Set(['sex', 'ageBand', 'ethnicityGroup']);
+const POPULATION_DIMENSIONS = new Set(['sex', 'ageBand', 'ethnicityGroup', 'minoritisedEthnicity']);
 
 export interface AggregateParams extends ScopeQuery {
   measure: 'referrals' | 'people';
@@ -27,12 +28,63 @@ export interface AggregateParams extends ScopeQuery {
   threshold: number;
 }
 
+/** The validated query of `GET /v1/aggregates`, as the route hands it over. */
+export interface AggregateQueryInput extends ScopeQuery {
+  measure?: string | undefined;
+  /** Comma-separated, or already a list. */
+  groupBy?: string | readonly string[] | undefined;
+  ageBands?: string | undefined;
+}
+
+export interface ReadAggregateParams {
+  query: AggregateQueryInput;
+  principal: Pick<Principal, 'role'>;
+  threshold: number;
+}
+
+const MEASURES = ['referrals', 'people'] as const;
+
+function isMeasure(text: string): text is AggregateParams['measure'] {
+  return (MEASURES as readonly string[]).includes(text);
+}
+
+function isAgeBandSet(text: string): text is AgeBandSetId {
+  return Object.hasOwn(ageBandSets, text);
+}
+
+/**
+ * The aggregate's parameters from its validated query. The schema has checked `measure` and
+ * `ageBands`; they are narrowed here rather than cast, so a schema that drifted fails loudly.
+ */
+export function parseAggregateQuery(query: AggregateQueryInput): Omit<AggregateParams, 'exact' | 'threshold'> {
+  const measure = query.measure ?? 'referrals';
+  const ageBands = query.ageBands ?? 'five_year';
+  if (!isMeasure(measure)) {
+    throw problem(400, 'badRequest', 'measure is not known', [
+      { parameter: 'measure', code: 'not_in_code_list', detail: `must be among: ${MEASURES.join(', ')}` },
+    ]);
+  }
+  if (!isAgeBandSet(ageBands)) {
+    throw problem(400, 'badRequest', 'ageBands is not known', [
+      { parameter: 'ageBands', code: 'not_in_code_list', detail: `must be among: ${Object.keys(ageBandSets).join(', ')}` },
+    ]);
+  }
+  const { period, from, to, service, serviceType, area } = query;
+  return { period, from, to, service, serviceType, area, measure, ageBands, groupBy: parseGroupBy(query.groupBy) };
+}
+
+/** The aggregate a principal may see for a query: admins get exact figures, everyone else the disclosure-controlled ones. */
+export async function readAggregate(db: Database, { query, principal, threshold }: ReadAggregateParams) {
+  return computeAggregate(db, { ...parseAggregateQuery(query), exact: principal.role === 'admin', threshold });
+}
+
 export function dimensionsHelp(): string {
   return dimensionIds.map((id) => `\`${id}\`${dimensions[id]!.multiValued ? ' (multi-valued)' : ''}`).join(', ');
 }
 
-export function parseGroupBy(text: string | undefined): string[] {
-  const groupBy = text ? text.split(',') : [];
+export function parseGroupBy(text: string | readonly string[] | undefined): string[] {
+  const entries = text === undefined ? [] : typeof text === 'string' ? [text] : text;
+  const groupBy = entries.flatMap((entry) => (entry === '' ? [] : entry.split(',')));
   // Named by position, not echoed: problems never quote what a client sent.
   const unknown = groupBy.flatMap((d, i) => (dimensions[d] ? [] : [i + 1]));
   if (unknown.length > 0) {
@@ -225,7 +277,9 @@ async function aggregateInSnapshot(db: Database, params: AggregateParams) {
   const published = {
     ...protectedTable,
     cells: protectedTable.cells.map((c, i) => noisy(c, cellList[i]!.k)),
-    margins: Object.fromEntries(Object.entries(protectedTable.margins).map(([d, list]) => [d, list.map((c, i) => noisy(c, marginKeys[d]![i]!))])),
+    margins: Object.fromEntries(
+      Object.entries(protectedTable.margins).map(([d, list]) => [d, list.map((c: PublishedValue, i: number) => noisy(c, marginKeys[d]![i]!))]),
+    ),
     total: noisy(protectedTable.total, total.k),
   };
 
@@ -248,7 +302,11 @@ async function aggregateInSnapshot(db: Database, params: AggregateParams) {
     multiValued: chosen.filter((d) => d.multiValued).map((d) => d.id),
     cells: withPopulation,
     totals: {
-      overall: { value: published.total.value, status: published.total.status },
+      overall: {
+        value: published.total.value,
+        status: published.total.status,
+        ...(published.total.suppression ? { suppression: published.total.suppression } : {}),
+      },
       byDimension: published.margins,
     },
     ...(population ? { population: { areas: population.areas, year: Math.max(...population.years), dimension: chosen[0]!.id } } : {}),

@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
+import type { Principal } from '../api-keys.js';
 import { cellKeyOf, describePerturbation } from './cell-key.js';
 import { applyDisclosureControl, describeDisclosureRule, isSmall, perturbPublished, type CellInput } from './disclosure.js';
 import { personAnchorJoin, personCellKeySql, personKeySql } from './people.js';
@@ -12,12 +13,37 @@ import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type Scop
 
 /** An onward referral counts as found when the person reaches the receiving service within this many days. */
 export const ONWARD_WINDOW_DAYS = 183;
-const SERVICE_COUNT_BANDS = ['1', '2', '3', '4+'];
-const OUTCOMES = ['found', 'not_found', 'untraceable'];
+const SERVICE_COUNT_BANDS = ['1', '2', '3', '4+'] as const;
+const OUTCOMES = ['found', 'not_found', 'untraceable'] as const;
+
+export const SERVICE_COUNT_LABELS: Readonly<Record<string, string>> = {
+  '1': 'Seen by 1 service',
+  '2': 'Seen by 2 services',
+  '3': 'Seen by 3 services',
+  '4+': 'Seen by 4 or more services',
+} satisfies Record<(typeof SERVICE_COUNT_BANDS)[number], string>;
+
+export const ONWARD_OUTCOME_LABELS: Readonly<Record<string, string>> = {
+  found: 'Found at the receiving service',
+  not_found: 'Not found (unmet need or a lost referral)',
+  untraceable: 'Untraceable (no linkage key)',
+} satisfies Record<(typeof OUTCOMES)[number], string>;
 
 export interface OverlapParams extends ScopeQuery {
   exact: boolean;
   threshold: number;
+}
+
+export interface ReadOverlapsParams {
+  query: ScopeQuery;
+  principal: Pick<Principal, 'role'>;
+  threshold: number;
+}
+
+/** The overlaps a principal may see: admins get exact figures, everyone else the disclosure-controlled ones. */
+export async function readOverlaps(db: Database, { query, principal, threshold }: ReadOverlapsParams): Promise<Overlaps> {
+  const { period, from, to, service, serviceType, area } = query;
+  return computeOverlaps(db, { period, from, to, service, serviceType, area, exact: principal.role === 'admin', threshold });
 }
 
 type Published = { value: number | null; status: 'ok' | 'suppressed' };
@@ -30,7 +56,9 @@ function publish(value: number, cellKey: number, exact: boolean, threshold: numb
 
 type KeyedCount = { n: string | number; k: string | number | null };
 
-export async function computeOverlaps(db: Database, params: OverlapParams) {
+export type Overlaps = Awaited<ReturnType<typeof overlapsInSnapshot>>;
+
+export async function computeOverlaps(db: Database, params: OverlapParams): Promise<Overlaps> {
   return readInOneSnapshot(db, (snapshot) => overlapsInSnapshot(snapshot, params));
 }
 
