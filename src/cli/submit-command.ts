@@ -11,12 +11,13 @@ import { readFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { STATUS_CODES } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { FieldProblem } from '../lib/problem.js';
 import { formatCount, formatProblem, formatReport, formatWarnings, plural, tallyOfProblemDocument, type ReturnFormat } from './report.js';
 import { parseFileCommandLine, resolveOptions, UsageError, type CommandIo } from './command-line.js';
+import { Progress, type ProgressClock } from './progress.js';
 import { checkPeriod, checkReadable, checkService, describeSystemError, formatOf } from './validate-command.js';
 
 export const submitUsage = `Usage: vawg submit <file.csv|file.json> --service <id> --period <quarter> [options]
@@ -62,6 +63,8 @@ export interface SubmitDeps {
   pollIntervalMs?: number;
   /** Draw a progress bar (default: whether stderr is a terminal). */
   tty?: boolean;
+  /** The progress display's clock (a test's fake one). */
+  clock?: ProgressClock;
 }
 
 interface SubmitOptions {
@@ -231,41 +234,6 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** Progress on stderr: a redrawn bar on a terminal, an occasional plain line elsewhere. */
-class Progress {
-  private lastDraw = 0;
-  private drawn = false;
-
-  constructor(
-    private readonly stream: Writable,
-    private readonly tty: boolean,
-  ) {}
-
-  update(label: string, fraction: number | null, detail: string): void {
-    const now = Date.now();
-    // Off a terminal the first call only starts the clock, so quick steps print nothing.
-    if (!this.tty && this.lastDraw === 0) this.lastDraw = now;
-    if (now - this.lastDraw < (this.tty ? 100 : 5000)) return;
-    this.lastDraw = now;
-    const percent = fraction === null ? '' : ` ${Math.floor(fraction * 100)}%`;
-    if (!this.tty) {
-      this.stream.write(`${label}:${percent} ${detail}\n`);
-      return;
-    }
-    const width = 30;
-    const filled = fraction === null ? 0 : Math.round(Math.min(fraction, 1) * width);
-    const bar = fraction === null ? '' : ` [${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
-    this.stream.write(`\r\x1b[K${label}${bar}${percent} ${detail}`);
-    this.drawn = true;
-  }
-
-  done(): void {
-    if (this.tty && this.drawn) this.stream.write('\r\x1b[K');
-    this.drawn = false;
-    this.lastDraw = 0;
-  }
-}
-
 interface Outcome {
   response: HttpResponse;
   attempts: number;
@@ -335,7 +303,8 @@ function renderOutcome(response: { status: number; body: unknown; headers?: Inco
     typeof body.detail === 'string' ? body.detail : typeof response.body === 'string' && response.body ? response.body.slice(0, 500) : 'no detail given';
   const errors = Array.isArray(body.errors) ? (body.errors as FieldProblem[]) : [];
   if (response.status === 422 && errors.length > 0) {
-    const tally = tallyOfProblemDocument({ detail, errors });
+    // The server lists at most 1,000 problems; its problemCount is how many there were.
+    const tally = tallyOfProblemDocument({ detail, errors, ...(typeof body.problemCount === 'number' ? { problemCount: body.problemCount } : {}) });
     return { text: `${formatReport(tally.report({ format, recordCount: null }))}rejected: nothing was stored\n`, code: 1 };
   }
   const lines = errors.map((e) => `${formatProblem(e)}\n`).join('');
@@ -376,7 +345,7 @@ export async function runSubmitCommand(args: string[], io: CommandIo, deps: Subm
   }
   const baseMs = deps.retryBaseMs ?? (Number(env.VAWG_RETRY_BASE_MS) || DEFAULT_RETRY_BASE_MS);
   const pollMs = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  const progress = new Progress(io.stderr, deps.tty ?? (io.stderr as { isTTY?: boolean }).isTTY === true);
+  const progress = new Progress(io.stderr, deps.tty ?? (io.stderr as { isTTY?: boolean }).isTTY === true, deps.clock);
   const auth = { authorization: `Bearer ${options.key}`, accept: 'application/json', 'user-agent': 'vawg-cli' };
 
   const query = new URLSearchParams();
@@ -396,7 +365,12 @@ export async function runSubmitCommand(args: string[], io: CommandIo, deps: Subm
         'idempotency-key': options.idempotencyKey,
       },
       body: () => createReadStream(file),
-      onBytes: (sent) => progress.update('uploading', size > 0 ? sent / size : 1, `${formatBytes(sent)} of ${formatBytes(size)}`),
+      onBytes: (sent) => {
+        progress.update('uploading', size > 0 ? sent / size : 1, `${formatBytes(sent)} of ${formatBytes(size)}`);
+        // Every byte is out: what follows is the server reading and checking every record.
+        if (sent >= size)
+          progress.wait(options.dryRun ? 'uploaded; the server is checking the return (dry run)' : 'uploaded; the server is checking the return');
+      },
     }).finally(() => progress.done());
 
   const gaveUp = (error: GaveUp, what: string) => {
@@ -422,6 +396,7 @@ export async function runSubmitCommand(args: string[], io: CommandIo, deps: Subm
     let job = outcome.response.body as JobBody;
     jobId = job.id;
     if (!options.json) log(`the server is processing the return as job ${job.id}`);
+    progress.wait('the server is processing the return');
     const jobUrl = endpoint(base, `/v1/jobs/${encodeURIComponent(job.id)}`);
     while (job.status === 'queued' || job.status === 'running') {
       await sleep(pollMs);

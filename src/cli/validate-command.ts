@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { parseQuarter, QUARTER_PATTERN } from '../lib/periods.js';
-import type { FieldProblem } from '../lib/problem.js';
+import { presentProblems, type FieldProblem } from '../lib/problem.js';
 import { describeCrosswalkUse, locateInCsv, readCsvRecords, type CsvRecord } from '../services/returns/csv-records.js';
 import { createRecordChecker, validateReturn } from '../services/returns/validate-return.js';
 import { formatReport, plural, ProblemTally, type ProblemReport, type ReturnFormat } from './report.js';
@@ -111,6 +111,9 @@ function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
   return { file, format: formatOf(file, values.format), period: values.period, service: values.service, json: values.json };
 }
 
+/** Offline, the file is the provider's own and the report goes to their own terminal: what was sent is shown, as the server shows it in an answer it does not keep. */
+const ECHO_OFFLINE = true;
+
 const NOT_CHECKED_OFFLINE =
   'not checked offline: that the service is registered and your key may submit for it, and that the period is not locked (vawg submit --dry-run checks these)';
 
@@ -158,11 +161,12 @@ export async function validateCsvFile(file: string, period: string | undefined):
     for await (const { row, record, problems, crosswalked: mapped } of csvRecordsOf(file)) {
       // As the server does: a cell that could not be converted is reported once, by the converter.
       const convertedAt = new Set(problems.map((p) => p.pointer));
-      tally.add([...problems, ...checker.check(record, row).filter((p) => !convertedAt.has(p.pointer))]);
+      tally.add(presentProblems([...problems, ...checker.check(record, row).filter((p) => !convertedAt.has(p.pointer))], ECHO_OFFLINE));
       crosswalked += mapped;
       onwardServices += countOnwardServices(record);
       recordCount++;
     }
+    tally.add(checker.finish());
   } catch (error) {
     recordCount = null;
     const { statusCode, errors, message } = error as { statusCode?: number; errors?: FieldProblem[]; message?: string };
@@ -198,7 +202,7 @@ export async function validateJsonFile(file: string, flags: { period?: string | 
     return tally.report({ format: 'json', recordCount: null });
   }
   const result = validateReturn(body);
-  tally.add(result.problems);
+  tally.add(presentProblems(result.problems, ECHO_OFFLINE));
   if (result.problemCount > result.problems.length) {
     tally.list.count = result.problemCount;
     tally.rowsExact = false;

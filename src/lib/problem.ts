@@ -12,6 +12,13 @@ export interface FieldProblem {
   parameter?: string;
   code: string;
   detail: string;
+  /**
+   * What was sent, for the person fixing it: a short, cleaned excerpt of the value (and what it
+   * reads as), set only for coded, date, number and yes/no fields, never for a linkage key or an
+   * identifier. Only `vawg validate` shows it, offline, to whoever holds the file: the server never
+   * quotes what was sent, in an answer, a log, a stored answer or a job's result.
+   */
+  valueEcho?: string;
 }
 
 /** A request with thousands of broken values would otherwise answer with megabytes of problems: the rest are counted. */
@@ -61,7 +68,29 @@ const typeByStatus: Record<number, string> = {
   429: problemTypes.rateLimited,
 };
 
-/** The RFC 9457 document for a client error; also what jobs and idempotent replays store. */
+/** The longest excerpt of a value a problem shows: enough to recognise `31/05/2023` or `White British`, too short to carry much else. */
+export const MAX_EXCERPT_CHARS = 20;
+
+// Controls (C0, DEL, C1), bidirectional overrides and zero-width characters: an excerpt is shown as plain, one-line text.
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
+const UNPRINTABLE = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]|[\uD800-\uDFFF]/gu;
+
+/** `"31/05/2023"`: a value as a short, quoted, printable excerpt; undefined for anything but a string, number or boolean. */
+export function excerptOf(value: unknown): string | undefined {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value).slice(0, MAX_EXCERPT_CHARS);
+  if (typeof value !== 'string') return undefined;
+  const clean = value.replace(UNPRINTABLE, '').replace(/\s+/g, ' ').trim();
+  if (clean === '') return undefined;
+  const chars = [...clean];
+  return JSON.stringify(chars.length > MAX_EXCERPT_CHARS ? `${chars.slice(0, MAX_EXCERPT_CHARS).join('')}…` : clean);
+}
+
+/** The problems as a document shows them: with the value echoed into the detail, or without it (anything kept or logged). */
+export function presentProblems(problems: readonly FieldProblem[], echoValues: boolean): FieldProblem[] {
+  return problems.map(({ valueEcho, ...rest }) => (echoValues && valueEcho ? { ...rest, detail: `${rest.detail} (${valueEcho})` } : rest));
+}
+
+/** The RFC 9457 document for a client error; also what jobs and idempotent replays store. No value is echoed. */
 export function problemDocument(status: number, detail: string, instance: string, type?: string, errors?: FieldProblem[], problemCount?: number) {
   return {
     type: type ?? typeByStatus[status] ?? problemTypes.badRequest,
@@ -69,7 +98,7 @@ export function problemDocument(status: number, detail: string, instance: string
     status,
     detail,
     instance,
-    ...(errors && errors.length > 0 ? { errors, problemCount: problemCount ?? errors.length } : {}),
+    ...(errors && errors.length > 0 ? { errors: presentProblems(errors, false), problemCount: problemCount ?? errors.length } : {}),
   };
 }
 

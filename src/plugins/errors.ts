@@ -28,7 +28,12 @@ function sendProblem(
   return reply
     .status(status)
     .type('application/problem+json')
-    .send({ ...problemDocument(status, detail, request.url.split('?')[0] ?? request.url, type, errors, problemCount), requestId: request.id });
+    .send({
+      // The server never quotes what was sent (a cell may be about a person); the excerpts a problem
+      // carries are shown only offline, by `vawg validate`, to whoever holds the file.
+      ...problemDocument(status, detail, request.url.split('?')[0] ?? request.url, type, errors, problemCount),
+      requestId: request.id,
+    });
 }
 
 function fromValidation(error: ProblemLike): { status: number; errors: FieldProblem[] } {

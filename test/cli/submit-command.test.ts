@@ -92,6 +92,33 @@ t.test('against the real server', async (t) => {
     t.equal(answer.attempts, 1, 'a 422 is not retried');
   });
 
+  await t.test('on a terminal: the bar ends at 100%, a spinner while the server checks, and the server’s problemCount', async (t) => {
+    const period = '2023-24-Q1';
+    // 1,000 rows with three problems each: the server lists the first 1,000 of 3,000.
+    const records = makeRecords(1000, period).map((record, i) =>
+      makeRecord(i, period, { riskLevel: 'very', childrenInHousehold: 'two', victim: { ...(record.victim as object), ethnicity: 'british' } }),
+    );
+    const csv = recordsToCsv(records);
+    t.ok(csv.length > 3 * 64 * 1024, `${csv.length} bytes: several read chunks, so several progress updates`);
+    const file = await writeIn(dir, 'many-problems.csv', csv);
+    const { code, stdout, stderr } = await run([file, '--service', 'col-vva', '--period', period, '--url', url], { ...fast, tty: true });
+    t.equal(code, 1);
+
+    const frames = stderr.split('\r\x1b[K').slice(1);
+    const bars = frames.filter((frame) => frame.startsWith('uploading ['));
+    t.ok(bars.length >= 2, `the bar was redrawn (${bars.length} frames)`);
+    t.match(bars.at(-1), /^uploading \[#{30}\] 100% /, 'the last frame of the bar is 100%');
+    const lastBar = frames.lastIndexOf(bars.at(-1)!);
+    t.match(frames[lastBar + 1], /^⠋ uploaded; the server is checking the return… 0 s$/, 'then a spinner while the server checks');
+    t.equal(frames.at(-1), '', 'the line is cleared before the report');
+
+    const answer = JSON.parse((await run([file, '--service', 'col-vva', '--period', period, '--url', url, '--json'])).stdout);
+    t.equal(answer.body.problemCount, 3000, 'the server counted 3,000');
+    t.equal(answer.body.errors.length, 1000, 'and listed 1,000');
+    t.match(stdout, /^… and 2,950 more problems$/m);
+    t.match(stdout, /invalid: 3,000 problems in at least 334 rows\nrejected: nothing was stored\n$/, 'the count is the server’s problemCount');
+  });
+
   await t.test('a JSON return names its own service and period', async (t) => {
     const file = await writeIn(dir, 'q3.json', JSON.stringify({ service: 'col-vva', period: '2022-23-Q3', records: makeRecords(8, '2022-23-Q3') }));
     const { code, stdout } = await run([file, '--url', url]);

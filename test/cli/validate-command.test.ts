@@ -187,3 +187,33 @@ t.test('the offline verdicts are the server verdicts', async (t) => {
   }
   t.ok(JSON.parse((await run([path.join(dir, 'mixed.csv'), '--period', period, '--json'])).stdout).problemCount >= 8, 'the mixed file exercises many rules');
 });
+
+t.test('offline, the same actionable messages, with what was sent, and the period that is probably wrong', async (t) => {
+  const dir = await makeTempDir(t, 'validate');
+  // Q3 referrals, one date written day first and a label for a code, checked as Q1.
+  const records = makeRecords(6, '2022-23-Q3');
+  records[1] = makeRecord(1, '2022-23-Q3', { riskLevel: 'High', victim: { ...(records[1]!.victim as object), linkage: { slk581: 'SECRETSLK' } } });
+  const csv = await writeIn(dir, 'q3.csv', recordsToCsv(records));
+  const { code, stdout } = await run([csv, '--period', '2022-23-Q1']);
+  t.equal(code, 1);
+  t.match(stdout, /^row 3, column riskLevel: did you mean high\? Give the code, not its label .*\(you sent "High"\)$/m);
+  t.match(stdout, /^row 3, column victim\.linkage\.slk581: must be an SLK-581: 14 characters/m);
+  t.notMatch(stdout, /SECRETSLK/, 'a linkage key is never shown, even offline');
+  t.match(stdout, /^row 2, column referralDate: must be inside 2022-23-Q1 \(2022-04-01 to 2022-06-30\) \(you sent "2022-10-01", in 2022-23-Q3\)$/m);
+  t.match(
+    stdout,
+    /^column referralDate: every referralDate is outside 2022-23-Q1, the period given: the referrals all fall in 2022-23-Q3\. Is the period right\?/m,
+  );
+
+  const json = await writeIn(
+    dir,
+    'q3.json',
+    JSON.stringify({ service: 'col-vva', period: '2022-23-Q1', records: [makeRecord(0, '2022-23-Q1', { referralDate: '31/05/2022' })] }),
+  );
+  const fromJson = await run([json]);
+  t.equal(fromJson.code, 1);
+  t.match(
+    fromJson.stdout,
+    /^\/records\/0\/referralDate: must be a date as YYYY-MM-DD, e\.g\. 2023-05-31 \(you sent "31\/05\/2022"; as day\/month\/year that is 2022-05-31\)$/m,
+  );
+});

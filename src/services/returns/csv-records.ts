@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { forbiddenCharacter } from '../../lib/input-text.js';
-import { problem, type FieldProblem } from '../../lib/problem.js';
+import { excerptOf, problem, type FieldProblem } from '../../lib/problem.js';
 import { crosswalkLookup } from '../../schema/dataset/crosswalks.js';
 import { CSV_LIST_SEPARATOR, resolveColumn, type CsvColumn } from '../../schema/dataset/csv-columns.js';
 import { recordFields, type FieldDefinition } from '../../schema/dataset/fields.js';
@@ -74,8 +74,12 @@ function convertCell(column: CsvColumn, text: string): Converted {
     return field.nullable ? { value: null } : undefined;
   }
   switch (field.type) {
-    case 'integer':
-      return /^-?\d+$/.test(text) ? { value: Number(text) } : { value: text, problem: 'must be a whole number' };
+    case 'integer': {
+      const range = field.minimum !== undefined && field.maximum !== undefined ? ` from ${field.minimum} to ${field.maximum}` : '';
+      return /^-?\d+$/.test(text)
+        ? { value: Number(text) }
+        : { value: text, problem: `must be a whole number${range}${field.nullable ? ' (leave empty when not known)' : ''}` };
+    }
     case 'boolean': {
       const lower = text.toLowerCase();
       if (TRUE.has(lower)) return { value: true };
@@ -311,7 +315,16 @@ export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord
         const converted = convertCell(column, text);
         if (converted === undefined) return;
         setPath(record, column.path, converted.value);
-        if (converted.problem) problems.push({ pointer: locateCell(row, column.name), code: 'wrong_type', detail: converted.problem });
+        if (converted.problem) {
+          // Only number and yes/no cells fail conversion: values that may be shown back, in an answer that is not kept.
+          const excerpt = column.field.linkageKey ? undefined : excerptOf(text);
+          problems.push({
+            pointer: locateCell(row, column.name),
+            code: 'wrong_type',
+            detail: converted.problem,
+            ...(excerpt ? { valueEcho: `you sent ${excerpt}` } : {}),
+          });
+        }
         if (converted.crosswalked) crosswalked++;
       });
       tidy(record, recordFields);

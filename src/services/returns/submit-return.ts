@@ -123,6 +123,7 @@ async function checkRecords(
     count++;
     if (onProgress && count % INSERT_CHUNK === 0) onProgress(count);
   }
+  list.add(checker.finish());
   if (write && list.count === 0 && pending.length > 0) await write(pending);
   onProgress?.(count);
   const warnings = list.count === 0 ? checker.warnings() : [];

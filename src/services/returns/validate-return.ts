@@ -6,10 +6,10 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { codeLists, personAnswerCodes } from '../../schema/dataset/code-lists.js';
-import { recordFields, victimFields } from '../../schema/dataset/fields.js';
+import { acceptedCodes, recordFields, victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
 import { recordJsonSchema } from '../../schema/dataset/index.js';
 import { isDateInQuarter, parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
-import { MAX_PROBLEMS, problemsFromAjv, type FieldProblem } from '../../lib/problem.js';
+import { excerptOf, MAX_PROBLEMS, problemsFromAjv, type FieldProblem } from '../../lib/problem.js';
 import type { RecordInput } from './record-rows.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
@@ -81,6 +81,174 @@ function explainConditional(problem: FieldProblem): FieldProblem {
   return rule ? { ...problem, detail: `must be absent unless ${rule.field} is ${rule.equals}` } : problem;
 }
 
+/** The field a pointer inside a record names (`/perpetrators/0/sex`, `/vawgTypes/1`), and whether it is inside the linkage keys. */
+export function fieldAtPointer(pointer: string): { field: FieldDefinition; linkage: boolean } | undefined {
+  const parts = pointer.split('/').slice(1);
+  let fields: readonly FieldDefinition[] = recordFields;
+  let found: FieldDefinition | undefined;
+  let linkage = false;
+  for (let i = 0; i < parts.length; i++) {
+    found = fields.find((f) => f.name === parts[i]);
+    if (!found) return undefined;
+    linkage ||= found.linkageKey === true || (found.fields ?? []).some((f) => f.linkageKey);
+    // A list's item (`/vawgTypes/1`, `/perpetrators/0`) is the list's field.
+    if ((found.type === 'codes' || found.type === 'objects') && i + 1 < parts.length && /^\d+$/.test(parts[i + 1]!)) i++;
+    fields = found.fields ?? [];
+  }
+  return found ? { field: found, linkage } : undefined;
+}
+
+function valueAtPointer(record: unknown, pointer: string): unknown {
+  let node: unknown = record;
+  for (const part of pointer.split('/').slice(1)) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node;
+}
+
+/**
+ * Fields whose values may be shown back to the sender: codes, dates, numbers and yes/no answers.
+ * Free-text fields (the referral id, a service id) and anything under the linkage keys never are:
+ * they may hold an identifier, and issue 11's rule is that nothing of such a value leaves in a problem.
+ */
+const ECHOED_TYPES: ReadonlySet<FieldDefinition['type']> = new Set(['code', 'codes', 'date', 'integer', 'boolean']);
+
+function mayEcho(target: { field: FieldDefinition; linkage: boolean } | undefined): boolean {
+  return target !== undefined && !target.linkage && !target.field.linkageKey && ECHOED_TYPES.has(target.field.type);
+}
+
+const DATE_FORM = 'a date as YYYY-MM-DD, e.g. 2023-05-31';
+
+function isoDate(year: number, month: number, day: number): string | undefined {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1900 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** What a date in another form reads as: `31/05/2023` → 2023-05-31 (day first, as in the UK), `2023/05/31` → 2023-05-31. */
+function readDate(text: string): { iso: string; order: string } | undefined {
+  const dayFirst = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text.trim());
+  if (dayFirst) {
+    const [a, b, year] = [Number(dayFirst[1]), Number(dayFirst[2]), Number(dayFirst[3])];
+    const asDayMonth = isoDate(year, b, a);
+    if (asDayMonth) return { iso: asDayMonth, order: 'day/month/year' };
+    const asMonthDay = isoDate(year, a, b);
+    return asMonthDay ? { iso: asMonthDay, order: 'month/day/year' } : undefined;
+  }
+  const yearFirst = /^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$/.exec(text.trim()) ?? /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$/.exec(text.trim());
+  if (yearFirst) {
+    const iso = isoDate(Number(yearFirst[1]), Number(yearFirst[2]), Number(yearFirst[3]));
+    return iso && iso !== text ? { iso, order: 'year/month/day' } : undefined;
+  }
+  return undefined;
+}
+
+/** Lower case, letters and digits only: `White British`, `white-british` and `white_british` read the same. */
+function normalise(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+const codeReadings = new Map<FieldDefinition, Map<string, string>>();
+
+/** The code a value reads as, for a value that is a code's label or its code spelt another way (`White British`, `HIGH`). */
+function codeMeant(field: FieldDefinition, value: string): string | undefined {
+  let readings = codeReadings.get(field);
+  if (!readings) {
+    readings = new Map();
+    const codes = [...(field.codeList?.codes ?? []), ...(field.personAnswers ? personAnswerCodes : [])];
+    const accepted = new Set(acceptedCodes(field));
+    for (const { code, label } of codes) {
+      if (!accepted.has(code)) continue;
+      for (const reading of [normalise(code), normalise(label)]) {
+        // A reading two codes share names neither.
+        if (reading === '') continue;
+        readings.set(reading, readings.has(reading) && readings.get(reading) !== code ? '' : code);
+      }
+    }
+    codeReadings.set(field, readings);
+  }
+  const code = readings.get(normalise(value));
+  return code ? code : undefined;
+}
+
+function rangeOf(field: FieldDefinition): string {
+  if (field.minimum !== undefined && field.maximum !== undefined) return ` from ${field.minimum} to ${field.maximum}`;
+  if (field.minimum !== undefined) return ` of at least ${field.minimum}`;
+  return field.maximum !== undefined ? ` of at most ${field.maximum}` : '';
+}
+
+/** What a field takes, in words, for a value of the wrong type. */
+function expectedForm(field: FieldDefinition): string | undefined {
+  const orNull = field.nullable ? ', or null when not known' : '';
+  switch (field.type) {
+    case 'date':
+      return `must be ${DATE_FORM}${orNull}`;
+    case 'integer':
+      return `must be a whole number${rangeOf(field)}${orNull}`;
+    case 'boolean':
+      return `must be true or false${orNull}`;
+    case 'code':
+      return `must be one of the codes of its list as text${orNull} (GET /v1/dataset/code-lists lists them)`;
+    case 'codes':
+      return 'must be a list of codes, e.g. ["domestic_abuse"] (an empty list when none apply)';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Says what a field takes in words a provider can act on (`a date as YYYY-MM-DD` rather than
+ * `must match format "date"`), which code a label was meant to be, and, for fields whose values may
+ * be shown, what was sent (`valueEcho`, kept out of anything stored or logged).
+ */
+function explainValue(problem: FieldProblem, record: unknown): FieldProblem {
+  const pointer = problem.pointer ?? '';
+  const target = fieldAtPointer(pointer);
+  if (!target) return problem;
+  const { field } = target;
+  const value = valueAtPointer(record, pointer);
+  let { detail } = problem;
+  let reading: string | undefined;
+  if (problem.code === 'invalid_format' && field.type === 'date') {
+    detail = `must be ${DATE_FORM}`;
+    const read = typeof value === 'string' ? readDate(value) : undefined;
+    if (read) reading = `as ${read.order} that is ${read.iso}`;
+  } else if (problem.code === 'not_in_code_list' && typeof value === 'string') {
+    const meant = codeMeant(field, value);
+    if (meant) detail = `did you mean ${meant}? Give the code, not its label or another spelling (${detail})`;
+  } else if (problem.code === 'wrong_type') {
+    const form = expectedForm(field);
+    if (form)
+      detail =
+        typeof value === 'string' && (field.type === 'integer' || field.type === 'boolean')
+          ? `${form} (a JSON ${field.type === 'integer' ? 'number' : 'true or false'}, not text)`
+          : form;
+  } else if (problem.code === 'invalid_format' && field.linkageKey) {
+    // Never the pattern's regular expression (nor, ever, the value): what an SLK-581 is.
+    detail =
+      'must be an SLK-581: 14 characters, upper case: letters 2, 3 and 5 of the family name, 2 and 3 of the given name, the date of birth DDMMYYYY and a sex code (1, 2, 3 or 9)';
+  } else if (problem.code === 'invalid_format' && field.type === 'string' && field.pattern) {
+    detail =
+      field.name === 'referralId'
+        ? 'may hold only letters, digits and . _ : / -, starting with a letter or digit'
+        : 'must be a service id: lower-case letters, digits and hyphens, such as col-vva';
+  } else if (problem.code === 'out_of_range' && field.type === 'integer') {
+    detail = `must be a whole number${rangeOf(field)}`;
+  }
+  const excerpt = mayEcho(target) ? excerptOf(value) : undefined;
+  return { ...problem, detail, ...(excerpt ? { valueEcho: `you sent ${excerpt}${reading ? `; ${reading}` : ''}` } : {}) };
+}
+
+/** The financial quarter a date (YYYY-MM-DD) falls in: 2023-05-31 → 2023-24-Q1. */
+export function quarterOfDate(date: string): string {
+  const year = Number(date.slice(0, 4));
+  const month = Number(date.slice(5, 7));
+  const startYear = month >= 4 ? year : year - 1;
+  const quarter = month >= 4 ? Math.floor((month - 4) / 3) + 1 : 4;
+  return `${startYear}-${String((startYear + 1) % 100).padStart(2, '0')}-Q${quarter}`;
+}
+
 /**
  * Checks records one at a time, so a return of any size is validated in one pass without being
  * held in memory: the record schema, the rules across fields of one record, the rules across
@@ -89,8 +257,19 @@ function explainConditional(problem: FieldProblem): FieldProblem {
 export interface RecordChecker {
   /** Every problem with this record, located with `locate`. */
   check(record: unknown, at: number): FieldProblem[];
+  /**
+   * Problems of the return as a whole, once every record has been checked: every referral date of
+   * two or more records outside the period says the period is probably wrong.
+   */
+  finish(): FieldProblem[];
   /** Data-quality warnings over the records checked so far. */
   warnings(): FieldProblem[];
+}
+
+/** The echo of a date the checker names (the field types are fixed here: referralDate and closure.closedDate are dates). */
+function echoOf(value: string, say: (excerpt: string) => string): Pick<FieldProblem, 'valueEcho'> {
+  const excerpt = excerptOf(value);
+  return excerpt ? { valueEcho: say(excerpt) } : {};
 }
 
 export function createRecordChecker(period: string, locate: Locate): RecordChecker {
@@ -102,6 +281,10 @@ export function createRecordChecker(period: string, locate: Locate): RecordCheck
   const unknownCounts = new Array<number>(qualityFields.length).fill(0);
   let otherSourceCount = 0;
   let checked = 0;
+  // Referral dates outside the period: how many, and the earliest and latest.
+  let outside = 0;
+  let earliest: string | undefined;
+  let latest: string | undefined;
 
   function crossFieldProblems(record: Record<string, unknown>, at: number): FieldProblem[] {
     const problems: FieldProblem[] = [];
@@ -118,11 +301,24 @@ export function createRecordChecker(period: string, locate: Locate): RecordCheck
         });
     }
     if (quarter && typeof referralDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(referralDate) && !isDateInQuarter(referralDate, quarter)) {
-      problems.push({ pointer: locate(at, '/referralDate'), code: 'outside_period', detail: `must be inside ${period} (${quarter.start} to ${quarter.end})` });
+      outside++;
+      if (earliest === undefined || referralDate < earliest) earliest = referralDate;
+      if (latest === undefined || referralDate > latest) latest = referralDate;
+      problems.push({
+        pointer: locate(at, '/referralDate'),
+        code: 'outside_period',
+        detail: `must be inside ${period} (${quarter.start} to ${quarter.end})`,
+        ...echoOf(referralDate, (excerpt) => `you sent ${excerpt}, in ${quarterOfDate(referralDate)}`),
+      });
     }
     const closure = record.closure;
     if (isObject(closure) && typeof closure.closedDate === 'string' && typeof referralDate === 'string' && closure.closedDate < referralDate) {
-      problems.push({ pointer: locate(at, '/closure/closedDate'), code: 'before_referral_date', detail: 'must be on or after referralDate' });
+      problems.push({
+        pointer: locate(at, '/closure/closedDate'),
+        code: 'before_referral_date',
+        detail: 'must be on or after referralDate',
+        ...echoOf(closure.closedDate, (excerpt) => `you sent ${excerpt}`),
+      });
     }
     return problems;
   }
@@ -141,13 +337,28 @@ export function createRecordChecker(period: string, locate: Locate): RecordCheck
       const problems: FieldProblem[] = [];
       if (!validateRecord(record)) {
         for (const p of problemsFromAjv(validateRecord.errors ?? []))
-          problems.push({ ...explainConditional(p), pointer: locate(at, p.pointer === '/' ? '' : p.pointer!) });
+          problems.push({ ...explainValue(explainConditional(p), record), pointer: locate(at, p.pointer === '/' ? '' : p.pointer!) });
       }
       if (isObject(record)) {
         problems.push(...crossFieldProblems(record, at));
         countQuality(record);
       }
       return problems;
+    },
+    finish() {
+      // One record outside its period is already told so; the hint is for a whole return sent under the wrong quarter.
+      if (!quarter || checked < 2 || outside < checked) return [];
+      const span =
+        quarterOfDate(earliest!) === quarterOfDate(latest!)
+          ? `all fall in ${quarterOfDate(earliest!)}`
+          : `fall from ${quarterOfDate(earliest!)} to ${quarterOfDate(latest!)}`;
+      return [
+        {
+          pointer: locate('*', '/referralDate'),
+          code: 'period_probably_wrong',
+          detail: `every referralDate is outside ${period}, the period given: the referrals ${span}. Is the period right? A return's period is the quarter its referrals were received in`,
+        },
+      ];
     },
     warnings() {
       const warnings: FieldProblem[] = [];
@@ -190,5 +401,6 @@ export function validateReturn(body: unknown): ValidationReport {
   const records = isObject(body) && Array.isArray(body.records) ? (body.records as unknown[]) : [];
   const checker = createRecordChecker(isObject(body) && typeof body.period === 'string' ? body.period : '', locateInJson);
   records.forEach((record, i) => list.add(checker.check(record, i)));
+  list.add(checker.finish());
   return { problems: list.problems, problemCount: list.count, warnings: list.count === 0 ? checker.warnings() : [] };
 }
