@@ -7,7 +7,13 @@
  *   node --import tsx scripts/check-openapi-compat.ts [baseline.json] [current.json]
  *
  * compares `openapi/baseline/v1.json` with `openapi/openapi.json` by default and exits 1 on a
- * breaking change.
+ * breaking change not recorded in `openapi/baseline/accepted-changes.json`.
+ *
+ * What a client sends and receives is compared, not how the document spells it: a query parameter
+ * with `style: form, explode: false` and an array schema travels as one comma-separated value, so it
+ * is compared with a plain string parameter item by item; a named schema renamed with the same
+ * shape (`findRenamedComponents`) changes no byte on the wire, so it is listed as a rename, not as a
+ * removal (a client generated again gets the new type name: say so in the CHANGELOG).
  */
 import { readFile } from 'node:fs/promises';
 
@@ -297,6 +303,37 @@ interface Parameter {
   in: string;
   required: boolean;
   schema: unknown;
+  style?: string;
+  explode?: boolean;
+}
+
+/** A parameter sent as one comma-separated list (`style: form`, `explode: false`, an array): its items and bounds. */
+interface ListForm {
+  items: unknown;
+  minItems: number;
+  maxItems: number | undefined;
+  uniqueItems: boolean;
+}
+
+function listFormOf(doc: Document, p: Parameter): ListForm | undefined {
+  if (p.in !== 'query' || p.explode !== false || (p.style ?? 'form') !== 'form') return undefined;
+  const schema = doc.resolve(p.schema).schema;
+  if (schema.type !== 'array') return undefined;
+  return {
+    items: schema.items ?? {},
+    minItems: typeof schema.minItems === 'number' ? schema.minItems : 0,
+    maxItems: typeof schema.maxItems === 'number' ? schema.maxItems : undefined,
+    uniqueItems: schema.uniqueItems === true,
+  };
+}
+
+/** A plain string parameter seen as a list: any items, at least one when the empty string is refused. */
+function stringAsList(doc: Document, p: Parameter): ListForm | undefined {
+  const schema = doc.resolve(p.schema).schema;
+  if (schema.type !== 'string' || 'enum' in schema || 'const' in schema) return undefined;
+  const refusesEmpty =
+    (typeof schema.minLength === 'number' && schema.minLength > 0) || (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(''));
+  return { items: { type: 'string' }, minItems: refusesEmpty ? 1 : 0, maxItems: undefined, uniqueItems: false };
 }
 
 function parametersOf(doc: Document, pathItem: Json, operation: Json, template: string): Map<string, Parameter> {
@@ -308,7 +345,14 @@ function parametersOf(doc: Document, pathItem: Json, operation: Json, template: 
     const name = String(p.name);
     // Path parameters are positional for a client: renaming {id} to {returnId} changes nothing.
     const key = where === 'path' ? `path#${pathNames.indexOf(name)}` : `${where}:${where === 'header' ? name.toLowerCase() : name}`;
-    result.set(key, { name, in: where, required: p.required === true, schema: p.schema ?? {} });
+    result.set(key, {
+      name,
+      in: where,
+      required: p.required === true,
+      schema: p.schema ?? {},
+      ...(typeof p.style === 'string' ? { style: p.style } : {}),
+      ...(typeof p.explode === 'boolean' ? { explode: p.explode } : {}),
+    });
   }
   return result;
 }
@@ -378,7 +422,20 @@ export function findBreakingChanges(baseline: Json, current: Json): string[] {
           continue;
         }
         if (!p.required && q.required) changes.push(`${label}: optional parameter is now required`);
-        cmp.schema(p.schema, {}, q.schema, {}, 'request', `${where} ${p.in} parameter '${p.name}'`, '');
+        const oldList = listFormOf(before, p);
+        const newList = listFormOf(after, q);
+        const lists = oldList || newList ? [oldList ?? stringAsList(before, p), newList ?? stringAsList(after, q)] : undefined;
+        if (lists?.[0] && lists[1]) {
+          // The same comma-separated text on the wire: compared item by item, and by how many items.
+          const [o, n] = lists as [ListForm, ListForm];
+          cmp.schema(o.items, {}, n.items, {}, 'request', `${where} ${p.in} parameter '${p.name}'`, '[]');
+          if (n.minItems > o.minItems) changes.push(`${label}: minItems raised to ${n.minItems} (was ${o.minItems})`);
+          if (n.maxItems !== undefined && !(o.maxItems !== undefined && o.maxItems <= n.maxItems))
+            changes.push(`${label}: maxItems lowered to ${n.maxItems}${o.maxItems === undefined ? '' : ` (was ${o.maxItems})`}`);
+          if (n.uniqueItems && !o.uniqueItems) changes.push(`${label}: items must now be unique`);
+        } else if (lists) {
+          changes.push(`${label}: sent differently (${oldList ? 'was' : 'now'} one comma-separated value, style form, explode false)`);
+        } else cmp.schema(p.schema, {}, q.schema, {}, 'request', `${where} ${p.in} parameter '${p.name}'`, '');
       }
       for (const [key, q] of newParams) if (!oldParams.has(key) && q.required) changes.push(`${where}: new required ${q.in} parameter '${q.name}'`);
 
@@ -415,8 +472,9 @@ export function findBreakingChanges(baseline: Json, current: Json): string[] {
   const oldSchemas = isObject((baseline.components as Json | undefined)?.schemas) ? ((baseline.components as Json).schemas as Json) : {};
   const newSchemas = isObject((current.components as Json | undefined)?.schemas) ? ((current.components as Json).schemas as Json) : {};
   const referenced = collectRefs(baseline);
+  const renamed = findRenamedComponents(baseline, current);
   for (const name of Object.keys(oldSchemas)) {
-    if (!(name in newSchemas) && referenced.has(`#/components/schemas/${name}`))
+    if (!(name in newSchemas) && referenced.has(`#/components/schemas/${name}`) && !renamed.has(name))
       changes.push(`components.schemas.${name}: named schema removed (clients generated from v1 use it by name)`);
   }
   for (const ref of collectRefs(current)) if (ref.startsWith('#/components/') && after.pointer(ref) === undefined) after.dangling.add(ref);
@@ -424,10 +482,57 @@ export function findBreakingChanges(baseline: Json, current: Json): string[] {
   return changes;
 }
 
+/**
+ * Named schemas of `baseline` gone from `current` whose shape is there under a new name (old name →
+ * new): the same JSON on the wire, so not a breaking change of the API.
+ */
+export function findRenamedComponents(baseline: Json, current: Json): Map<string, string> {
+  const schemasOf = (doc: Json) => (isObject((doc.components as Json | undefined)?.schemas) ? ((doc.components as Json).schemas as Json) : {});
+  const oldSchemas = schemasOf(baseline);
+  const newSchemas = schemasOf(current);
+  const removed = Object.keys(oldSchemas).filter((name) => !(name in newSchemas));
+  const added = Object.keys(newSchemas).filter((name) => !(name in oldSchemas));
+  const renames = new Map<string, string>();
+  for (const name of removed) {
+    const shape = show(oldSchemas[name]);
+    const match = added.find((candidate) => ![...renames.values()].includes(candidate) && show(newSchemas[candidate]) === shape);
+    if (match) renames.set(name, match);
+  }
+  return renames;
+}
+
+/**
+ * A breaking change recorded as accepted, with why it breaks no client (`openapi/baseline/accepted-changes.json`):
+ * the message as reported, or its beginning followed by `…` (a list of values that grows with the dataset).
+ */
+export interface AcceptedChange {
+  change: string;
+  reason: string;
+}
+
+const accepts = ({ change }: AcceptedChange, reported: string) => (change.endsWith('…') ? reported.startsWith(change.slice(0, -1)) : reported === change);
+
+export const acceptedChangesFile = new URL('../openapi/baseline/accepted-changes.json', import.meta.url);
+
+export async function readAcceptedChanges(file: URL | string = acceptedChangesFile): Promise<AcceptedChange[]> {
+  const text = await readFile(file, 'utf8').catch(() => '{"accepted": []}');
+  return (JSON.parse(text) as { accepted: AcceptedChange[] }).accepted;
+}
+
+/** The breaking changes that are not recorded as accepted. */
+export function unacceptedChanges(changes: string[], accepted: readonly AcceptedChange[]): string[] {
+  return changes.filter((change) => !accepted.some((a) => accepts(a, change)));
+}
+
 async function main(argv: string[]) {
   const [baselinePath = 'openapi/baseline/v1.json', currentPath = 'openapi/openapi.json'] = argv;
   const [baseline, current] = await Promise.all([baselinePath, currentPath].map(async (p) => JSON.parse(await readFile(p, 'utf8')) as Json));
-  const changes = findBreakingChanges(baseline!, current!);
+  for (const [from, to] of findRenamedComponents(baseline!, current!))
+    console.log(`note: components.schemas.${from} is now ${to}, with the same shape (the wire format is unchanged; generated clients get the new name)`);
+  const accepted = await readAcceptedChanges();
+  const all = findBreakingChanges(baseline!, current!);
+  const changes = unacceptedChanges(all, accepted);
+  for (const change of all.filter((c) => !changes.includes(c))) console.log(`accepted (openapi/baseline/accepted-changes.json): ${change}`);
   if (changes.length === 0) {
     console.log(`${currentPath}: no breaking change against ${baselinePath}`);
     return 0;

@@ -7,13 +7,13 @@ import type { Writable } from 'node:stream';
 import AjvCompiler from '@fastify/ajv-compiler';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { AccessLog } from './lib/access-log.js';
 import { safeLoggerOptions } from './lib/log-safety.js';
 import { API_VERSION } from './lib/version.js';
+import apiDocsPlugin from './plugins/api-docs.js';
 import authPlugin from './plugins/auth.js';
 import connectionsPlugin, { serverTimeouts } from './plugins/connections.js';
 import databasePlugin from './plugins/database.js';
@@ -39,7 +39,7 @@ import returnDiffRoutes from './routes/return-diff.js';
 import returnRoutes from './routes/returns.js';
 import serviceRoutes from './routes/services.js';
 import { CreatedApiKeySchema } from './schema/api/api-keys.js';
-import { AggregateSchema, PublishedValueSchema } from './schema/api/aggregates.js';
+import { AggregateSchema, DimensionSchema, PublishedValueSchema } from './schema/api/aggregates.js';
 import { DisclosureSchema, ScopeSchema } from './schema/api/analytics.js';
 import { AreaSchema } from './schema/api/areas.js';
 import { AuditEventSchema } from './schema/api/audit.js';
@@ -63,6 +63,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * Bodies are never coerced or stripped: an unknown field is an error, `"7"` is not 7. Query strings
  * and paths are text, so they are coerced to the declared types. Bodies marked `x-validated-by` are
  * validated by their service, which reports every problem and the rules across records.
+ * `x-openapi-parameter` only changes how the OpenAPI document shows a parameter (openapi-document.ts).
  */
 type ValidatorFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator'];
 type AjvOptions = { customOptions?: Record<string, unknown> } & Record<string, unknown>;
@@ -72,7 +73,7 @@ function buildValidatorFactory(): ValidatorFactory {
   const build = (externalSchemas: Parameters<typeof factory>[0], ajvOptions: AjvOptions | undefined) => {
     const base = {
       ...ajvOptions,
-      customOptions: { ...(ajvOptions?.customOptions ?? {}), removeAdditional: false, allErrors: true, keywords: ['x-validated-by'] },
+      customOptions: { ...(ajvOptions?.customOptions ?? {}), removeAdditional: false, allErrors: true, keywords: ['x-validated-by', 'x-openapi-parameter'] },
     };
     const body = factory(externalSchemas, { ...base, customOptions: { ...base.customOptions, coerceTypes: false, useDefaults: false } });
     const other = factory(externalSchemas, { ...base, customOptions: { ...base.customOptions, coerceTypes: 'array', useDefaults: true } });
@@ -145,6 +146,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     ScopeSchema,
     PublishedValueSchema,
     DisclosureSchema,
+    DimensionSchema,
     AggregateSchema,
     IndicatorSchema,
     AuditEventSchema,
@@ -176,13 +178,23 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         { name: 'Periods', description: 'Quarters, and the locks that close them to new versions' },
         { name: 'Audit', description: 'Who submitted, read record-level data, managed keys or locked periods (admin)' },
       ],
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/api-keys.' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              "An API key, sent as Authorization: Bearer <key>. Keys are issued by your partnership's admin: providers get a provider key bound to their service (submit and read its returns), analysts an analyst key (aggregates, indicators, completeness). You cannot create your own; POST /v1/api-keys is admin-only.",
+          },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     // The record's code lists become named components (`Ethnicity`, `RiskLevel`…) with a label per code.
     transformObject: (document) => finishOpenApiDocument(document as { openapiObject: Record<string, unknown> }) as never,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // /docs: Swagger UI as our own page, with its own Content-Security-Policy.
+  await app.register(apiDocsPlugin);
 
   await app.register(healthRoutes);
   await app.register(metaRoutes);

@@ -16,7 +16,7 @@ export type Schemas = components['schemas'];
 // Named from the operations (their ids are stable) rather than from component names where possible.
 type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 type Submitted = operations['submitReturn']['responses'];
-export type DatasetRecord = Schemas['Record'];
+export type DatasetRecord = Schemas['DatasetRecord'];
 export type Problem = Schemas['Problem'];
 export type ReturnSummary = Json<Submitted[201]>;
 export type DryRunResult = Json<Submitted[200]>;
@@ -41,7 +41,14 @@ export interface ClientOptions {
 }
 
 export function createVawgClient({ baseUrl, apiKey, fetch }: ClientOptions): VawgClient {
-  return createClient<paths>({ baseUrl, headers: { authorization: `Bearer ${apiKey}` }, ...(fetch ? { fetch } : {}) });
+  return createClient<paths>({
+    baseUrl,
+    headers: { authorization: `Bearer ${apiKey}` },
+    // openapi-fetch does not read a parameter's `explode` from the document: groupBy travels as one
+    // comma-separated value (style form, explode false).
+    querySerializer: { array: { style: 'form', explode: false } },
+    ...(fetch ? { fetch } : {}),
+  });
 }
 
 /** An RFC 9457 problem answered by the API, with its status and (for 422) every field problem. */
@@ -127,5 +134,8 @@ export async function getAggregate(client: VawgClient, query: Omit<AggregateQuer
 
 /** The named indicators for a scope (a period and optional service, service type or area). */
 export async function getIndicators(client: VawgClient, query: IndicatorQuery): Promise<Indicators> {
-  return unwrap(await client.GET('/v1/indicators', { params: { query } }));
+  const indicators = unwrap(await client.GET('/v1/indicators', { params: { query: { format: 'json', ...query } } }));
+  // The operation also answers text/csv (with format=csv); this helper asks for JSON.
+  if (typeof indicators === 'string') throw new Error('expected JSON indicators, got CSV');
+  return indicators;
 }

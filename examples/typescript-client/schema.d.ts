@@ -278,7 +278,7 @@ export interface paths {
         get?: never;
         /**
          * Set which quarters a service is expected to submit returns for, and their deadline
-         * @description A return is expected for every quarter from `expectedFrom` to `expectedUntil` (inclusive; null: no end; `expectedFrom` null: none expected). Each is due by the end (UTC) of the day `deadlineDays` after its quarter ends. `GET /v1/completeness` reports each quarter on time, late, missing or due from this. The schedule is replaced whole. Audited as `service.schedule_set`.
+         * @description A return is expected for every quarter from `expectedFrom` to `expectedUntil` (inclusive; null: no end; `expectedFrom` null: no schedule, so completeness infers the quarters expected from the service’s first return onwards and says so with `schedule.basis: inferred`; to say a service has stopped, set `expectedUntil`). Each is due by the end (UTC) of the day `deadlineDays` after its quarter ends. `GET /v1/completeness` reports each quarter on time, late, missing or due from this. The schedule is replaced whole. Audited as `service.schedule_set`.
          */
         put: operations["setServiceSchedule"];
         post?: never;
@@ -425,7 +425,7 @@ export interface paths {
         };
         /**
          * Counts of referrals or people by dimensions, with disclosure control for analysts
-         * @description Only the current version of each return counts. Cells are complete (zeros included). Dimensions: `period`, `service`, `serviceType`, `area`, `referralSource`, `category`, `vawgType` (multi-valued), `nonVawgCrimeType`, `policeInvolvement`, `riskLevel`, `repeatReferral`, `ageBand`, `sex`, `genderIdentitySameAsSex`, `sexualOrientation`, `lgbtPlus`, `ethnicity`, `ethnicityGroup`, `religion`, `disability`, `pregnancy`, `maritalStatus`, `interpreterRequired`, `relationshipToArea`, `residence`, `vulnerability` (multi-valued), `supportNeed` (multi-valued), `relationshipToVictim` (multi-valued), `perpetratorSex` (multi-valued), `perpetratorAgeBand` (multi-valued).
+         * @description Only the current version of each return counts. Cells are complete (zeros included). Dimensions: `period`, `service`, `serviceType`, `area`, `referralSource`, `category`, `vawgType` (multi-valued), `nonVawgCrimeType`, `policeInvolvement`, `riskLevel`, `repeatReferral`, `ageBand`, `sex`, `genderIdentitySameAsSex`, `sexualOrientation`, `lgbtPlus`, `ethnicity`, `ethnicityGroup`, `minoritisedEthnicity`, `religion`, `disability`, `pregnancy`, `maritalStatus`, `interpreterRequired`, `relationshipToArea`, `residence`, `vulnerability` (multi-valued), `supportNeed` (multi-valued), `relationshipToVictim` (multi-valued), `perpetratorSex` (multi-valued), `perpetratorAgeBand` (multi-valued).
          */
         get: operations["getAggregates"];
         put?: never;
@@ -465,7 +465,7 @@ export interface paths {
         };
         /**
          * Which services submitted which quarters, on time or late, and how complete the victim fields are
-         * @description Every registered service in scope, with each quarter in scope: whether a return was submitted, its current version, when it was received and its record count. Against each service's reporting schedule, each quarter also says whether a return is expected, its deadline, when version 1 arrived, and whether it was `on_time`, `late`, `missing`, `due` (deadline not yet passed), `not_expected` or `submitted_unscheduled`; `timeliness` counts them over the scope. Then, over the current records in scope, the share of known answers for each victim field that may be unknown. For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures.
+         * @description Every registered service in scope, with each quarter in scope: whether a return was submitted, its current version, when it was received and its record count. Against each service's reporting schedule (or, when none is set, the quarters from its first return to the current one: `schedule.basis` says which), each quarter also says whether a return is expected, its deadline, when version 1 arrived, and whether it was `on_time`, `late`, `missing`, `due` (deadline not yet passed), `not_expected` or `submitted_unscheduled`; `timeliness` counts them over the scope. Then, over the current records in scope, the share of known answers for each victim field that may be unknown. For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures. An `area` no service or registered area has answers 404.
          */
         get: operations["getCompleteness"];
         put?: never;
@@ -672,11 +672,16 @@ export interface components {
             /** @description Service slug, e.g. `col-vva`. */
             id: string;
             name: string;
-            serviceType: string;
+            /**
+             * @description Service type (code list `serviceType`).
+             * @enum {string}
+             */
+            serviceType: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
+            /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
             area: string;
             /** @description Which quarters a return is expected for, and when each is due; completeness reports on time, late and missing from it. */
             schedule: {
-                /** @description The first quarter a return is expected for, e.g. `2022-23-Q1`; null: no returns are expected. */
+                /** @description The first quarter a return is expected for, e.g. `2022-23-Q1`; null: no schedule is set, and the quarters expected are inferred from the service's first return onwards. */
                 expectedFrom: string | null;
                 /** @description The last quarter a return is expected for (inclusive); null: no end. */
                 expectedUntil: string | null;
@@ -706,7 +711,7 @@ export interface components {
                 total: number;
                 /** @description Females aged 16 and over (SafeLives Marac denominator). */
                 adultFemale?: number;
-                /** @description Population counts by `sex`, `ageBand` and `ethnicityGroup` codes, to compare referrals with the population. */
+                /** @description Population counts by `sex`, `ageBand`, `ethnicityGroup` and `minoritisedEthnicity` codes, to compare referrals with the population. */
                 byGroup?: {
                     sex?: {
                         [key: string]: number;
@@ -715,6 +720,10 @@ export interface components {
                         [key: string]: number;
                     };
                     ethnicityGroup?: {
+                        [key: string]: number;
+                    };
+                    /** @description By `yes` (any ethnic group but White British) and `no` (White British): the definition `minoritisedEthnicityRate` counts. */
+                    minoritisedEthnicity?: {
                         [key: string]: number;
                     };
                 };
@@ -726,7 +735,7 @@ export interface components {
          * Record
          * @description One referral received by the service in the period. Pseudonymous references and codes only: no names, no free text about people.
          */
-        Record: {
+        DatasetRecord: {
             /**
              * Referral ID
              * @description The provider's own pseudonymous reference for the referral, unique within the service and period. Never a name: letters, digits and . _ : / - only.
@@ -983,7 +992,7 @@ export interface components {
             period: string;
             version: number;
             /**
-             * @description Only the current version of a service and period counts in aggregates.
+             * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
              * @enum {string}
              */
             status: "current" | "superseded";
@@ -1013,9 +1022,20 @@ export interface components {
             result: {
                 /** @description The HTTP status the submission would have answered with: 201, 200 (dry run), 409, 422… */
                 status: number;
-                /** @description A Return, a DryRunResult or a Problem. */
-                body: {
-                    [key: string]: unknown;
+                /** @description What the submission would have answered: the stored Return (201), a DryRunResult (200, a dry run) or a problem document (4xx, 5xx). */
+                body: components["schemas"]["Return"] | components["schemas"]["DryRunResult"] | {
+                    /** @description Problem type URI (`urn:vawg:problem:…`). */
+                    type: string;
+                    title: string;
+                    status: number;
+                    detail: string;
+                    /** @description The request path. */
+                    instance?: string;
+                    /** @description Quote this when reporting a problem; it is in the server logs. */
+                    requestId?: string;
+                    errors?: components["schemas"]["FieldProblem"][];
+                    /** @description How many problems were found; `errors` lists at most the first 1,000. Present whenever `errors` is. */
+                    problemCount?: number;
                 };
             } | null;
             /** Format: date-time */
@@ -1044,8 +1064,16 @@ export interface components {
         };
         PublishedValue: {
             value: number | null;
-            /** @enum {string} */
+            /**
+             * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+             * @enum {string}
+             */
             status: "ok" | "suppressed";
+            /**
+             * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+             * @enum {string}
+             */
+            suppression?: "primary" | "complementary";
         };
         /** @description The disclosure-control rule in force for this response. */
         Disclosure: {
@@ -1089,24 +1117,38 @@ export interface components {
                 }[];
             };
         };
+        /**
+         * @description A dimension to group counts by.
+         * @enum {string}
+         */
+        Dimension: "period" | "service" | "serviceType" | "area" | "referralSource" | "category" | "vawgType" | "nonVawgCrimeType" | "policeInvolvement" | "riskLevel" | "repeatReferral" | "ageBand" | "sex" | "genderIdentitySameAsSex" | "sexualOrientation" | "lgbtPlus" | "ethnicity" | "ethnicityGroup" | "minoritisedEthnicity" | "religion" | "disability" | "pregnancy" | "maritalStatus" | "interpreterRequired" | "relationshipToArea" | "residence" | "vulnerability" | "supportNeed" | "relationshipToVictim" | "perpetratorSex" | "perpetratorAgeBand";
         Aggregate: {
             /** @enum {string} */
             measure: "referrals" | "people";
             /** @description What a value counts: referrals (records) or people (de-duplicated persons). */
             unit: string;
-            groupBy: string[];
+            groupBy: components["schemas"]["Dimension"][];
             period: components["schemas"]["Scope"];
             /** @description Dimensions where a record counts once per value (so cells can add up to more than the total). */
-            multiValued: string[];
+            multiValued: components["schemas"]["Dimension"][];
             cells: {
                 key: {
                     [key: string]: string;
                 };
                 value: number | null;
-                /** @enum {string} */
+                /**
+                 * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                 * @enum {string}
+                 */
                 status: "ok" | "suppressed";
+                /**
+                 * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                 * @enum {string}
+                 */
+                suppression?: "primary" | "complementary";
                 populationShare?: number | null;
-                representation?: number | null | string;
+                /** @description Representation against the population: present only when grouping by `sex`, `ageBand`, `ethnicityGroup` or `minoritisedEthnicity` alone. */
+                representation?: number | null;
             }[];
             totals: {
                 overall: components["schemas"]["PublishedValue"];
@@ -1116,7 +1158,16 @@ export interface components {
                             [key: string]: string;
                         };
                         value: number | null;
-                        status: string;
+                        /**
+                         * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                         * @enum {string}
+                         */
+                        status: "ok" | "suppressed";
+                        /**
+                         * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                         * @enum {string}
+                         */
+                        suppression?: "primary" | "complementary";
                     }[];
                 };
             };
@@ -1148,6 +1199,16 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "suppressed" | "not_available";
+            /**
+             * @description On suppressed indicators: `primary` when its own count is small, `complementary` when it is withheld so that a small count cannot be derived from the published figures by subtraction.
+             * @enum {string}
+             */
+            suppression?: "primary" | "complementary";
+            /**
+             * @description On `not_available` indicators, why: `no_denominator` (nothing in scope to divide by), `no_population` (no population figure for an area), `not_collected` (no record in scope carries the field, so no share of unknowns can be given: not 0%), `service_type_not_in_scope` (the indicator counts one service type, e.g. Marac cases, and none is in scope).
+             * @enum {string}
+             */
+            reason?: "no_denominator" | "no_population" | "not_collected" | "service_type_not_in_scope";
         };
         /** @description One entry of the audit log. */
         AuditEvent: {
@@ -1320,7 +1381,18 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The id of this request: the `x-request-id` the client sent (1 to 64 of `A-Z a-z 0-9 . _ -`), else a new UUID. The same value is `requestId` in a problem document; quote it when reporting a problem, it is in the server logs. */
+        RequestId: string;
+        /** @description Seconds to wait before trying again. */
+        RetryAfter: number;
+        /** @description `no-store` on every response to a request that sent an API key: what a key can read must not be kept by a shared cache. */
+        CacheControlNoStore: "no-store";
+        /** @description RFC 6750: `Bearer` when no key was sent, `Bearer error="invalid_token"` when the key is unknown or revoked. */
+        WwwAuthenticate: string;
+        /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key` (nothing was done again); absent otherwise. */
+        IdempotentReplayed: "true";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1337,6 +1409,7 @@ export interface operations {
             /** @description The process is up. */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1360,6 +1433,7 @@ export interface operations {
             /** @description The database answers. */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1374,6 +1448,8 @@ export interface operations {
             /** @description Not ready: a dependency (the database) cannot be reached. */
             503: {
                 headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1391,33 +1467,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The API name, its versions and the links an integrator starts from. */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "name": "VAWG Dataset API",
-                     *       "apiVersion": "1.0.0",
-                     *       "datasetVersion": "1.0.0",
-                     *       "datasetVersions": [
-                     *         "1.0.0"
-                     *       ],
-                     *       "links": {
-                     *         "openapi": "/v1/openapi.json",
-                     *         "docs": "/docs",
-                     *         "dataset": "/v1/dataset",
-                     *         "health": "/health",
-                     *         "recordSchema": "/v1/dataset/1.0.0/record.schema.json",
-                     *         "template": "/v1/dataset/template.csv",
-                     *         "codeLists": "/v1/dataset/code-lists",
-                     *         "releaseNotes": "/v1/release-notes",
-                     *         "versioningPolicy": "/v1/versioning-policy"
-                     *       }
-                     *     }
-                     */
                     "application/json": {
                         name: string;
                         /** @description Semver of the API; the path stays `/v1` while it only grows (see the versioning policy). */
@@ -1460,9 +1516,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description This OpenAPI 3.1 document, as `openapi/openapi.json` in the repository. */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1485,6 +1542,7 @@ export interface operations {
             /** @description CHANGELOG.md (Markdown). */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1494,6 +1552,7 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1514,6 +1573,7 @@ export interface operations {
             /** @description docs/versioning.md (Markdown). */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1523,6 +1583,7 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1540,9 +1601,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The current dataset definition: fields, code lists, derived groupings. */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1567,6 +1629,7 @@ export interface operations {
             /** @description CSV header row. */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1584,9 +1647,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Every code list with its codes, labels and definitions, and the crosswalks. */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1616,6 +1680,7 @@ export interface operations {
             /** @description CSV with a header row. */
             200: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1627,7 +1692,10 @@ export interface operations {
     getRecordJsonSchema: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of a copy already held: answered with 304 and no body while it is current. */
+                "if-none-match"?: string;
+            };
             path: {
                 /**
                  * @description A dataset version (semver), e.g. `1.0.0`. `GET /v1` lists them.
@@ -1646,6 +1714,7 @@ export interface operations {
                     "cache-control"?: string;
                     /** @description Entity tag of the schema; send it back in `If-None-Match`. */
                     etag?: string;
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1654,9 +1723,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not modified: the `If-None-Match` entity tag is current. */
+            /** @description Not modified: the `If-None-Match` entity tag is current; no body. */
             304: {
                 headers: {
+                    /** @description `public, max-age=31536000, immutable`. */
+                    "cache-control"?: string;
+                    /** @description Entity tag of the schema. */
+                    etag?: string;
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1664,6 +1738,7 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1687,9 +1762,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The dataset definition of the version. */
             200: {
                 headers: {
+                    /** @description `public, max-age=86400`: labels and definitions may be clarified within a version. */
+                    "cache-control"?: string;
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1703,6 +1781,7 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1720,9 +1799,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Every registered service, in the order of their ids. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1734,6 +1815,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1743,6 +1827,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1752,8 +1838,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1763,8 +1850,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1793,7 +1881,7 @@ export interface operations {
                     serviceType: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
                     /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
                     area: string;
-                    /** @description The first quarter a return is expected for, e.g. `2022-23-Q1`; null: no returns are expected. */
+                    /** @description The first quarter a return is expected for, e.g. `2022-23-Q1`; null: no schedule is set, and the quarters expected are inferred from the service's first return onwards. */
                     expectedFrom?: string | null;
                     /** @description The last quarter a return is expected for (inclusive); null: no end. */
                     expectedUntil?: string | null;
@@ -1803,9 +1891,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Registered. */
             201: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1815,6 +1905,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1824,6 +1916,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1833,6 +1928,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1842,6 +1939,8 @@ export interface operations {
             /** @description Conflict with the current state. */
             409: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1851,6 +1950,8 @@ export interface operations {
             /** @description Body larger than the configured limit. */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1860,6 +1961,8 @@ export interface operations {
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1869,6 +1972,8 @@ export interface operations {
             /** @description Well-formed but invalid content; `errors` lists every problem. */
             422: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1878,8 +1983,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1889,8 +1995,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1912,7 +2019,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The first quarter a return is expected for, e.g. `2022-23-Q1`; null: no returns are expected. */
+                    /** @description The first quarter a return is expected for, e.g. `2022-23-Q1`; null: no schedule is set, and the quarters expected are inferred from the service's first return onwards. */
                     expectedFrom: string | null;
                     /** @description The last quarter a return is expected for (inclusive); null: no end. */
                     expectedUntil?: string | null;
@@ -1922,9 +2029,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The service with its new schedule. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1934,6 +2043,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1943,6 +2054,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1952,6 +2066,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1961,6 +2077,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1970,6 +2088,8 @@ export interface operations {
             /** @description Body larger than the configured limit. */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1979,6 +2099,8 @@ export interface operations {
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1988,6 +2110,8 @@ export interface operations {
             /** @description Well-formed but invalid content; `errors` lists every problem. */
             422: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1997,8 +2121,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2008,8 +2133,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2038,9 +2164,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Created: the key is in `key`, shown this once. */
             201: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2050,6 +2178,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2059,6 +2189,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2068,6 +2201,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2077,6 +2212,8 @@ export interface operations {
             /** @description Body larger than the configured limit. */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2086,6 +2223,8 @@ export interface operations {
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2095,6 +2234,8 @@ export interface operations {
             /** @description Well-formed but invalid content; `errors` lists every problem. */
             422: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2104,8 +2245,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2115,8 +2257,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2139,6 +2282,8 @@ export interface operations {
             /** @description Revoked. */
             204: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2146,6 +2291,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2155,6 +2302,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2164,6 +2314,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2173,6 +2325,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2182,8 +2336,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2193,8 +2348,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2215,9 +2371,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The area and every population year. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2227,6 +2385,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2236,6 +2396,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2245,6 +2408,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2254,6 +2419,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2263,8 +2430,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2274,8 +2442,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2303,7 +2472,7 @@ export interface operations {
                         total: number;
                         /** @description Females aged 16 and over (SafeLives Marac denominator). */
                         adultFemale?: number;
-                        /** @description Population counts by `sex`, `ageBand` and `ethnicityGroup` codes, to compare referrals with the population. */
+                        /** @description Population counts by `sex`, `ageBand`, `ethnicityGroup` and `minoritisedEthnicity` codes, to compare referrals with the population. */
                         byGroup?: {
                             sex?: {
                                 [key: string]: number;
@@ -2314,24 +2483,34 @@ export interface operations {
                             ethnicityGroup?: {
                                 [key: string]: number;
                             };
+                            /** @description By `yes` (any ethnic group but White British) and `no` (White British): the definition `minoritisedEthnicityRate` counts. */
+                            minoritisedEthnicity?: {
+                                [key: string]: number;
+                            };
                         };
                     }[];
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Replaced: the area as it now is. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Area"];
                 };
             };
-            /** @description Default Response */
+            /** @description Created: the new area. */
             201: {
                 headers: {
+                    /** @description Where the area is read: `/v1/areas/{code}`. */
+                    location?: string;
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2341,6 +2520,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2350,6 +2531,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2359,6 +2543,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2368,6 +2554,8 @@ export interface operations {
             /** @description Body larger than the configured limit. */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2377,6 +2565,8 @@ export interface operations {
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2386,6 +2576,8 @@ export interface operations {
             /** @description Well-formed but invalid content; `errors` lists every problem. */
             422: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2395,8 +2587,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2406,8 +2599,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2433,9 +2627,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description One page of returns, newest first, with the total that match. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2450,6 +2646,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2459,6 +2657,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2468,6 +2669,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2477,8 +2680,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2488,8 +2692,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2503,9 +2708,15 @@ export interface operations {
             query?: {
                 /** @description Validate and report without storing anything. */
                 dryRun?: boolean;
-                /** @description CSV returns only: the service the return is for (JSON returns carry it in the body). */
+                /**
+                 * @description CSV returns only: the service the return is for (JSON returns carry it in the body).
+                 * @example col-vva
+                 */
                 service?: string;
-                /** @description CSV returns only: the quarter the return is for. */
+                /**
+                 * @description CSV returns only: the quarter the return is for.
+                 * @example 2022-23-Q1
+                 */
                 period?: string;
             };
             header?: {
@@ -2522,7 +2733,7 @@ export interface operations {
                     service: string;
                     /** @description UK financial quarter, e.g. `2022-23-Q1` (April–June 2022). */
                     period: string;
-                    records: components["schemas"]["Record"][];
+                    records: components["schemas"]["DatasetRecord"][];
                 };
                 "text/csv": string;
             };
@@ -2531,6 +2742,9 @@ export interface operations {
             /** @description Dry run (`dryRun=true`): valid, nothing stored. */
             200: {
                 headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2540,6 +2754,11 @@ export interface operations {
             /** @description Accepted and stored as the current version. */
             201: {
                 headers: {
+                    /** @description Where the return is read: `/v1/returns/{id}`. */
+                    location?: string;
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2549,6 +2768,11 @@ export interface operations {
             /** @description A large body: accepted for processing; poll the job. */
             202: {
                 headers: {
+                    /** @description Where the job is polled: `/v1/jobs/{id}`. */
+                    location?: string;
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2558,6 +2782,9 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2567,6 +2794,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2576,6 +2806,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2585,6 +2817,8 @@ export interface operations {
             /** @description Conflict with the current state. */
             409: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2594,6 +2828,8 @@ export interface operations {
             /** @description Body larger than the configured limit. */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2603,6 +2839,8 @@ export interface operations {
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2612,6 +2850,9 @@ export interface operations {
             /** @description Well-formed but invalid content; `errors` lists every problem. */
             422: {
                 headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2621,8 +2862,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2632,8 +2874,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2653,9 +2896,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The version with its records, and every version of its service and period. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2666,7 +2911,7 @@ export interface operations {
                         period: string;
                         version: number;
                         /**
-                         * @description Only the current version of a service and period counts in aggregates.
+                         * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
                          * @enum {string}
                          */
                         status: "current" | "superseded";
@@ -2681,7 +2926,11 @@ export interface operations {
                             /** Format: uuid */
                             id: string;
                             version: number;
-                            status: string;
+                            /**
+                             * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                             * @enum {string}
+                             */
+                            status: "current" | "superseded";
                             recordCount: number;
                             /** Format: date-time */
                             receivedAt: string;
@@ -2689,13 +2938,15 @@ export interface operations {
                             submittedBy: string | null;
                         }[];
                         /** @description The records as submitted; linkage keys are never returned. */
-                        records: components["schemas"]["Record"][];
+                        records: components["schemas"]["DatasetRecord"][];
                     };
                 };
             };
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2705,6 +2956,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2714,6 +2968,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2723,6 +2979,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2732,8 +2990,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2743,8 +3002,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2764,9 +3024,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Background processing of a large return: poll until status is succeeded or failed. */
+            /** @description The job as it is now: its progress while it runs, its result once it has ended. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2776,6 +3038,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2785,6 +3049,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2794,6 +3061,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2803,6 +3072,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2812,8 +3083,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2823,8 +3095,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2838,8 +3111,8 @@ export interface operations {
             query?: {
                 /** @description `referrals` counts records; `people` counts distinct persons across all services in scope. */
                 measure?: "referrals" | "people";
-                /** @description Comma-separated dimensions, at most 4 (see the Aggregate schema for the list). */
-                groupBy?: string;
+                /** @description Dimensions, comma-separated (`groupBy=category,riskLevel`), at most 4, each once. */
+                groupBy?: components["schemas"]["Dimension"][];
                 /** @description The age-band set for `ageBand` and `perpetratorAgeBand`. */
                 ageBands?: "marac" | "five_year" | "csew";
                 /** @description `csv` (or `Accept: text/csv`) returns the same table as CSV. */
@@ -2866,16 +3139,32 @@ export interface operations {
             /** @description The table, as JSON or (with `format=csv` or `Accept: text/csv`) CSV. */
             200: {
                 headers: {
+                    /** @description With CSV only: `attachment; filename="vawg-<endpoint>-…-<period>.csv"`, the name made of the query’s validated values. */
+                    "content-disposition"?: string;
+                    /** @description `Accept`: the answer is JSON or CSV by it (and by `format`). */
+                    vary?: string;
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Aggregate"];
+                    /**
+                     * @example rowType,riskLevel,riskLevelLabel,referrals,status,suppression
+                     *     cell,standard,Standard,12,ok,
+                     *     cell,medium,Medium,9,ok,
+                     *     cell,high,High,,suppressed,
+                     *     cell,not_assessed,Not assessed,,suppressed,
+                     *     grand_total,total,Total,27,ok,
+                     */
                     "text/csv": string;
                 };
             };
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2885,6 +3174,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2894,6 +3186,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2903,6 +3197,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2912,8 +3208,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2923,8 +3220,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2948,6 +3246,8 @@ export interface operations {
                 serviceType?: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
                 /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
                 area?: string;
+                /** @description `csv` (or `Accept: text/csv`) returns the same indicators as a CSV table, one row each. */
+                format?: "json" | "csv";
             };
             header?: never;
             path?: never;
@@ -2955,9 +3255,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The indicators, as JSON or (with `format=csv` or `Accept: text/csv`) a CSV table with one row per indicator. */
             200: {
                 headers: {
+                    /** @description With CSV only: `attachment; filename="vawg-<endpoint>-…-<period>.csv"`, the name made of the query’s validated values. */
+                    "content-disposition"?: string;
+                    /** @description `Accept`: the answer is JSON or CSV by it (and by `format`). */
+                    vary?: string;
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2966,11 +3272,21 @@ export interface operations {
                         indicators: components["schemas"]["Indicator"][];
                         disclosure: components["schemas"]["Disclosure"];
                     };
+                    /**
+                     * @example id,label,definition,numerator,denominator,value,percent,unit,status,suppression,reason
+                     *     referrals,Referrals,Referrals received by the services in scope (one record per referral).,62,,62,,referrals,ok,,
+                     *     highRiskRate,High-risk referrals,Referrals at high risk ÷ referrals with a risk level other than not_assessed.,16,47,0.3404255319148936,34,rate,ok,,
+                     *     disabilityRate,Disabled victims,Victims with a disability ÷ victims answering yes or no.,,,,,rate,suppressed,,
+                     *     referralsPer1000Population,"Referrals per 1,000 population, for the period (not annualised)","Referrals ÷ the population of the areas of the services in scope × 1,000. Population year used: E09000001: none.",62,,,,"per 1,000 population",not_available,,
+                     */
+                    "text/csv": string;
                 };
             };
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2980,6 +3296,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2989,6 +3308,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2998,6 +3319,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3007,8 +3330,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3018,8 +3342,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3041,6 +3366,8 @@ export interface operations {
                 serviceType?: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
                 /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
                 area?: string;
+                /** @description `csv` (or `Accept: text/csv`) returns the same figures as one CSV table, its `table` column naming the part of the JSON a row comes from. */
+                format?: "json" | "csv";
             };
             header?: never;
             path?: never;
@@ -3048,9 +3375,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Submissions, timeliness and field completeness, as JSON or (with `format=csv` or `Accept: text/csv`) one CSV table whose `table` column names the part of the JSON a row comes from. */
             200: {
                 headers: {
+                    /** @description With CSV only: `attachment; filename="vawg-<endpoint>-…-<period>.csv"`, the name made of the query’s validated values. */
+                    "content-disposition"?: string;
+                    /** @description `Accept`: the answer is JSON or CSV by it (and by `format`). */
+                    vary?: string;
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3062,6 +3395,20 @@ export interface operations {
                             name: string;
                             serviceType: string;
                             area: string;
+                            /** @description The quarters timeliness was measured against, and where they come from: the service's schedule or its history. */
+                            schedule: {
+                                /**
+                                 * @description `schedule`: the reporting schedule set on the service; `inferred`: none is set, so a return is expected for every quarter from its first return to the current quarter (or its latest return, if later); `none`: no schedule and no return yet, so none is expected.
+                                 * @enum {string}
+                                 */
+                                basis: "schedule" | "inferred" | "none";
+                                /** @description The first quarter a return is expected for. */
+                                expectedFrom: string | null;
+                                /** @description The last quarter a return is expected for (inclusive); null: no end. */
+                                expectedUntil: string | null;
+                                /** @description Days after the end of a quarter its return is due. */
+                                deadlineDays: number;
+                            };
                             quarters: {
                                 /** @description The quarter, e.g. `2022-23-Q1`. */
                                 period: string;
@@ -3075,7 +3422,7 @@ export interface operations {
                                 recordCount: number | null;
                                 /** @enum {string} */
                                 status: "ok" | "suppressed";
-                                /** @description The quarter is within the service's reporting schedule (`schedule` on the service). */
+                                /** @description The quarter is within the service's reporting schedule, or, with no schedule set, within the quarters inferred from its history (see the service's `schedule.basis`). */
                                 expected: boolean;
                                 /** @description When an expected return is due: the end (UTC) of this day, `deadlineDays` after the quarter ends. Null when none is expected. */
                                 deadline: string | null;
@@ -3092,6 +3439,8 @@ export interface operations {
                         timeliness: {
                             /** @description Service-quarters in scope a return is expected for. */
                             expected: number;
+                            /** @description Of those, the service-quarters expected from the service's own history (no schedule set): from its first return to the current quarter. */
+                            expectedInferred: number;
                             /** @description Expected returns whose version 1 arrived by the deadline. */
                             onTime: number;
                             /** @description Expected returns whose version 1 arrived after the deadline. */
@@ -3121,11 +3470,29 @@ export interface operations {
                         }[];
                         disclosure: components["schemas"]["Disclosure"];
                     };
+                    /**
+                     * @example table,service,name,serviceType,serviceTypeLabel,area,areaLabel,schedule.basis,schedule.expectedFrom,schedule.expectedUntil,schedule.deadlineDays,period,periodLabel,submitted,version,receivedAt,recordCount,status,expected,deadline,firstReceivedAt,timeliness,timelinessLabel,count,path,label,known,total,completeness
+                     *     services,col-idva,City of London IDVA,idva,Independent Domestic Violence Advocate (IDVA),E09000001,City of London,schedule,2022-23-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),false,,,,ok,true,2022-07-30,,missing,Missing (deadline passed),,,,,,
+                     *     services,col-vva,City of London VVA,vva,Vulnerable Victims Advocate,E09000001,City of London,schedule,2021-22-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),true,2,2022-08-02T10:15:00.000Z,62,ok,true,2022-07-30,2022-07-28T16:40:00.000Z,on_time,On time,,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,expected,Expected,2,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,expected_inferred,Expected (inferred from the service’s history),0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,on_time,On time,1,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,late,Late,0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,missing,Missing (deadline passed),1,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,due,Due (deadline not yet passed),0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,not_expected,Not expected,0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,submitted_unscheduled,Submitted though not expected,0,,,,,
+                     *     fields,,,,,,,,,,,,,,,,,ok,,,,,,,victim.ethnicity,Ethnic group,55,62,0.8870967741935484
+                     *     fields,,,,,,,,,,,,,,,,,suppressed,,,,,,,victim.pregnancy,Pregnancy and maternity,,,
+                     */
+                    "text/csv": string;
                 };
             };
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3135,6 +3502,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3144,6 +3514,19 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3153,8 +3536,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3164,8 +3548,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3189,6 +3574,8 @@ export interface operations {
                 serviceType?: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
                 /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
                 area?: string;
+                /** @description `csv` (or `Accept: text/csv`) returns the same figures as one CSV table, its `table` column naming the part of the JSON a row comes from. */
+                format?: "json" | "csv";
             };
             header?: never;
             path?: never;
@@ -3196,9 +3583,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The overlaps, as JSON or (with `format=csv` or `Accept: text/csv`) one CSV table whose `table` column names the part of the JSON a row comes from. */
             200: {
                 headers: {
+                    /** @description With CSV only: `attachment; filename="vawg-<endpoint>-…-<period>.csv"`, the name made of the query’s validated values. */
+                    "content-disposition"?: string;
+                    /** @description `Accept`: the answer is JSON or CSV by it (and by `format`). */
+                    vary?: string;
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3244,11 +3637,28 @@ export interface operations {
                         };
                         disclosure: components["schemas"]["Disclosure"];
                     };
+                    /**
+                     * @example table,unit,services,servicesLabel,service,serviceLabel,a,aLabel,b,bLabel,serviceType,serviceTypeLabel,outcome,outcomeLabel,value,status
+                     *     people,people (de-duplicated across the services in scope),,,,,,,,,,,,,71,ok
+                     *     byServiceCount,people (de-duplicated across the services in scope),1,Seen by 1 service,,,,,,,,,,,59,ok
+                     *     byServiceCount,people (de-duplicated across the services in scope),2,Seen by 2 services,,,,,,,,,,,12,ok
+                     *     byServiceCount,people (de-duplicated across the services in scope),3,Seen by 3 services,,,,,,,,,,,0,ok
+                     *     byServiceCount,people (de-duplicated across the services in scope),4+,Seen by 4 or more services,,,,,,,,,,,0,ok
+                     *     services,people (de-duplicated across the services in scope),,,col-idva,City of London IDVA,,,,,,,,,20,ok
+                     *     services,people (de-duplicated across the services in scope),,,col-vva,City of London VVA,,,,,,,,,63,ok
+                     *     pairs,people (de-duplicated across the services in scope),,,,,col-idva,City of London IDVA,col-vva,City of London VVA,,,,,12,ok
+                     *     onwardReferrals,onward referrals,,,,,,,,,idva,Independent Domestic Violence Advocate (IDVA),found,Found at the receiving service,12,ok
+                     *     onwardReferrals,onward referrals,,,,,,,,,idva,Independent Domestic Violence Advocate (IDVA),not_found,Not found (unmet need or a lost referral),17,ok
+                     *     onwardReferrals,onward referrals,,,,,,,,,idva,Independent Domestic Violence Advocate (IDVA),untraceable,Untraceable (no linkage key),,suppressed
+                     */
+                    "text/csv": string;
                 };
             };
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3258,6 +3668,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3267,6 +3680,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3276,6 +3691,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3285,8 +3702,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3296,8 +3714,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3325,9 +3744,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Relinked: what was compared, linked and clustered. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3346,6 +3767,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3355,6 +3778,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,6 +3790,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3373,6 +3801,8 @@ export interface operations {
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3382,6 +3812,8 @@ export interface operations {
             /** @description Well-formed but invalid content; `errors` lists every problem. */
             422: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3391,8 +3823,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3402,8 +3835,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3426,9 +3860,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The record's person: every record linked to it and the links between them. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3458,6 +3894,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3467,6 +3905,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3476,6 +3917,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3485,6 +3928,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3494,8 +3939,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3505,8 +3951,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3524,9 +3971,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The model in use and the match threshold in force. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3542,6 +3991,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3551,6 +4003,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3560,8 +4014,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3571,8 +4026,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3595,9 +4051,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The two versions compared, and the referralIds added, removed and changed. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3608,7 +4066,10 @@ export interface operations {
                             /** Format: uuid */
                             id: string;
                             version: number;
-                            /** @enum {string} */
+                            /**
+                             * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                             * @enum {string}
+                             */
                             status: "current" | "superseded";
                             recordCount: number;
                             /** Format: date-time */
@@ -3620,7 +4081,10 @@ export interface operations {
                             /** Format: uuid */
                             id: string;
                             version: number;
-                            /** @enum {string} */
+                            /**
+                             * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                             * @enum {string}
+                             */
                             status: "current" | "superseded";
                             recordCount: number;
                             /** Format: date-time */
@@ -3646,6 +4110,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3655,6 +4121,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3664,6 +4133,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3673,6 +4144,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3682,8 +4155,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3693,8 +4167,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3717,9 +4192,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The quarters, oldest first. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3756,6 +4233,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3765,6 +4244,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3774,6 +4256,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3783,8 +4267,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3794,8 +4279,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3823,9 +4309,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A period closed to new versions of its returns. */
+            /** @description The lock in force: new, or the existing one unchanged. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3835,6 +4323,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3844,6 +4334,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3853,6 +4346,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3862,6 +4357,8 @@ export interface operations {
             /** @description Body larger than the configured limit. */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3871,6 +4368,8 @@ export interface operations {
             /** @description Unsupported content type. */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3880,6 +4379,8 @@ export interface operations {
             /** @description Well-formed but invalid content; `errors` lists every problem. */
             422: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3889,8 +4390,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3900,8 +4402,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3922,9 +4425,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Unlocked: new versions are accepted again. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3938,6 +4443,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3947,6 +4454,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3956,6 +4466,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3965,6 +4477,8 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3974,8 +4488,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3985,8 +4500,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4017,9 +4533,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description One page of events, newest first, with the total that match. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4035,6 +4553,8 @@ export interface operations {
             /** @description Malformed request (unparseable body or invalid parameter). */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4044,6 +4564,9 @@ export interface operations {
             /** @description Missing or invalid API key. */
             401: {
                 headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4053,6 +4576,8 @@ export interface operations {
             /** @description The API key does not have the role or service this needs. */
             403: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4062,8 +4587,9 @@ export interface operations {
             /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
             429: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4073,8 +4599,9 @@ export interface operations {
             /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "retry-after"?: number;
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
 import { ApiKeyIdParams, CreateApiKeySchema } from '../schema/api/api-keys.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { createApiKey, revokeApiKey } from '../services/api-keys.js';
 
 const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -18,7 +18,10 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Roles: `admin` (everything), `provider` (submit and read returns of the services it is bound to), `analyst` (aggregates, indicators, completeness; never record-level data).',
         security: [{ bearerAuth: [] }],
         body: CreateApiKeySchema,
-        response: { 201: Type.Ref('CreatedApiKey'), ...errorResponses(400, 401, 403, 413, 415, 422) },
+        response: {
+          201: jsonResponse('Created: the key is in `key`, shown this once.', Type.Ref('CreatedApiKey')),
+          ...errorResponses(400, 401, 403, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AreaParams, PutAreaSchema } from '../schema/api/areas.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponses, jsonResponse, locationHeader } from '../schema/api/common.js';
 import { getArea, putArea } from '../services/areas.js';
 
 const areaRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -18,11 +18,18 @@ const areaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: [{ bearerAuth: [] }],
         params: AreaParams,
         body: PutAreaSchema,
-        response: { 200: Type.Ref('Area'), 201: Type.Ref('Area'), ...errorResponses(400, 401, 403, 413, 415, 422) },
+        response: {
+          200: jsonResponse('Replaced: the area as it now is.', Type.Ref('Area')),
+          201: jsonResponse('Created: the new area.', Type.Ref('Area'), {
+            headers: { location: locationHeader('Where the area is read: `/v1/areas/{code}`.') },
+          }),
+          ...errorResponses(400, 401, 403, 413, 415, 422),
+        },
       },
     },
     async (request, reply) => {
       const { created, area } = await putArea(app.db, request.params.code, request.body);
+      if (created) reply.header('location', `/v1/areas/${area.code}`);
       return reply.status(created ? 201 : 200).send(area);
     },
   );
@@ -38,7 +45,7 @@ const areaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'For admins and analysts. 404 when the area has not been registered.',
         security: [{ bearerAuth: [] }],
         params: AreaParams,
-        response: { 200: Type.Ref('Area'), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: jsonResponse('The area and every population year.', Type.Ref('Area')), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => getArea(app.db, request.params.code),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuditListSchema, AuditQuery } from '../schema/api/audit.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { listAuditEvents } from '../services/audit.js';
 
 const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -17,7 +17,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
           "Events name API keys and resources, never a person's data, keys or linkage tokens.",
         security: [{ bearerAuth: [] }],
         querystring: AuditQuery,
-        response: { 200: AuditListSchema, ...errorResponses(400, 401, 403) },
+        response: { 200: jsonResponse('One page of events, newest first, with the total that match.', AuditListSchema), ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => listAuditEvents(app.db, request.query),

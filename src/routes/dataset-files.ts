@@ -1,5 +1,6 @@
 /** Files a coordinator fills or checks a spreadsheet with: the CSV template of a return and the code lists, as CSV and JSON. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { jsonResponse } from '../schema/api/common.js';
 import { CodeListsCsvSchema, CodeListsSchema, ReturnTemplateCsvSchema } from '../schema/api/dataset.js';
 import { DATASET_VERSION } from '../schema/dataset/index.js';
 import { codeListsCsv, describeCodeLists, returnTemplateCsv } from '../services/dataset-files.js';
@@ -36,7 +37,7 @@ const datasetFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Each code list with its codes, labels and definitions, plus `personAnswers` (accepted by every coded field about a person) and the crosswalks from other code systems. The OpenAPI document names the same lists as schemas (`Ethnicity`, `RiskLevel`…).',
         security: [],
-        response: { 200: CodeListsSchema },
+        response: { 200: jsonResponse('Every code list with its codes, labels and definitions, and the crosswalks.', CodeListsSchema) },
       },
     },
     async () => describeCodeLists(),

@@ -6,8 +6,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorResponses } from '../schema/api/common.js';
-import { DatasetDescriptionSchema, DatasetVersionParams, RecordJsonSchemaDocument } from '../schema/api/dataset.js';
+import { errorResponses, jsonResponse } from '../schema/api/common.js';
+import { DatasetDescriptionSchema, DatasetVersionParams, IfNoneMatchHeaders, RecordJsonSchemaDocument } from '../schema/api/dataset.js';
 import { describeDatasetVersion, etagMatches, recordSchemaDocument } from '../services/dataset-versions.js';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -26,6 +26,7 @@ const datasetVersionRoutes: FastifyPluginAsyncTypebox = async (app) => {
           "Exactly the schema the server validates each record of a return with (every field, code list, bound and conditional requirement), so a supplier's own validator gives the server's verdict on a record. The rules across records (a unique `referralId`, a `referralDate` inside the period) and a few across fields are checked by `vawg validate` and the server, not the schema. `$id` is a URN naming the version; a published version never changes, so the response may be cached for a year.",
         security: [],
         params: DatasetVersionParams,
+        headers: IfNoneMatchHeaders,
         response: {
           200: {
             description: 'A JSON Schema 2020-12 document for one record.',
@@ -37,7 +38,13 @@ const datasetVersionRoutes: FastifyPluginAsyncTypebox = async (app) => {
               'application/schema+json': { schema: RecordJsonSchemaDocument },
             },
           },
-          304: Type.Null({ description: 'Not modified: the `If-None-Match` entity tag is current.' }),
+          304: Type.Null({
+            description: 'Not modified: the `If-None-Match` entity tag is current; no body.',
+            headers: {
+              'cache-control': Type.String({ description: `\`${IMMUTABLE}\`.` }),
+              etag: Type.String({ description: 'Entity tag of the schema.' }),
+            },
+          }),
           ...errorResponses(404),
         },
       },
@@ -61,7 +68,12 @@ const datasetVersionRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'What `GET /v1/dataset` gives for the current version, for a version named in the path: every field with its definition and code list, the code lists, the derived groupings.',
         security: [],
         params: DatasetVersionParams,
-        response: { 200: DatasetDescriptionSchema, ...errorResponses(404) },
+        response: {
+          200: jsonResponse('The dataset definition of the version.', DatasetDescriptionSchema, {
+            headers: { 'cache-control': Type.String({ description: `\`${ONE_DAY}\`: labels and definitions may be clarified within a version.` }) },
+          }),
+          ...errorResponses(404),
+        },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { JobIdParams } from '../schema/api/jobs.js';
 import { getJob } from '../services/jobs.js';
 
@@ -18,7 +18,10 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Returns larger than the configured size are answered with 202 and this job. Poll it: `progress` grows while it runs, and `result` holds the status and body the submission would have answered with (201 and the return, or 422 and every problem). Providers see only jobs their own key started.',
         security: [{ bearerAuth: [] }],
         params: JobIdParams,
-        response: { 200: Type.Ref('Job'), ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: jsonResponse('The job as it is now: its progress while it runs, its result once it has ended.', Type.Ref('Job')),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request) => getJob(app.db, app.jobs, principalOf(request), request.params.id),

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../plugins/auth.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { LinkageModelSchema, PersonQuery, PersonSchema, RelinkBody, RelinkResultSchema } from '../schema/api/linkage.js';
+import { readLinkageModel } from '../services/linkage/active-model.js';
 import { readPerson } from '../services/linkage/explain.js';
-import { activeModel, relinkAll, type LinkageSettings } from '../services/linkage/relink.js';
+import { relinkPersons, type LinkageSettings } from '../services/linkage/relink.js';
 
 export interface LinkageRoutesOptions {
   linkageSettings: LinkageSettings;
@@ -21,15 +22,10 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
         description: 'Persons are kept current incrementally as returns arrive; this recomputes them all, e.g. after changing VAWG_MATCH_THRESHOLD.',
         security: [{ bearerAuth: [] }],
         body: RelinkBody,
-        response: { 200: RelinkResultSchema, ...errorResponses(400, 401, 403, 415, 422) },
+        response: { 200: jsonResponse('Relinked: what was compared, linked and clustered.', RelinkResultSchema), ...errorResponses(400, 401, 403, 415, 422) },
       },
     },
-    async (request) => {
-      // Bodies are not filled with defaults (see app.ts), so the documented default is applied here.
-      const stats = await relinkAll(app.db, { settings: options.linkageSettings, estimate: request.body.estimate ?? false });
-      request.log.info({ linkage: stats }, 'persons relinked');
-      return stats;
-    },
+    async (request) => relinkPersons(app.db, { settings: options.linkageSettings, estimate: request.body.estimate, log: request.log }),
   );
 
   app.get(
@@ -44,7 +40,10 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
           'Names a record by `service`, `period` and `referralId`, and answers with every record linked to the same person and the comparison levels and weights of each link. Every read is audited. 404 when no current record matches.',
         security: [{ bearerAuth: [] }],
         querystring: PersonQuery,
-        response: { 200: PersonSchema, ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: jsonResponse("The record's person: every record linked to it and the links between them.", PersonSchema),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request) => readPerson(app.db, { ...request.query, principal: principalOf(request), requestId: request.id }),
@@ -60,13 +59,10 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
         summary: 'The Fellegi–Sunter model in use: m and u probabilities per comparison level',
         description: 'Admin only. The model version, the match threshold in force, and the m and u probabilities behind every match weight.',
         security: [{ bearerAuth: [] }],
-        response: { 200: LinkageModelSchema, ...errorResponses(401, 403) },
+        response: { 200: jsonResponse('The model in use and the match threshold in force.', LinkageModelSchema), ...errorResponses(401, 403) },
       },
     },
-    async () => {
-      const { version, model } = await activeModel(app.db);
-      return { version, threshold: options.linkageSettings.threshold, model: model as unknown as Record<string, unknown> };
-    },
+    async () => readLinkageModel(app.db, options.linkageSettings),
   );
 };
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findUp } from '../lib/find-up.js';
 import { problem } from '../lib/problem.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { apiMetadata, markdownDocumentSchema, metadataLinks, MetadataSchema, OpenApiDocumentSchema } from '../schema/api/meta.js';
 import { DatasetDescriptionSchema } from '../schema/api/dataset.js';
 import { DATASET_VERSION, describeDataset } from '../schema/dataset/index.js';
@@ -50,7 +50,7 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'The entry point for an integrator: the API and dataset versions, and where the OpenAPI document, the record JSON Schema, the CSV template, the code lists, the release notes and the versioning policy are. Clients must ignore fields they do not know: new ones may be added within v1.',
         security: [],
-        response: { 200: MetadataSchema },
+        response: { 200: jsonResponse('The API name, its versions and the links an integrator starts from.', MetadataSchema) },
       },
     },
     async () => apiMetadata,
@@ -65,7 +65,7 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The OpenAPI 3.1 document of this API',
         description: 'Generated from the route schemas; the same document is committed as `openapi/openapi.json`.',
         security: [],
-        response: { 200: OpenApiDocumentSchema },
+        response: { 200: jsonResponse('This OpenAPI 3.1 document, as `openapi/openapi.json` in the repository.', OpenApiDocumentSchema) },
       },
     },
     async () => app.swagger(),
@@ -103,7 +103,7 @@ const metaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The dataset definition: every field, its code list and definition, and which are mandatory',
         description: `The current dataset version (${DATASET_VERSION}); \`GET /v1/dataset/{version}\` names a version explicitly.`,
         security: [],
-        response: { 200: DatasetDescriptionSchema },
+        response: { 200: jsonResponse('The current dataset definition: fields, code lists, derived groupings.', DatasetDescriptionSchema) },
       },
     },
     async () => describeDataset(),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { LockPeriodSchema, PeriodListQuery, PeriodListSchema, PeriodParams, PeriodUnlockedSchema } from '../schema/api/periods.js';
 import { listPeriods, lockPeriod, unlockPeriod } from '../services/period-locks.js';
 
@@ -17,7 +17,7 @@ const periodRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Oldest first; `from` and `to` (quarters, inclusive) narrow the list. Counts are of services and returns, never of people.',
         security: [{ bearerAuth: [] }],
         querystring: PeriodListQuery,
-        response: { 200: PeriodListSchema, ...errorResponses(400, 401, 403) },
+        response: { 200: jsonResponse('The quarters, oldest first.', PeriodListSchema), ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => listPeriods(app.db, request.query),
@@ -41,7 +41,10 @@ const periodRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: [{ bearerAuth: [] }],
         params: PeriodParams,
         body: LockPeriodSchema,
-        response: { 200: Type.Ref('PeriodLock'), ...errorResponses(400, 401, 403, 413, 415, 422) },
+        response: {
+          200: jsonResponse('The lock in force: new, or the existing one unchanged.', Type.Ref('PeriodLock')),
+          ...errorResponses(400, 401, 403, 413, 415, 422),
+        },
       },
     },
     async (request) =>
@@ -59,7 +62,7 @@ const periodRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: '404 when the quarter is not locked. Audited as `period.unlocked`, with the reason and time of the lock it lifts.',
         security: [{ bearerAuth: [] }],
         params: PeriodParams,
-        response: { 200: PeriodUnlockedSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: jsonResponse('Unlocked: new versions are accepted again.', PeriodUnlockedSchema), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => unlockPeriod(app.db, { period: request.params.period, principal: principalOf(request), requestId: request.id }),

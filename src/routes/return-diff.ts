@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../plugins/auth.js';
-import { errorResponses } from '../schema/api/common.js';
+import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { ReturnDiffQuery, ReturnDiffSchema } from '../schema/api/return-diff.js';
 import { ReturnIdParams } from '../schema/api/returns.js';
 import { diffReturns } from '../services/returns/diff-returns.js';
@@ -21,7 +21,10 @@ const returnDiffRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: [{ bearerAuth: [] }],
         params: ReturnIdParams,
         querystring: ReturnDiffQuery,
-        response: { 200: ReturnDiffSchema, ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: jsonResponse('The two versions compared, and the referralIds added, removed and changed.', ReturnDiffSchema),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request) => diffReturns(app.db, { principal: principalOf(request), id: request.params.id, from: request.query.from, requestId: request.id }),

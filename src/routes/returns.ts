@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { principalOf } from '../plugins/auth.js';
-import { errorResponse, errorResponses } from '../schema/api/common.js';
+import { errorResponse, errorResponses, jsonResponse, locationHeader, responseHeaders } from '../schema/api/common.js';
 import { returnExamples, submitReturnCsvExamples, submitReturnJsonExamples, validationProblemExamples, withExamples } from '../schema/api/examples.js';
 import {
   CsvReturnBody,
@@ -28,6 +28,9 @@ export interface ReturnRoutesOptions {
   uploadDir: string;
   idempotencyTtlHours: number;
 }
+
+/** A response a later request with the same Idempotency-Key may get again, marked as replayed. */
+const replayed = responseHeaders('idempotent-replayed');
 
 const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app, options) => {
   const intake: ReturnIntake = {
@@ -75,14 +78,18 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
           },
         },
         response: {
-          201: {
-            description: 'Accepted and stored as the current version.',
-            content: { 'application/json': { schema: Type.Ref('Return'), examples: returnExamples } },
-          },
-          200: Type.Ref('DryRunResult', { description: 'Dry run (`dryRun=true`): valid, nothing stored.' }),
-          202: Type.Ref('Job', { description: 'A large body: accepted for processing; poll the job.' }),
-          ...errorResponses(400, 401, 403, 409, 413, 415),
-          422: errorResponse(422, validationProblemExamples),
+          201: jsonResponse('Accepted and stored as the current version.', Type.Ref('Return'), {
+            examples: returnExamples,
+            headers: { location: locationHeader('Where the return is read: `/v1/returns/{id}`.'), ...replayed },
+          }),
+          200: jsonResponse('Dry run (`dryRun=true`): valid, nothing stored.', Type.Ref('DryRunResult'), { headers: replayed }),
+          202: jsonResponse('A large body: accepted for processing; poll the job.', Type.Ref('Job'), {
+            headers: { location: locationHeader('Where the job is polled: `/v1/jobs/{id}`.'), ...replayed },
+          }),
+          ...errorResponses(401, 403, 409, 413, 415),
+          // Problems that depend only on the request are kept under its Idempotency-Key and replayed.
+          400: errorResponse(400, undefined, ['idempotent-replayed']),
+          422: errorResponse(422, validationProblemExamples, ['idempotent-replayed']),
         },
       },
     },
@@ -118,7 +125,7 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
           'Newest first, filtered by `service`, `period` (a quarter or a financial year) and `status` (`current` for the versions that count), paginated with `limit` and `offset`. Records are not included: read one return for them.',
         security: [{ bearerAuth: [] }],
         querystring: ReturnListQuery,
-        response: { 200: ReturnListSchema, ...errorResponses(400, 401, 403) },
+        response: { 200: jsonResponse('One page of returns, newest first, with the total that match.', ReturnListSchema), ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => listReturns(app.db, { principal: principalOf(request), ...request.query }),
@@ -136,7 +143,10 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
           'Record-level data: every read is recorded in the audit log. Providers can read returns of their own services only. Linkage keys are never returned.',
         security: [{ bearerAuth: [] }],
         params: ReturnIdParams,
-        response: { 200: ReturnDetailSchema, ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: jsonResponse('The version with its records, and every version of its service and period.', ReturnDetailSchema),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
     async (request) => readReturn(app.db, { principal: principalOf(request), id: request.params.id, requestId: request.id }),

@@ -26,7 +26,19 @@ t.test('the OpenAPI document', async (t) => {
   t.same(defaultedButRequired, [], 'a query parameter with a default is optional for clients');
   t.ok((served.paths['/v1/returns'].post.parameters as Array<{ name: string; required?: boolean }>).some((p) => p.name === 'dryRun' && p.required === false));
 
-  for (const name of ['Problem', 'FieldProblem', 'Record', 'Return', 'Aggregate', 'Indicator', 'Service', 'Area', 'Ethnicity', 'RiskLevel']) {
+  for (const name of [
+    'Problem',
+    'FieldProblem',
+    'DatasetRecord',
+    'Dimension',
+    'Return',
+    'Aggregate',
+    'Indicator',
+    'Service',
+    'Area',
+    'Ethnicity',
+    'RiskLevel',
+  ]) {
     t.ok(served.components.schemas[name], `component ${name} is named`);
   }
 
@@ -47,6 +59,10 @@ t.test('the OpenAPI document', async (t) => {
         t.ok(responses['401']?.content?.['application/problem+json'], `${where} errors are problem+json`);
       }
       if (op.requestBody) t.ok(responses['422'] && responses['400'], `${where} documents 400 and 422`);
+      for (const [status, response] of Object.entries(responses as Record<string, { description?: string; headers?: Record<string, { $ref?: string }> }>)) {
+        t.not(response.description, 'Default Response', `${where} ${status} says what it is`);
+        t.equal(response.headers?.['x-request-id']?.$ref, '#/components/headers/RequestId', `${where} ${status} declares x-request-id`);
+      }
     }
   }
 });
@@ -54,7 +70,8 @@ t.test('the OpenAPI document', async (t) => {
 t.test('the code lists are named components, and the record refers to them', async (t) => {
   const document = JSON.parse(await readFile(new URL('../../openapi/openapi.json', import.meta.url), 'utf8'));
   const { schemas } = document.components;
-  const record = schemas.Record;
+  const record = schemas.DatasetRecord;
+  t.notOk(schemas.Record, "no component named Record: it would hide TypeScript's Record<K, V> in generated clients");
   t.equal(record.properties.riskLevel.$ref, '#/components/schemas/RiskLevel');
   t.equal(record.properties.victim.properties.ethnicity.$ref, '#/components/schemas/Ethnicity');
   t.equal(record.properties.vawgTypes.items.$ref, '#/components/schemas/VawgType');

@@ -91,7 +91,7 @@ t.test('the generated client: register, key, submit, read back, aggregate, indic
   t.equal(detail.records.length, 12);
   t.same(detail.records, records, 'the records read back are the records sent');
 
-  const byCategory = await getAggregate(admin, { measure: 'referrals', groupBy: 'category,riskLevel', period: PERIOD });
+  const byCategory = await getAggregate(admin, { measure: 'referrals', groupBy: ['category', 'riskLevel'], period: PERIOD });
   t.equal(byCategory.totals.overall.value, 12, 'the grand total is the number of records submitted');
   t.equal(byCategory.disclosure.applied, false, 'admin sees exact figures');
   const vawg = byCategory.totals.byDimension.category?.find((row) => row.key.category === 'vawg');
@@ -108,7 +108,7 @@ t.test('the generated client: register, key, submit, read back, aggregate, indic
   // A second version through the helper, and a rejected return with typed problems.
   const second = await submitReturn(provider, { ...body, records: records.slice(0, 10) });
   t.match(second, { version: 2, recordCount: 10 });
-  const after = await getAggregate(admin, { measure: 'referrals', groupBy: 'category', period: PERIOD });
+  const after = await getAggregate(admin, { measure: 'referrals', groupBy: ['category'], period: PERIOD });
   t.equal(after.totals.overall.value, 10, 'only the current version counts');
 
   const bad = { ...body, records: [{ ...referral(0), referralDate: '2022-01-15' }] };

@@ -45,11 +45,100 @@ const errorDescriptions: Record<number, string> = {
   503: 'Not ready: a dependency (the database) cannot be reached.',
 };
 
-/** The response of one error status, optionally with media-type examples of its problem document. */
-export function errorResponse(status: number, examples?: Record<string, { summary: string; description?: string; value: unknown }>): TSchema {
+/**
+ * Response headers that many responses carry, published once under `components.headers`: the last
+ * step of the document (`openapi-document.ts`) adds `x-request-id` to every response and turns a
+ * header of one of these names, wherever a route declares it, into a `$ref` to the component.
+ */
+export const sharedResponseHeaders = {
+  'x-request-id': {
+    component: 'RequestId',
+    header: {
+      description:
+        'The id of this request: the `x-request-id` the client sent (1 to 64 of `A-Z a-z 0-9 . _ -`), else a new UUID. The same value is `requestId` in a problem document; quote it when reporting a problem, it is in the server logs.',
+      required: true,
+      schema: { type: 'string', minLength: 1, maxLength: 64 },
+    },
+  },
+  'retry-after': {
+    component: 'RetryAfter',
+    header: { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
+  },
+  'www-authenticate': {
+    component: 'WwwAuthenticate',
+    header: {
+      description: 'RFC 6750: `Bearer` when no key was sent, `Bearer error="invalid_token"` when the key is unknown or revoked.',
+      required: true,
+      schema: { type: 'string' },
+    },
+  },
+  'idempotent-replayed': {
+    component: 'IdempotentReplayed',
+    header: {
+      description: '`true` when this is the stored answer to an earlier request with the same `Idempotency-Key` (nothing was done again); absent otherwise.',
+      schema: { type: 'string', enum: ['true'] },
+    },
+  },
+} as const;
+
+export type SharedResponseHeader = keyof typeof sharedResponseHeaders;
+
+/**
+ * On every response to a request with an API key (app.ts), unless the route sets its own, so that
+ * what a key can read never lingers in a shared cache: declared on every response of a secured operation.
+ */
+export const noStoreHeader = {
+  component: 'CacheControlNoStore',
+  header: {
+    description: '`no-store` on every response to a request that sent an API key: what a key can read must not be kept by a shared cache.',
+    schema: { type: 'string', enum: ['no-store'] },
+  },
+};
+
+/** A header of a route's response schema: @fastify/swagger reads each as a JSON Schema with a description. */
+const headerSchema = (name: SharedResponseHeader) => {
+  const { description, schema } = sharedResponseHeaders[name].header;
+  return { ...schema, description };
+};
+
+/** Response headers by name, for a route's response schema (`{ headers: responseHeaders('retry-after') }`). */
+export function responseHeaders(...names: SharedResponseHeader[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((name) => [name, headerSchema(name)]));
+}
+
+/** `Location` of a 201 or 202: where the resource created (or the job that will create it) is read. */
+export const locationHeader = (description: string) => Type.String({ format: 'uri-reference', description });
+
+/**
+ * A JSON response with its description (without one, @fastify/swagger writes "Default Response"),
+ * optionally with headers and media-type examples.
+ */
+export function jsonResponse(
+  description: string,
+  schema: TSchema,
+  options: { headers?: Record<string, unknown>; examples?: Record<string, unknown> } = {},
+): TSchema {
+  const media = { schema, ...(options.examples ? { examples: options.examples } : {}) };
+  return { description, ...(options.headers ? { headers: options.headers } : {}), content: { 'application/json': media } } as unknown as TSchema;
+}
+
+/** The response of one error status, optionally with media-type examples of its problem document and more headers. */
+export function errorResponse(
+  status: number,
+  examples?: Record<string, { summary: string; description?: string; value: unknown }>,
+  headers: SharedResponseHeader[] = [],
+): TSchema {
   const media = { schema: ProblemRef, ...(examples ? { examples } : {}) };
-  const headers = status === 429 ? { headers: { 'Retry-After': { type: 'integer', minimum: 1, description: 'Seconds to wait before trying again.' } } } : {};
-  return { description: errorDescriptions[status] ?? 'Error.', content: { 'application/problem+json': media }, ...headers } as unknown as TSchema;
+  const names: SharedResponseHeader[] = [
+    ...(status === 429 || status === 503 ? ['retry-after' as const] : []),
+    ...(status === 401 ? ['www-authenticate' as const] : []),
+    ...headers,
+  ];
+  return {
+    description: errorDescriptions[status] ?? 'Error.',
+    content: { 'application/problem+json': media },
+    ...(names.length > 0 ? { headers: responseHeaders(...names) } : {}),
+  } as unknown as TSchema;
 }
 
 /** Response map entries for error statuses: every route lists the ones it can return. */

@@ -20,5 +20,11 @@ export const CodeListsSchema = Type.Object(
   { additionalProperties: true },
 );
 
+export const IfNoneMatchHeaders = Type.Object({
+  'if-none-match': Type.Optional(
+    Type.String({ maxLength: 1024, description: 'The `ETag` of a copy already held: answered with 304 and no body while it is current.' }),
+  ),
+});
+
 export const ReturnTemplateCsvSchema = Type.String({ description: 'CSV header row.' });
 export const CodeListsCsvSchema = Type.String({ description: 'CSV with a header row.' });

@@ -129,7 +129,8 @@ export const returnExamples: Examples = {
 export const validationProblemExamples: Examples = {
   invalidRecords: {
     summary: 'Two records with problems: nothing was stored',
-    description: 'Every problem is listed, each with a JSON pointer into the body (or `row N, column …` for CSV) and a machine-readable code.',
+    description:
+      'Every problem is listed, each with a JSON pointer into the body (or `row N, column …` for CSV) and a machine-readable code. No value is quoted back: a date names the form it must take, a label given for a code names the code.',
     value: {
       type: 'urn:vawg:problem:validation-error',
       title: 'Unprocessable Entity',

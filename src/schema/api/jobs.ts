@@ -1,4 +1,14 @@
 import { Type } from 'typebox';
+import { ProblemSchema } from './common.js';
+
+/**
+ * A problem a job ended with: the problem document the submission would have answered, written
+ * when the job ended, so without a request id (`requestId`, `instance` may be absent).
+ */
+const JobProblemSchema = Type.Object(
+  { ...ProblemSchema.properties, instance: Type.Optional(ProblemSchema.properties.instance), requestId: Type.Optional(ProblemSchema.properties.requestId) },
+  { description: 'RFC 9457 problem details of a job that failed or whose return was rejected.' },
+);
 
 export const JobSchema = Type.Object(
   {
@@ -15,7 +25,11 @@ export const JobSchema = Type.Object(
       [
         Type.Object({
           status: Type.Integer({ description: 'The HTTP status the submission would have answered with: 201, 200 (dry run), 409, 422…' }),
-          body: Type.Object({}, { additionalProperties: true, description: 'A Return, a DryRunResult or a Problem.' }),
+          // oneOf, not anyOf: the three are told apart by their required properties.
+          body: Type.Unsafe<Record<string, unknown>>({
+            oneOf: [Type.Ref('Return'), Type.Ref('DryRunResult'), JobProblemSchema],
+            description: 'What the submission would have answered: the stored Return (201), a DryRunResult (200, a dry run) or a problem document (4xx, 5xx).',
+          }),
         }),
         Type.Null(),
       ],

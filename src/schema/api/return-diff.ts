@@ -1,5 +1,6 @@
 /** Schemas of `GET /v1/returns/{id}/diff`: what changed between two versions of a return. */
 import { Type } from 'typebox';
+import { ReturnStatusSchema } from './returns.js';
 
 export const ReturnDiffQuery = Type.Object({
   from: Type.Optional(
@@ -13,7 +14,7 @@ export const ReturnDiffQuery = Type.Object({
 const VersionSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
   version: Type.Integer({ minimum: 1 }),
-  status: Type.String({ enum: ['current', 'superseded'] }),
+  status: ReturnStatusSchema,
   recordCount: Type.Integer({ minimum: 0 }),
   receivedAt: Type.String({ format: 'date-time' }),
   submittedBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'The API key that submitted the version.' }),

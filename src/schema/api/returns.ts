@@ -3,7 +3,12 @@ import { buildRecordJsonSchema } from '../dataset/record-schema.js';
 import { PERIOD_PATTERN, QUARTER_PATTERN } from '../../lib/periods.js';
 import { PaginationQuery, ServiceIdSchema } from './common.js';
 
-export const RecordSchema = Type.Unsafe<Record<string, unknown>>({ ...buildRecordJsonSchema(), $id: 'Record' });
+/**
+ * The record, named `DatasetRecord` in the OpenAPI document: a component named `Record` would hide
+ * TypeScript's own `Record<K, V>` in generated clients. It was called `Record` before; the wire
+ * format is the same, and the compatibility check knows the rename (openapi/baseline/renamed-components.json).
+ */
+export const RecordSchema = Type.Unsafe<Record<string, unknown>>({ ...buildRecordJsonSchema(), $id: 'DatasetRecord' });
 
 export const QuarterSchema = Type.String({ pattern: QUARTER_PATTERN, description: 'UK financial quarter, e.g. `2022-23-Q1` (April–June 2022).' });
 
@@ -11,7 +16,7 @@ export const SubmitReturnSchema = Type.Object(
   {
     service: ServiceIdSchema,
     period: QuarterSchema,
-    records: Type.Array(Type.Ref('Record')),
+    records: Type.Array(Type.Ref('DatasetRecord')),
   },
   {
     additionalProperties: false,
@@ -23,8 +28,12 @@ export const SubmitReturnSchema = Type.Object(
 
 export const SubmitReturnQuery = Type.Object({
   dryRun: Type.Boolean({ default: false, description: 'Validate and report without storing anything.' }),
-  service: Type.Optional({ ...ServiceIdSchema, description: 'CSV returns only: the service the return is for (JSON returns carry it in the body).' }),
-  period: Type.Optional({ ...QuarterSchema, description: 'CSV returns only: the quarter the return is for.' }),
+  service: Type.Optional({
+    ...ServiceIdSchema,
+    description: 'CSV returns only: the service the return is for (JSON returns carry it in the body).',
+    examples: ['col-vva'],
+  }),
+  period: Type.Optional({ ...QuarterSchema, description: 'CSV returns only: the quarter the return is for.', examples: ['2022-23-Q1'] }),
 });
 
 export const SubmitReturnHeaders = Type.Object({
@@ -46,13 +55,20 @@ export const CsvReturnBody = Type.String({
 
 const WarningSchema = Type.Ref('FieldProblem');
 
+/** Whether a version of a return is the one that counts. */
+export const RETURN_STATUSES = ['current', 'superseded'] as const;
+export const ReturnStatusSchema = Type.String({
+  enum: [...RETURN_STATUSES],
+  description: 'Only the current version of a service and period counts in aggregates; an earlier one is superseded.',
+});
+
 export const ReturnSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     service: Type.String(),
     period: Type.String(),
     version: Type.Integer({ minimum: 1 }),
-    status: Type.String({ enum: ['current', 'superseded'], description: 'Only the current version of a service and period counts in aggregates.' }),
+    status: ReturnStatusSchema,
     recordCount: Type.Integer(),
     datasetVersion: Type.String(),
     receivedAt: Type.String({ format: 'date-time' }),
@@ -99,7 +115,7 @@ export const ReturnDetailSchema = Type.Object({
     Type.Object({
       id: Type.String({ format: 'uuid' }),
       version: Type.Integer(),
-      status: Type.String(),
+      status: ReturnStatusSchema,
       recordCount: Type.Integer(),
       receivedAt: Type.String({ format: 'date-time' }),
       submittedBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
@@ -108,5 +124,5 @@ export const ReturnDetailSchema = Type.Object({
     }),
     { description: 'Every version of this service and period, oldest first, with who submitted it and when.' },
   ),
-  records: Type.Array(Type.Ref('Record'), { description: 'The records as submitted; linkage keys are never returned.' }),
+  records: Type.Array(Type.Ref('DatasetRecord'), { description: 'The records as submitted; linkage keys are never returned.' }),
 });

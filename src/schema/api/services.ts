@@ -6,7 +6,9 @@ import { AreaCodeSchema, ServiceIdSchema, ServiceTypeSchema } from './common.js'
 const QuarterOrNull = (description: string) => Type.Unsafe<string | null>({ type: ['string', 'null'], pattern: QUARTER_PATTERN, description });
 
 const scheduleFields = {
-  expectedFrom: QuarterOrNull('The first quarter a return is expected for, e.g. `2022-23-Q1`; null: no returns are expected.'),
+  expectedFrom: QuarterOrNull(
+    "The first quarter a return is expected for, e.g. `2022-23-Q1`; null: no schedule is set, and the quarters expected are inferred from the service's first return onwards.",
+  ),
   expectedUntil: QuarterOrNull('The last quarter a return is expected for (inclusive); null: no end.'),
   deadlineDays: Type.Integer({
     minimum: 0,
@@ -45,8 +47,8 @@ export const ServiceSchema = Type.Object(
   {
     id: ServiceIdSchema,
     name: Type.String(),
-    serviceType: Type.String(),
-    area: Type.String(),
+    serviceType: ServiceTypeSchema,
+    area: AreaCodeSchema,
     schedule: Type.Object(
       {
         expectedFrom: scheduleFields.expectedFrom,
