@@ -2,7 +2,8 @@
  * `npm run regen`: every generated step of a change, in the order each depends on the one before —
  * the migration from `src/db/tables.ts`, the OpenAPI document from the route schemas, the TypeScript
  * client types from the document, and docs/authorisation.md from the document and the matrix.
- * `npm run regen -- --check` changes nothing and exits 1 when any generated file is stale (for the
+ * `npm run regen -- --name <what_changed>` names a new migration (`0005_<what_changed>.sql`) instead of
+ * drizzle-kit's random words. `npm run regen -- --check` changes nothing and exits 1 when any generated file is stale (for the
  * migration: drizzle-kit generates into a copy of `migrations/`, and a new file there means a change
  * to the tables has no migration yet).
  *
@@ -34,8 +35,15 @@ interface Step {
   check: string[] | (() => boolean);
 }
 
+const nameAt = process.argv.indexOf('--name');
+const migrationName = nameAt >= 0 ? process.argv[nameAt + 1] : undefined;
+if (nameAt >= 0 && !/^[a-z0-9_]+$/.test(migrationName ?? '')) {
+  console.error('regen: --name takes a snake_case name for the migration, e.g. --name victim_armed_forces');
+  process.exit(2);
+}
+
 const steps: Step[] = [
-  { name: 'migration', write: ['npx', 'drizzle-kit', 'generate'], check: checkMigrations },
+  { name: 'migration', write: ['npx', 'drizzle-kit', 'generate', ...(migrationName ? ['--name', migrationName] : [])], check: checkMigrations },
   { name: 'OpenAPI document', write: ['npm', 'run', '-s', 'openapi'], check: ['npm', 'run', '-s', 'openapi', '--', '--check'] },
   { name: 'TypeScript client types', write: ['npm', 'run', '-s', 'client'], check: ['npm', 'run', '-s', 'client', '--', '--check'] },
   {
