@@ -1,8 +1,8 @@
 /**
  * `/docs` is the VAWG Dataset API's own page (title, header, logo, getting-started text), and its
- * Content-Security-Policy allows what the page loads and nothing inline. There is no browser on the
- * project's machines, so the page is read as a browser would: every script, stylesheet, icon and
- * image it references is fetched and checked against the policy it was served with.
+ * Content-Security-Policy allows what the page loads and nothing inline: every script, stylesheet,
+ * icon and image the page references is fetched and checked against the policy it was served with.
+ * `api-docs-browser.test.ts` loads the page in Chromium and watches for the violations themselves.
  */
 import t from 'tap';
 import { DOCS_CSP } from '../../src/plugins/api-docs.js';
