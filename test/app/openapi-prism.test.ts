@@ -6,7 +6,6 @@
  * 400/401/403/404/409/422/429). Prism reports, in `sl-violations`, every request and every response
  * that the document does not describe (status, headers, body); the session must find none.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -14,10 +13,9 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { ADMIN_KEY, buildTestApp } from '../helper.js';
 import { recordsToCsv } from '../support/csv.js';
-import { freePort } from '../support/free-port.js';
 import { makeRecord } from '../support/records.js';
+import { spawnUntilReady, type ReadyProcess } from '../support/server-process.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const prismBin = fileURLToPath(new URL('../../node_modules/@stoplight/prism-cli/dist/index.js', import.meta.url));
 
 type Json = Record<string, unknown>;
@@ -39,26 +37,13 @@ interface Exchange {
 }
 
 /** Starts Prism in front of `upstream`; resolves once it answers (it does so within seconds). */
-async function startPrism(upstream: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [prismBin, 'proxy', 'openapi/openapi.json', upstream, '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startPrism(upstream: string): Promise<ReadyProcess> {
+  return spawnUntilReady({
+    name: 'prism',
+    args: (port) => [prismBin, 'proxy', 'openapi/openapi.json', upstream, '--host', '127.0.0.1', '--port', String(port)],
+    readyPath: '/health',
+    timeoutMs: 60_000,
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`prism exited: ${output}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, child, output: () => output };
-    } catch {
-      // not listening yet
-    }
-    if (i > 600) throw new Error(`prism did not start in 60 s: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** `/v1/returns/{id}` for `/v1/returns/1c0a…`: which operation of the document a request was. */
