@@ -133,7 +133,7 @@ export interface paths {
         };
         /**
          * The dataset definition: every field, its code list and definition, and which are mandatory
-         * @description The current dataset version (1.0.0); `GET /v1/dataset/{version}` names a version explicitly.
+         * @description The current dataset version (1.1.0); `GET /v1/dataset/{version}` names a version explicitly.
          */
         get: operations["getDataset"];
         put?: never;
@@ -196,6 +196,26 @@ export interface paths {
          * @description The code lists of `GET /v1/dataset/code-lists` as one CSV table for spreadsheets, starting with a UTF-8 byte order mark.
          */
         get: operations["getCodeListsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dataset/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every dataset version, with its status and publication date
+         * @description The versions a return may declare in `datasetVersion` (JSON: top level; CSV: query parameter). One is `current` (the default, and what `GET /v1/dataset` describes); earlier ones are `supported` (frozen: their documents never change) or `deprecated`. Each is described at `GET /v1/dataset/{version}`.
+         */
+        get: operations["listDatasetVersions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -997,6 +1017,7 @@ export interface components {
              */
             status: "current" | "superseded";
             recordCount: number;
+            /** @description The dataset version the return declared, and was validated against. */
             datasetVersion: string;
             /** Format: date-time */
             receivedAt: string;
@@ -1262,7 +1283,7 @@ export interface components {
          * @description The forms of violence against women and girls involved (several may apply). Code list `vawgType` (GET /v1/dataset/code-lists).
          * @enum {string}
          */
-        VawgType: "domestic_abuse" | "rape" | "sexual_assault" | "sexual_harassment" | "stalking" | "harassment" | "honour_based_abuse" | "forced_marriage" | "fgm" | "child_sexual_abuse" | "child_sexual_exploitation" | "sexual_exploitation" | "trafficking_modern_slavery" | "intimate_image_abuse" | "other_vawg";
+        VawgType: "domestic_abuse" | "rape" | "sexual_assault" | "sexual_harassment" | "stalking" | "harassment" | "honour_based_abuse" | "forced_marriage" | "fgm" | "child_sexual_abuse" | "child_sexual_exploitation" | "sexual_exploitation" | "trafficking_modern_slavery" | "intimate_image_abuse" | "coercive_control" | "economic_abuse" | "non_fatal_strangulation" | "tech_facilitated_abuse" | "child_to_parent_abuse" | "other_vawg";
         /**
          * Non-VAWG crime type
          * @description The kind of crime when the referral is not VAWG. Code list `nonVawgCrimeType` (GET /v1/dataset/code-lists).
@@ -1478,9 +1499,9 @@ export interface operations {
                         name: string;
                         /** @description Semver of the API; the path stays `/v1` while it only grows (see the versioning policy). */
                         apiVersion: string;
-                        /** @description Semver of the current dataset definition, which returns are validated against. */
+                        /** @description Semver of the current dataset definition, which a return is validated against unless it declares another `datasetVersion`. */
                         datasetVersion: string;
-                        /** @description Every dataset version this server describes and publishes a record schema for. */
+                        /** @description Every dataset version this server describes, publishes a record schema for and accepts returns in, oldest first (`GET /v1/dataset/versions` gives their status). */
                         datasetVersions: string[];
                         links: {
                             /** @description The OpenAPI 3.1 document. */
@@ -1489,6 +1510,8 @@ export interface operations {
                             docs: string;
                             /** @description The current dataset definition: fields, code lists, derived groupings. */
                             dataset: string;
+                            /** @description Every dataset version with its status (`current`, `supported`, `deprecated`) and publication date. */
+                            datasetVersions: string;
                             /** @description Liveness. */
                             health: string;
                             /** @description The current dataset version's record JSON Schema (2020-12), the one the server validates with. */
@@ -1689,6 +1712,48 @@ export interface operations {
             };
         };
     };
+    listDatasetVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every dataset version, oldest first. */
+            200: {
+                headers: {
+                    /** @description `public, max-age=86400`: a new version or status may arrive with a release. */
+                    "cache-control"?: string;
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Every dataset version this server publishes and accepts returns in, oldest first. */
+                        versions: {
+                            /**
+                             * @description The dataset version (semver).
+                             * @example 1.1.0
+                             */
+                            version: string;
+                            /**
+                             * @description `current`: what a return is validated against when it names no version. `supported`: an earlier version, frozen, whose returns are still accepted. `deprecated`: still accepted, but going away (docs/versioning.md).
+                             * @enum {string}
+                             */
+                            status: "current" | "supported" | "deprecated";
+                            /**
+                             * Format: date
+                             * @description The day the version was first published.
+                             */
+                            publishedAt: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     getRecordJsonSchema: {
         parameters: {
             query?: never;
@@ -1698,8 +1763,8 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description A dataset version (semver), e.g. `1.0.0`. `GET /v1` lists them.
-                 * @example 1.0.0
+                 * @description A dataset version (semver), e.g. `1.1.0`. `GET /v1/dataset/versions` lists them.
+                 * @example 1.1.0
                  */
                 version: string;
             };
@@ -1753,8 +1818,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A dataset version (semver), e.g. `1.0.0`. `GET /v1` lists them.
-                 * @example 1.0.0
+                 * @description A dataset version (semver), e.g. `1.1.0`. `GET /v1/dataset/versions` lists them.
+                 * @example 1.1.0
                  */
                 version: string;
             };
@@ -2718,6 +2783,11 @@ export interface operations {
                  * @example 2022-23-Q1
                  */
                 period?: string;
+                /**
+                 * @description CSV returns only: the dataset version the records follow (`GET /v1/dataset/versions`); the current one when absent. JSON returns carry `datasetVersion` in the body.
+                 * @example 1.1.0
+                 */
+                datasetVersion?: string;
             };
             header?: {
                 /** @description Makes retries safe: the same key with the same request replays the first response (with `Idempotent-Replayed: true`); with a different request it is 422; while the first is still being processed it is 409. Kept at least 24 hours. */
@@ -2733,6 +2803,11 @@ export interface operations {
                     service: string;
                     /** @description UK financial quarter, e.g. `2022-23-Q1` (April–June 2022). */
                     period: string;
+                    /**
+                     * @description The dataset version the records follow (`GET /v1/dataset/versions`), which they are validated against: a `1.0.0` return is held to 1.0.0 (a field or code 1.0.0 lacks is refused). The current one, `1.1.0`, when absent.
+                     * @example 1.1.0
+                     */
+                    datasetVersion?: string;
                     records: components["schemas"]["DatasetRecord"][];
                 };
                 "text/csv": string;
@@ -2916,6 +2991,7 @@ export interface operations {
                          */
                         status: "current" | "superseded";
                         recordCount: number;
+                        /** @description The dataset version the return declared, and was validated against. */
                         datasetVersion: string;
                         /** Format: date-time */
                         receivedAt: string;

@@ -29,6 +29,8 @@ returns are processed by the server as a job, which is followed to the end.
 Options:
       --service <id>          The service the return is for, e.g. col-vva (CSV; a JSON return names its own)
       --period <quarter>      The quarter, e.g. 2022-23-Q1 (CSV; a JSON return names its own)
+      --dataset-version <v>   The dataset version the file follows, e.g. 1.0.0 (CSV; a JSON return
+                              names its own datasetVersion). Default: the server's current one
       --url <url>             The API (default: $VAWG_URL or http://127.0.0.1:3000)
       --key <api key>         The API key. Prefer the VAWG_API_KEY environment variable: an option
                               is kept in your shell history
@@ -72,6 +74,7 @@ interface SubmitOptions {
   format: ReturnFormat;
   service: string | undefined;
   period: string | undefined;
+  datasetVersion: string | undefined;
   base: URL;
   key: string;
   keyFromOption: boolean;
@@ -89,6 +92,7 @@ function parseSubmitArgs(args: string[], env: Record<string, string | undefined>
       options: {
         service: { type: 'string' },
         period: { type: 'string' },
+        'dataset-version': { type: 'string' },
         url: { type: 'string' },
         key: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
@@ -107,6 +111,11 @@ function parseSubmitArgs(args: string[], env: Record<string, string | undefined>
   checkService(values.service);
   if (format === 'csv' && (values.service === undefined || values.period === undefined))
     throw new UsageError('a CSV return needs --service and --period (a JSON return names them in the file)');
+  if (format === 'json' && values['dataset-version'] !== undefined)
+    throw new UsageError('--dataset-version is for CSV returns; a JSON return names its datasetVersion in the file');
+  // Not checked against this build's versions: the server may know a newer one, and says so if not.
+  if (values['dataset-version'] !== undefined && !/^\d+\.\d+\.\d+$/.test(values['dataset-version']))
+    throw new UsageError('--dataset-version must be a dataset version such as 1.0.0');
   const retries = values.retries === undefined ? DEFAULT_RETRIES : Number(values.retries);
   if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new UsageError('--retries must be a whole number from 0 to 20');
   const urlText = values.url ?? env.VAWG_URL ?? DEFAULT_URL;
@@ -127,6 +136,7 @@ function parseSubmitArgs(args: string[], env: Record<string, string | undefined>
     format,
     service: values.service,
     period: values.period,
+    datasetVersion: values['dataset-version'],
     base,
     key,
     keyFromOption: values.key !== undefined,
@@ -352,6 +362,7 @@ export async function runSubmitCommand(args: string[], io: CommandIo, deps: Subm
   if (format === 'csv') {
     query.set('service', options.service!);
     query.set('period', options.period!);
+    if (options.datasetVersion !== undefined) query.set('datasetVersion', options.datasetVersion);
   }
   if (options.dryRun) query.set('dryRun', 'true');
   const size = readable.size;

@@ -16,6 +16,7 @@ import { parseQuarter, QUARTER_PATTERN } from '../lib/periods.js';
 import { presentProblems, type FieldProblem } from '../lib/problem.js';
 import { describeCrosswalkUse, locateInCsv, readCsvRecords, type CsvRecord } from '../services/returns/csv-records.js';
 import { createRecordChecker, validateReturn } from '../services/returns/validate-return.js';
+import { DATASET_VERSION, DATASET_VERSIONS, datasetVersionDefinition } from '../schema/dataset/index.js';
 import { formatReport, plural, ProblemTally, type ProblemReport, type ReturnFormat } from './report.js';
 import { parseFileCommandLine, resolveOptions, UsageError, type CommandIo } from './command-line.js';
 
@@ -30,6 +31,9 @@ Options:
                            names its own); without it, referral dates are not checked against the
                            quarter.
       --service <id>       The service the return is for (checked for form only; CSV only)
+      --dataset-version <v>
+                           The dataset version the file follows, e.g. 1.0.0 (CSV only: a JSON
+                           return names its own datasetVersion). Default: the current one.
       --format <csv|json>  The file's format when its name does not end in .csv or .json
       --json               Print the report as JSON instead
   -h, --help               Show this help
@@ -47,6 +51,12 @@ const SERVICE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export function checkPeriod(period: string | undefined): void {
   if (period !== undefined && (!new RegExp(QUARTER_PATTERN).test(period) || !parseQuarter(period)))
     throw new UsageError(`--period ${JSON.stringify(period)} is not a UK financial quarter such as 2022-23-Q1`);
+}
+
+/** A dataset version this build knows, or a usage error naming them. */
+export function checkDatasetVersion(version: string | undefined): void {
+  if (version !== undefined && !DATASET_VERSIONS.includes(version))
+    throw new UsageError(`--dataset-version must be one of ${DATASET_VERSIONS.join(', ')}, not ${JSON.stringify(version)}`);
 }
 
 export function checkService(service: string | undefined): void {
@@ -87,6 +97,7 @@ interface ValidateOptions {
   format: ReturnFormat;
   period: string | undefined;
   service: string | undefined;
+  datasetVersion: string | undefined;
   json: boolean;
 }
 
@@ -98,6 +109,7 @@ function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
       options: {
         period: { type: 'string' },
         service: { type: 'string' },
+        'dataset-version': { type: 'string' },
         format: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
@@ -108,7 +120,18 @@ function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
   const { values, file } = parsed;
   checkPeriod(values.period);
   checkService(values.service);
-  return { file, format: formatOf(file, values.format), period: values.period, service: values.service, json: values.json };
+  checkDatasetVersion(values['dataset-version']);
+  const format = formatOf(file, values.format);
+  if (format === 'json' && values['dataset-version'] !== undefined)
+    throw new UsageError('--dataset-version is for CSV returns; a JSON return names its datasetVersion in the file');
+  return {
+    file,
+    format,
+    period: values.period,
+    service: values.service,
+    datasetVersion: values['dataset-version'],
+    json: values.json,
+  };
 }
 
 /** Offline, the file is the provider's own and the report goes to their own terminal: what was sent is shown, as the server shows it in an answer it does not keep. */
@@ -130,7 +153,7 @@ function countOnwardServices(record: unknown): number {
  * Reads the records of a CSV file. The CSV reader pipes its input, which does not pass read
  * errors on, so a read error ends the input early and is thrown once the reader has stopped.
  */
-async function* csvRecordsOf(file: string): AsyncGenerator<CsvRecord> {
+async function* csvRecordsOf(file: string, datasetVersion: string): AsyncGenerator<CsvRecord> {
   const input = createReadStream(file);
   const body = new PassThrough();
   let readError: Error | undefined;
@@ -140,7 +163,7 @@ async function* csvRecordsOf(file: string): AsyncGenerator<CsvRecord> {
   });
   input.pipe(body);
   try {
-    for await (const record of readCsvRecords(body)) {
+    for await (const record of readCsvRecords(body, datasetVersionDefinition(datasetVersion)!.fields)) {
       if (readError) break;
       yield record;
     }
@@ -151,14 +174,14 @@ async function* csvRecordsOf(file: string): AsyncGenerator<CsvRecord> {
 }
 
 /** Checks a CSV return exactly as `POST /v1/returns` with `Content-Type: text/csv` does. */
-export async function validateCsvFile(file: string, period: string | undefined): Promise<ProblemReport> {
+export async function validateCsvFile(file: string, period: string | undefined, datasetVersion: string = DATASET_VERSION): Promise<ProblemReport> {
   const tally = new ProblemTally();
-  const checker = createRecordChecker(period ?? '', locateInCsv);
+  const checker = createRecordChecker(period ?? '', locateInCsv, datasetVersion);
   let recordCount: number | null = 0;
   let crosswalked = 0;
   let onwardServices = 0;
   try {
-    for await (const { row, record, problems, crosswalked: mapped } of csvRecordsOf(file)) {
+    for await (const { row, record, problems, crosswalked: mapped } of csvRecordsOf(file, datasetVersion)) {
       // As the server does: a cell that could not be converted is reported once, by the converter.
       const convertedAt = new Set(problems.map((p) => p.pointer));
       tally.add(presentProblems([...problems, ...checker.check(record, row).filter((p) => !convertedAt.has(p.pointer))], ECHO_OFFLINE));
@@ -224,13 +247,13 @@ export async function validateJsonFile(file: string, flags: { period?: string | 
 export async function runValidateCommand(args: string[], io: CommandIo): Promise<number> {
   const options = await resolveOptions('validate', validateUsage, io, () => parseValidateArgs(args));
   if (typeof options === 'number') return options;
-  const { file, format, period, service } = options;
+  const { file, format, period, service, datasetVersion } = options;
   const readable = await checkReadable(file);
   if ('error' in readable) {
     io.stderr.write(`vawg validate: ${readable.error}\n`);
     return 1;
   }
-  const report = format === 'csv' ? await validateCsvFile(file, period) : await validateJsonFile(file, { period, service });
+  const report = format === 'csv' ? await validateCsvFile(file, period, datasetVersion) : await validateJsonFile(file, { period, service });
   if (options.json) io.stdout.write(`${JSON.stringify({ file, service: service ?? null, period: period ?? null, ...report }, null, 2)}\n`);
   else io.stdout.write(formatReport(report));
   return report.valid ? 0 : 1;

@@ -1,13 +1,14 @@
 /**
  * The dataset by version: its description and its record JSON Schema at stable URLs, so a supplier
- * can pin the version it built against. The schema served is the object the returns validator
- * compiles (`recordJsonSchema`), serialised once; a published version never changes, so it is
- * cached as immutable.
+ * can pin the version it built against, and the list of versions. The schema served is the document
+ * the returns validator compiles (for a frozen version: its committed snapshot); a published
+ * version never changes, so it is cached as immutable.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses, jsonResponse } from '../schema/api/common.js';
-import { DatasetDescriptionSchema, DatasetVersionParams, IfNoneMatchHeaders, RecordJsonSchemaDocument } from '../schema/api/dataset.js';
+import { DatasetDescriptionSchema, DatasetVersionParams, DatasetVersionsSchema, IfNoneMatchHeaders, RecordJsonSchemaDocument } from '../schema/api/dataset.js';
+import { listDatasetVersions } from '../schema/dataset/index.js';
 import { describeDatasetVersion, etagMatches, recordSchemaDocument } from '../services/dataset-versions.js';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -15,6 +16,40 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 const ONE_DAY = 'public, max-age=86400';
 
 const datasetVersionRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/dataset/versions',
+    {
+      schema: {
+        operationId: 'listDatasetVersions',
+        tags: ['Dataset'],
+        summary: 'Every dataset version, with its status and publication date',
+        description:
+          'The versions a return may declare in `datasetVersion` (JSON: top level; CSV: query parameter). One is `current` (the default, and what `GET /v1/dataset` describes); earlier ones are `supported` (frozen: their documents never change) or `deprecated`. Each is described at `GET /v1/dataset/{version}`.',
+        security: [],
+        response: {
+          200: jsonResponse('Every dataset version, oldest first.', DatasetVersionsSchema, {
+            headers: { 'cache-control': Type.String({ description: `\`${ONE_DAY}\`: a new version or status may arrive with a release.` }) },
+            examples: {
+              versions: {
+                summary: 'Two versions',
+                value: {
+                  versions: [
+                    { version: '1.0.0', status: 'supported', publishedAt: '2026-11-23' },
+                    { version: '1.1.0', status: 'current', publishedAt: '2026-12-02' },
+                  ],
+                },
+              },
+            },
+          }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', ONE_DAY);
+      return { versions: listDatasetVersions() };
+    },
+  );
+
   app.get(
     '/v1/dataset/:version/record.schema.json',
     {

@@ -39,6 +39,7 @@ const calls: Record<string, Call> = {
   getCodeListsCsv: () => ({ method: 'GET', url: '/v1/dataset/code-lists.csv' }),
   getRecordJsonSchema: () => ({ method: 'GET', url: `/v1/dataset/${DATASET_VERSION}/record.schema.json` }),
   getDatasetVersion: () => ({ method: 'GET', url: `/v1/dataset/${DATASET_VERSION}` }),
+  listDatasetVersions: () => ({ method: 'GET', url: '/v1/dataset/versions' }),
   createService: () => ({ method: 'POST', url: '/v1/services', payload: { id: `svc-${fresh()}`, name: 'Matrix', serviceType: 'vva', area: 'E09000001' } }),
   listServices: () => ({ method: 'GET', url: '/v1/services' }),
   setServiceSchedule: () => ({ method: 'PUT', url: '/v1/services/svc-a/schedule', payload: { expectedFrom: '2022-23-Q1', deadlineDays: 30 } }),

@@ -120,11 +120,14 @@ t.test('Prism, as a validating proxy over a whole session, finds no violation', 
   await call('GET', '/v1/dataset/template.csv', { key: null });
   await call('GET', '/v1/dataset/code-lists', { key: null });
   await call('GET', '/v1/dataset/code-lists.csv', { key: null });
+  await call('GET', '/v1/dataset/versions', { key: null });
   const version = ((await call('GET', '/v1', { key: null })).body as { datasetVersion: string }).datasetVersion;
   const schema = await call('GET', `/v1/dataset/${version}/record.schema.json`, { key: null });
   const etag = schema.headers.get('etag')!;
   t.equal((await call('GET', `/v1/dataset/${version}/record.schema.json`, { key: null, headers: { 'if-none-match': etag } })).status, 304);
   await call('GET', `/v1/dataset/${version}`, { key: null });
+  await call('GET', '/v1/dataset/1.0.0', { key: null });
+  await call('GET', '/v1/dataset/1.0.0/record.schema.json', { key: null });
   t.equal((await call('GET', '/v1/dataset/99.0.0', { key: null })).status, 404);
 
   // An admin registers services, an area and keys.

@@ -45,6 +45,21 @@ t.test('against the real server', async (t) => {
   const url = await listen(t, app);
   const dir = await makeTempDir(t, 'submit');
 
+  await t.test('--dataset-version: the CSV return is validated against and stored as that version', async (t) => {
+    const records = makeRecords(5, '2023-24-Q3');
+    records[0] = makeRecord(0, '2023-24-Q3', { category: 'vawg', vawgTypes: ['economic_abuse'] });
+    const file = await writeIn(dir, 'versioned.csv', recordsToCsv(records));
+    const old = await run([file, '--service', 'col-vva', '--period', '2023-24-Q3', '--dataset-version', '1.0.0', '--url', url]);
+    t.equal(old.code, 1, '1.0.0 has no economic_abuse');
+    t.match(old.stdout, /row 2, column vawgTypes/);
+    const current = await run([file, '--service', 'col-vva', '--period', '2023-24-Q3', '--dataset-version', '1.1.0', '--url', url]);
+    t.equal(current.code, 0, current.stdout + current.stderr);
+    const stored = await app.inject({ method: 'GET', url: `/v1/returns/${ACCEPTED.exec(current.stdout)![4]}`, headers: admin });
+    t.equal(stored.json().datasetVersion, '1.1.0');
+    const bad = await run([file, '--service', 'col-vva', '--period', '2023-24-Q3', '--dataset-version', 'latest', '--url', url]);
+    t.equal(bad.code, 2, 'not a version: a usage error');
+  });
+
   await t.test('a CSV return is streamed, stored and reported', async (t) => {
     const records = makeRecords(25, '2022-23-Q1');
     const file = await writeIn(dir, 'q1.csv', recordsToCsv(records, { bom: true, eol: '\r\n' }));

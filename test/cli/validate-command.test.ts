@@ -217,3 +217,25 @@ t.test('offline, the same actionable messages, with what was sent, and the perio
     /^\/records\/0\/referralDate: must be a date as YYYY-MM-DD, e\.g\. 2023-05-31 \(you sent "31\/05\/2022"; as day\/month\/year that is 2022-05-31\)$/m,
   );
 });
+
+t.test('--dataset-version: a CSV file checked against the version it follows', async (t) => {
+  const dir = await makeTempDir(t, 'validate');
+  const records = makeRecords(5, '2022-23-Q1');
+  records[1] = makeRecord(1, '2022-23-Q1', { category: 'vawg', vawgTypes: ['coercive_control'] });
+  const file = await writeIn(dir, 'returns.csv', recordsToCsv(records));
+  const current = await run([file, '--period', '2022-23-Q1']);
+  t.equal(current.code, 0, `the current version (1.1.0) has coercive_control: ${current.stdout}`);
+  const old = await run([file, '--period', '2022-23-Q1', '--dataset-version', '1.0.0']);
+  t.equal(old.code, 1, '1.0.0 does not');
+  t.match(old.stdout, /row 3, column vawgTypes/);
+  t.match(old.stdout, /invalid: 1 problem/);
+  const unknown = await run([file, '--dataset-version', '0.9.0']);
+  t.equal(unknown.code, 2, 'a version this build does not know is a usage error');
+  t.match(unknown.stderr, /--dataset-version must be one of 1\.0\.0, 1\.1\.0/);
+  const json = await writeIn(dir, 'return.json', JSON.stringify({ service: 'col-vva', period: '2022-23-Q1', datasetVersion: '1.0.0', records }));
+  const jsonOld = await run([json]);
+  t.equal(jsonOld.code, 1, 'a JSON return is held to the version it declares: 1.0.0 has no coercive_control');
+  t.match(jsonOld.stdout, /\/records\/1\/vawgTypes\/0/);
+  const flagWithJson = await run([json, '--dataset-version', '1.0.0']);
+  t.equal(flagWithJson.code, 2, 'a JSON return names its own version');
+});

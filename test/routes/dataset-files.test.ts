@@ -12,7 +12,7 @@ t.test('dataset files for coordinators', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/v1/dataset/template.csv' });
     t.equal(res.statusCode, 200);
     t.match(res.headers['content-type'], /^text\/csv/);
-    t.match(res.headers['content-disposition'], /attachment; filename="vawg-return-template-1\.0\.0\.csv"/);
+    t.match(res.headers['content-disposition'], /attachment; filename="vawg-return-template-1\.1\.0\.csv"/);
     t.ok(res.body.startsWith('\ufeff'), 'a BOM, so spreadsheets read UTF-8');
     const [header] = parse(res.body, { bom: true }) as string[][];
     t.ok(header!.includes('victim.ethnicity') && header!.includes('perpetrators.2.sex') && header!.includes('closure.closedDate'));
@@ -35,7 +35,7 @@ t.test('dataset files for coordinators', async (t) => {
 
   await t.test('code lists as JSON and CSV agree with the dataset, crosswalk included', async (t) => {
     const json = (await app.inject({ method: 'GET', url: '/v1/dataset/code-lists' })).json();
-    t.equal(json.datasetVersion, '1.0.0');
+    t.equal(json.datasetVersion, '1.1.0', 'the code lists are the current version');
     const ethnicity = json.codeLists.find((l: { id: string }) => l.id === 'ethnicity');
     t.same(
       ethnicity.codes.map((c: { code: string }) => c.code),

@@ -3,7 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import t from 'tap';
 import { problemsFromAjv } from '../../src/lib/problem.js';
 import { buildRecordJsonSchema } from '../../src/schema/dataset/record-schema.js';
-import { DATASET_VERSION, describeDataset, RECORD_SCHEMA_ID, recordJsonSchema } from '../../src/schema/dataset/index.js';
+import { DATASET_VERSION, DATASET_VERSIONS, describeDataset, RECORD_SCHEMA_ID, recordJsonSchema } from '../../src/schema/dataset/index.js';
 import { makeRecord } from '../support/records.js';
 import { admin, buildTestApp, registerService } from '../helper.js';
 
@@ -98,7 +98,11 @@ t.test('the record JSON Schema by dataset version', async (t) => {
       const missing = await app.inject({ method: 'GET', url });
       t.equal(missing.statusCode, 404, url);
       t.match(missing.headers['content-type'], /^application\/problem\+json/);
-      t.match(missing.json(), { type: 'urn:vawg:problem:not-found', status: 404, detail: new RegExp(`available: ${DATASET_VERSION.replace(/\./g, '\\.')}`) });
+      t.match(missing.json(), {
+        type: 'urn:vawg:problem:not-found',
+        status: 404,
+        detail: new RegExp(`available: ${DATASET_VERSIONS.join(', ').replace(/\./g, '\\.')}`),
+      });
     }
   });
 
@@ -121,5 +125,40 @@ t.test('the record JSON Schema by dataset version', async (t) => {
     t.ok(op.responses['200'].content['application/schema+json']);
     t.ok(op.responses['404'].content['application/problem+json']);
     t.equal(spec.paths['/v1/dataset/{version}'].get.operationId, 'getDatasetVersion');
+    const list = spec.paths['/v1/dataset/versions'].get;
+    t.equal(list.operationId, 'listDatasetVersions');
+    t.same(list.security, []);
+    t.same(list.tags, ['Dataset']);
+    const media = list.responses['200'].content['application/json'];
+    t.same(media.schema.properties.versions.items.properties.status.enum, ['current', 'supported', 'deprecated']);
+    t.ok(media.examples.versions.value.versions.length >= 2);
+  });
+
+  await t.test('GET /v1/dataset/versions lists every version with its status and publication date', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/v1/dataset/versions' });
+    t.equal(res.statusCode, 200);
+    t.equal(res.headers['cache-control'], 'public, max-age=86400');
+    t.same(res.json(), {
+      versions: [
+        { version: '1.0.0', status: 'supported', publishedAt: '2026-11-23' },
+        { version: '1.1.0', status: 'current', publishedAt: '2026-12-02' },
+      ],
+    });
+    const meta = (await app.inject({ method: 'GET', url: '/v1' })).json();
+    t.same(
+      meta.datasetVersions,
+      res.json().versions.map((v: Json) => v.version),
+      'GET /v1 lists the same versions',
+    );
+    t.equal(meta.datasetVersion, res.json().versions.find((v: Json) => v.status === 'current').version, 'and names the current one');
+    t.equal(meta.links.datasetVersions, '/v1/dataset/versions');
+    for (const { version } of res.json().versions as Json[]) {
+      t.equal((await app.inject({ method: 'GET', url: `/v1/dataset/${String(version)}` })).statusCode, 200, `${String(version)} is described`);
+      t.equal(
+        (await app.inject({ method: 'GET', url: `/v1/dataset/${String(version)}/record.schema.json` })).statusCode,
+        200,
+        `${String(version)} has a schema`,
+      );
+    }
   });
 });

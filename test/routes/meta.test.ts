@@ -12,11 +12,13 @@ t.test('GET /v1 metadata', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/v1' });
     t.equal(res.statusCode, 200);
     const body = res.json();
-    t.match(body, { name: 'VAWG Dataset API', apiVersion: API_VERSION, datasetVersion: DATASET_VERSION, datasetVersions: [DATASET_VERSION] });
+    t.match(body, { name: 'VAWG Dataset API', apiVersion: API_VERSION, datasetVersion: DATASET_VERSION });
+    t.same(body.datasetVersions, ['1.0.0', '1.1.0'], 'every dataset version, oldest first');
     t.same(body.links, {
       openapi: '/v1/openapi.json',
       docs: '/docs',
       dataset: '/v1/dataset',
+      datasetVersions: '/v1/dataset/versions',
       health: '/health',
       recordSchema: `/v1/dataset/${DATASET_VERSION}/record.schema.json`,
       template: '/v1/dataset/template.csv',

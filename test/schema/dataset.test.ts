@@ -11,7 +11,7 @@ t.test('GET /v1/dataset describes every field and code list', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/v1/dataset' });
   t.equal(res.statusCode, 200);
   const dataset = res.json();
-  t.equal(dataset.datasetVersion, '1.0.0');
+  t.equal(dataset.datasetVersion, '1.1.0', 'the current version');
   t.same(
     dataset.codeLists.map((l: { id: string }) => l.id),
     Object.keys(codeLists),

@@ -3,8 +3,29 @@ import { Type } from 'typebox';
 import { DATASET_VERSION } from '../dataset/index.js';
 
 export const DatasetVersionParams = Type.Object({
-  version: Type.String({ description: `A dataset version (semver), e.g. \`${DATASET_VERSION}\`. \`GET /v1\` lists them.`, examples: [DATASET_VERSION] }),
+  version: Type.String({
+    description: `A dataset version (semver), e.g. \`${DATASET_VERSION}\`. \`GET /v1/dataset/versions\` lists them.`,
+    examples: [DATASET_VERSION],
+  }),
 });
+
+export const DatasetVersionSummarySchema = Type.Object(
+  {
+    version: Type.String({ description: 'The dataset version (semver).', examples: [DATASET_VERSION] }),
+    status: Type.String({
+      enum: ['current', 'supported', 'deprecated'],
+      description:
+        '`current`: what a return is validated against when it names no version. `supported`: an earlier version, frozen, whose returns are still accepted. `deprecated`: still accepted, but going away (docs/versioning.md).',
+    }),
+    publishedAt: Type.String({ format: 'date', description: 'The day the version was first published.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const DatasetVersionsSchema = Type.Object(
+  { versions: Type.Array(DatasetVersionSummarySchema, { description: 'Every dataset version this server publishes and accepts returns in, oldest first.' }) },
+  { additionalProperties: false },
+);
 
 /** A dataset description (`GET /v1/dataset`, `GET /v1/dataset/{version}`): only its version is fixed here. */
 export const DatasetDescriptionSchema = Type.Object({ datasetVersion: Type.String() }, { additionalProperties: true });

@@ -9,6 +9,7 @@ export const metadataLinks = {
   openapi: '/v1/openapi.json',
   docs: '/docs',
   dataset: '/v1/dataset',
+  datasetVersions: '/v1/dataset/versions',
   health: '/health',
   recordSchema: `/v1/dataset/${DATASET_VERSION}/record.schema.json`,
   template: '/v1/dataset/template.csv',
@@ -30,12 +31,18 @@ export const MetadataSchema = Type.Object(
   {
     name: Type.String(),
     apiVersion: Type.String({ description: 'Semver of the API; the path stays `/v1` while it only grows (see the versioning policy).' }),
-    datasetVersion: Type.String({ description: 'Semver of the current dataset definition, which returns are validated against.' }),
-    datasetVersions: Type.Array(Type.String(), { description: 'Every dataset version this server describes and publishes a record schema for.' }),
+    datasetVersion: Type.String({
+      description: 'Semver of the current dataset definition, which a return is validated against unless it declares another `datasetVersion`.',
+    }),
+    datasetVersions: Type.Array(Type.String(), {
+      description:
+        'Every dataset version this server describes, publishes a record schema for and accepts returns in, oldest first (`GET /v1/dataset/versions` gives their status).',
+    }),
     links: Type.Object({
       openapi: link('The OpenAPI 3.1 document.'),
       docs: link('Interactive documentation.'),
       dataset: link('The current dataset definition: fields, code lists, derived groupings.'),
+      datasetVersions: link('Every dataset version with its status (`current`, `supported`, `deprecated`) and publication date.'),
       health: link('Liveness.'),
       recordSchema: link("The current dataset version's record JSON Schema (2020-12), the one the server validates with."),
       template: link('The CSV template of a return.'),

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { DATASET_VERSION } from '../dataset/index.js';
 import { buildRecordJsonSchema } from '../dataset/record-schema.js';
 import { PERIOD_PATTERN, QUARTER_PATTERN } from '../../lib/periods.js';
 import { PaginationQuery, ServiceIdSchema } from './common.js';
@@ -16,6 +17,13 @@ export const SubmitReturnSchema = Type.Object(
   {
     service: ServiceIdSchema,
     period: QuarterSchema,
+    datasetVersion: Type.Optional(
+      Type.String({
+        maxLength: 32,
+        description: `The dataset version the records follow (\`GET /v1/dataset/versions\`), which they are validated against: a \`1.0.0\` return is held to 1.0.0 (a field or code 1.0.0 lacks is refused). The current one, \`${DATASET_VERSION}\`, when absent.`,
+        examples: [DATASET_VERSION],
+      }),
+    ),
     records: Type.Array(Type.Ref('DatasetRecord')),
   },
   {
@@ -34,6 +42,14 @@ export const SubmitReturnQuery = Type.Object({
     examples: ['col-vva'],
   }),
   period: Type.Optional({ ...QuarterSchema, description: 'CSV returns only: the quarter the return is for.', examples: ['2022-23-Q1'] }),
+  datasetVersion: Type.Optional(
+    Type.String({
+      maxLength: 32,
+      description:
+        'CSV returns only: the dataset version the records follow (`GET /v1/dataset/versions`); the current one when absent. JSON returns carry `datasetVersion` in the body.',
+      examples: [DATASET_VERSION],
+    }),
+  ),
 });
 
 export const SubmitReturnHeaders = Type.Object({
@@ -70,7 +86,7 @@ export const ReturnSchema = Type.Object(
     version: Type.Integer({ minimum: 1 }),
     status: ReturnStatusSchema,
     recordCount: Type.Integer(),
-    datasetVersion: Type.String(),
+    datasetVersion: Type.String({ description: 'The dataset version the return declared, and was validated against.' }),
     receivedAt: Type.String({ format: 'date-time' }),
     supersededAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     warnings: Type.Array(WarningSchema),

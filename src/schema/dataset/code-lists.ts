@@ -11,6 +11,11 @@ export interface Code {
   readonly code: string;
   readonly label: string;
   readonly definition?: string;
+  /**
+   * The dataset version that added the code (absent: in 1.0.0). A return declaring an earlier
+   * version does not accept it, and that version's documents do not list it (`versions.ts`).
+   */
+  readonly since?: string;
 }
 
 export interface CodeList {
@@ -27,13 +32,18 @@ export const personAnswerCodes: readonly Code[] = [
   { code: 'prefer_not_to_say', label: 'Prefer not to say', definition: 'The person was asked and chose not to answer.' },
 ];
 
-function list(id: string, label: string, description: string, codes: Array<[string, string, string?]>, source?: string): CodeList {
+function list(id: string, label: string, description: string, codes: Array<[string, string, string?, string?]>, source?: string): CodeList {
   return {
     id,
     label,
     description,
     ...(source ? { source } : {}),
-    codes: codes.map(([code, codeLabel, definition]) => ({ code, label: codeLabel, ...(definition ? { definition } : {}) })),
+    codes: codes.map(([code, codeLabel, definition, since]) => ({
+      code,
+      label: codeLabel,
+      ...(definition ? { definition } : {}),
+      ...(since ? { since } : {}),
+    })),
   };
 }
 
@@ -125,6 +135,26 @@ export const vawgType = list('vawgType', 'VAWG type', 'The forms of violence aga
   ['sexual_exploitation', 'Sexual exploitation'],
   ['trafficking_modern_slavery', 'Trafficking and modern slavery'],
   ['intimate_image_abuse', 'Intimate image abuse'],
+  [
+    'coercive_control',
+    'Coercive or controlling behaviour',
+    'Controlling or coercive behaviour in an intimate or family relationship (Serious Crime Act 2015 s.76).',
+    '1.1.0',
+  ],
+  [
+    'economic_abuse',
+    'Economic abuse',
+    "Behaviour with a substantial adverse effect on the person's ability to acquire, use or maintain money or other property, or to obtain goods or services (Domestic Abuse Act 2021 s.1).",
+    '1.1.0',
+  ],
+  ['non_fatal_strangulation', 'Non-fatal strangulation or suffocation', 'Strangulation or suffocation (Serious Crime Act 2015 s.75A).', '1.1.0'],
+  [
+    'tech_facilitated_abuse',
+    'Technology-facilitated abuse',
+    'Abuse through phones, apps, devices, accounts or tracking (intimate image abuse has its own code).',
+    '1.1.0',
+  ],
+  ['child_to_parent_abuse', 'Child-to-parent abuse', 'Abuse of a parent or carer by their child (adolescent to parent violence and abuse).', '1.1.0'],
   ['other_vawg', 'Other form of VAWG'],
 ]);
 

@@ -29,17 +29,17 @@ function collectColumns(fields: readonly FieldDefinition[], prefix: string, path
   }
 }
 
-/** The template's header: every field, with TEMPLATE_REPEATS numbered groups of each list of objects. */
-export function listTemplateColumns(repeats = TEMPLATE_REPEATS): CsvColumn[] {
+/** The template's header: every field (of the latest version unless given another's tree), with TEMPLATE_REPEATS numbered groups of each list of objects. */
+export function listTemplateColumns(repeats = TEMPLATE_REPEATS, recordTree: readonly FieldDefinition[] = recordFields): CsvColumn[] {
   const columns: CsvColumn[] = [];
-  collectColumns(recordFields, '', [], repeats, columns);
+  collectColumns(recordTree, '', [], repeats, columns);
   return columns;
 }
 
-/** The column a header names, or why it names none. */
-export function resolveColumn(name: string): CsvColumn | { error: string } {
+/** The column a header names in a version's field tree (the latest by default), or why it names none. */
+export function resolveColumn(name: string, recordTree: readonly FieldDefinition[] = recordFields): CsvColumn | { error: string } {
   const parts = name.split('.');
-  let fields: readonly FieldDefinition[] = recordFields;
+  let fields: readonly FieldDefinition[] = recordTree;
   const path: Array<string | number> = [];
   for (let i = 0; i < parts.length; i++) {
     const field = fields.find((f) => f.name === parts[i]);

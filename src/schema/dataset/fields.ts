@@ -1,6 +1,7 @@
 /**
  * The fields of one record of a quarterly return (one referral received by a service in the
- * period), as data. The record JSON Schema, the `/v1/dataset` description, the storage mapping and
+ * period), as data: the latest dataset version's, each field or code an earlier version lacks
+ * marked with the version that added it (`since`); `versions.ts` gives any version's tree. The record JSON Schema, the `/v1/dataset` description, the storage mapping and
  * (later) CSV headers are derived from this tree.
  */
 import { SLK581_PATTERN } from '../../lib/slk581.js';
@@ -29,6 +30,8 @@ export interface FieldDefinition {
   /** Linkage keys: turned into keyed hashes on arrival, never stored, logged or returned. */
   readonly linkageKey?: boolean;
   readonly fields?: readonly FieldDefinition[];
+  /** The dataset version that added the field (absent: in 1.0.0); earlier versions do not have it (`versions.ts`). */
+  readonly since?: string;
 }
 
 /** Demographic and protected-characteristic fields shared by victims and alleged perpetrators. */

@@ -1,24 +1,32 @@
 /**
- * The dataset definition as served by `GET /v1/dataset`: version, fields, code lists and derived
- * groupings, all read from the data in this folder.
+ * The dataset definition by version, as served by `GET /v1/dataset/{version}`: fields, code lists
+ * and derived groupings, all read from the data in this folder (`versions.ts` says which versions
+ * exist and what each has). A version other than the current one is frozen: its documents are the
+ * committed snapshot in `published/{version}/`, served byte for byte.
  */
-import { codeLists } from './code-lists.js';
+import { readFileSync } from 'node:fs';
 import { ageBandSets } from './derived.js';
-import { acceptedCodes, recordFields, type FieldDefinition } from './fields.js';
+import { acceptedCodes, type FieldDefinition } from './fields.js';
 import { buildRecordJsonSchema } from './record-schema.js';
+import { codeListsAt, DATASET_VERSION_LIST, datasetVersionStatus, fieldsAt, LATEST_DATASET_VERSION, type DatasetVersionStatus } from './versions.js';
 
-/** Semver of the dataset, versioned separately from the API path (`/v1`). */
-export const DATASET_VERSION = '1.0.0';
+/** Semver of the current dataset, versioned separately from the API path (`/v1`): what a return is validated against unless it names another. */
+export const DATASET_VERSION = LATEST_DATASET_VERSION;
 
-/** Every dataset version this server can describe and validate (served under `/v1/dataset/{version}`). */
-export const DATASET_VERSIONS: readonly string[] = [DATASET_VERSION];
+/** Every dataset version this server can describe and validate (served under `/v1/dataset/{version}`), oldest first. */
+export const DATASET_VERSIONS: readonly string[] = DATASET_VERSION_LIST.map((v) => v.version);
 
 /**
  * The record schema's `$id`: a URN, like the problem types, because it names the schema wherever a
  * copy of it lives (a supplier's repository, a validator's cache) and does not depend on the host a
  * server is reached at; `GET /v1/dataset/{version}/record.schema.json` is where it is served.
  */
-export const RECORD_SCHEMA_ID = `urn:vawg:schema:record:${DATASET_VERSION}`;
+export function recordSchemaId(version: string): string {
+  return `urn:vawg:schema:record:${version}`;
+}
+
+/** The current version's record schema `$id`. */
+export const RECORD_SCHEMA_ID = recordSchemaId(DATASET_VERSION);
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -28,17 +36,75 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/**
- * The record's JSON Schema 2020-12, built once: the returns validator compiles this very object and
- * `GET /v1/dataset/{version}/record.schema.json` serves it, so a supplier validating with the
- * published schema gets the server's verdict. Frozen, so nothing can change one and not the other.
- */
-export const recordJsonSchema: Readonly<Record<string, unknown>> = deepFreeze(
-  (() => {
-    const { $schema: _schema, $id: _id, ...schema } = buildRecordJsonSchema();
-    return { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: RECORD_SCHEMA_ID, ...schema };
-  })(),
-);
+/** The record JSON Schema 2020-12 of a version, as built from its field tree. */
+export function buildVersionRecordSchema(version: string): Record<string, unknown> {
+  const { $schema: _schema, $id: _id, ...schema } = buildRecordJsonSchema(fieldsAt(version));
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: recordSchemaId(version), ...schema };
+}
+
+/** Where a frozen version's documents are kept (in `src`, so the Docker image has them). */
+function publishedFile(version: string, name: string): string {
+  return readFileSync(new URL(`./published/${version}/${name}`, import.meta.url), 'utf8');
+}
+
+export interface DatasetVersionDefinition {
+  readonly version: string;
+  readonly status: DatasetVersionStatus;
+  readonly publishedAt: string;
+  /** Frozen: served from the committed snapshot in `published/{version}/`. */
+  readonly frozen: boolean;
+  /** The version's field tree: CSV columns, cross-field checks and problem wording read it. */
+  readonly fields: readonly FieldDefinition[];
+  /**
+   * The record JSON Schema: the returns validator compiles this very object and
+   * `GET /v1/dataset/{version}/record.schema.json` serves it (for a frozen version: the snapshot),
+   * so a supplier validating with the published schema gets the server's verdict. Frozen.
+   */
+  readonly recordJsonSchema: Readonly<Record<string, unknown>>;
+  /** The schema document as served, byte for byte. */
+  readonly recordSchemaBody: string;
+  describe(): Record<string, unknown>;
+}
+
+const definitions = new Map<string, DatasetVersionDefinition>();
+
+/** The definition of a version this server has; undefined for any other. */
+export function datasetVersionDefinition(version: string): DatasetVersionDefinition | undefined {
+  const entry = DATASET_VERSION_LIST.find((v) => v.version === version);
+  if (!entry) return undefined;
+  let found = definitions.get(version);
+  if (!found) {
+    const status = datasetVersionStatus(entry);
+    const frozen = status !== 'current';
+    const recordSchemaBody = frozen ? publishedFile(version, 'record.schema.json') : `${JSON.stringify(buildVersionRecordSchema(version), null, 2)}\n`;
+    const description = frozen ? deepFreeze(JSON.parse(publishedFile(version, 'dataset.json')) as Record<string, unknown>) : undefined;
+    found = {
+      version,
+      status,
+      publishedAt: entry.publishedAt,
+      frozen,
+      fields: fieldsAt(version),
+      recordJsonSchema: deepFreeze(JSON.parse(recordSchemaBody) as Record<string, unknown>),
+      recordSchemaBody,
+      describe: () => description ?? describeDataset(version),
+    };
+    definitions.set(version, found);
+  }
+  return found;
+}
+
+/** The current version's definition. */
+export function currentDatasetVersion(): DatasetVersionDefinition {
+  return datasetVersionDefinition(DATASET_VERSION)!;
+}
+
+/** The current version's record JSON Schema (see `DatasetVersionDefinition.recordJsonSchema`). */
+export const recordJsonSchema: Readonly<Record<string, unknown>> = currentDatasetVersion().recordJsonSchema;
+
+/** Every version with its status and publication date, as `GET /v1/dataset/versions` lists them. */
+export function listDatasetVersions(): Array<{ version: string; status: DatasetVersionStatus; publishedAt: string }> {
+  return DATASET_VERSION_LIST.map((entry) => ({ version: entry.version, status: datasetVersionStatus(entry), publishedAt: entry.publishedAt }));
+}
 
 interface DescribedField {
   path: string;
@@ -77,12 +143,13 @@ function describeField(field: FieldDefinition, path: string): DescribedField {
   };
 }
 
-export function describeDataset() {
+/** The description of a version built from its field tree (a frozen version is served from its snapshot instead). */
+export function describeDataset(version: string = DATASET_VERSION) {
   return {
-    datasetVersion: DATASET_VERSION,
+    datasetVersion: version,
     unit: 'One record per referral received by a service in a quarter.',
-    fields: recordFields.map((f) => describeField(f, f.name)),
-    codeLists: Object.values(codeLists),
+    fields: fieldsAt(version).map((f) => describeField(f, f.name)),
+    codeLists: Object.values(codeListsAt(version)),
     ageBandSets: Object.values(ageBandSets),
     derived: [
       { id: 'ethnicityGroup', definition: 'GSS five high-level ethnic groups, from victim.ethnicity.', codeList: 'ethnicityGroup' },

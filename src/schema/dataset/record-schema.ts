@@ -114,12 +114,13 @@ function objectSchema(fields: readonly FieldDefinition[], shared: SharedLists): 
   return schema;
 }
 
-export function buildRecordJsonSchema(): JsonSchema {
-  const lists = recordCodeLists();
+/** The record schema of a field tree: the latest version's by default (`fieldsAt` gives an earlier one's). */
+export function buildRecordJsonSchema(fields: readonly FieldDefinition[] = recordFields): JsonSchema {
+  const lists = recordCodeLists(fields);
   return {
     title: 'Record',
     description: 'One referral received by the service in the period. Pseudonymous references and codes only: no names, no free text about people.',
-    ...objectSchema(recordFields, new Set(lists.map((l) => l.list.id))),
+    ...objectSchema(fields, new Set(lists.map((l) => l.list.id))),
     $defs: Object.fromEntries(lists.map((l) => [l.name, codeListJsonSchema(l.list, l.personAnswers)])),
   };
 }

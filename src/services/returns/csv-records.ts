@@ -153,8 +153,6 @@ function requiredColumns(fields: readonly FieldDefinition[], prefix = ''): strin
 /** The longest row read (header included), in characters: far beyond any real return, and it bounds memory per row. */
 export const MAX_CSV_ROW_CHARS = 1024 * 1024;
 
-const topLevelNames = recordFields.map((field) => field.name);
-
 /** Edit distance, for telling a misspelt field name from a value; strings here are short. */
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -173,7 +171,8 @@ function editDistance(a: string, b: string): number {
  * first part is a field of the record or within two edits of one (`referralSorce`,
  * `victim.ethnicty`); anything else is named by its position.
  */
-function looksLikeDatasetPath(name: string): boolean {
+function looksLikeDatasetPath(name: string, recordTree: readonly FieldDefinition[]): boolean {
+  const topLevelNames = recordTree.map((field) => field.name);
   if (name.length > 100 || !/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+){0,4}$/.test(name)) return false;
   const first = name.split('.')[0]!;
   return topLevelNames.some((known) => known === first || (first.length >= 5 && Math.abs(known.length - first.length) <= 2 && editDistance(known, first) <= 2));
@@ -181,11 +180,11 @@ function looksLikeDatasetPath(name: string): boolean {
 
 const headerPosition = (index: number) => locateCell(1, String(index + 1));
 
-function checkHeader(header: string[]): CsvColumn[] {
+function checkHeader(header: string[], recordTree: readonly FieldDefinition[]): CsvColumn[] {
   const problems = new ProblemList();
   const columns: CsvColumn[] = [];
   const firstAt = new Map<string, number>();
-  const resolvedCells = header.map((name) => resolveColumn(name));
+  const resolvedCells = header.map((name) => resolveColumn(name, recordTree));
   if (header.length > 0 && resolvedCells.every((resolved) => 'error' in resolved))
     problems.add([
       {
@@ -204,7 +203,7 @@ function checkHeader(header: string[]): CsvColumn[] {
         ]);
       else firstAt.set(name, index);
       columns.push(resolved);
-    } else if (looksLikeDatasetPath(name)) {
+    } else if (looksLikeDatasetPath(name, recordTree)) {
       problems.add([{ pointer: locateCell(1, name), code: 'unknown_field', detail: resolved.error }]);
     } else {
       problems.add([
@@ -219,7 +218,7 @@ function checkHeader(header: string[]): CsvColumn[] {
       ]);
     }
   });
-  for (const name of requiredColumns(recordFields)) {
+  for (const name of requiredColumns(recordTree)) {
     if (!firstAt.has(name))
       problems.add([{ pointer: locateCell(1, name), code: 'required', detail: 'the column is required; GET /v1/dataset/template.csv has every column' }]);
   }
@@ -271,9 +270,10 @@ function readerError(error: unknown): Error {
 
 /**
  * Yields each data row as a record. Rows with a different number of cells than the header are
- * reported as a problem of that row; malformed CSV (an unclosed quote) is a 400.
+ * reported as a problem of that row; malformed CSV (an unclosed quote) is a 400. The columns are
+ * those of the dataset version the return declares (`recordTree`; the latest by default).
  */
-export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord> {
+export async function* readCsvRecords(input: Readable, recordTree: readonly FieldDefinition[] = recordFields): AsyncGenerator<CsvRecord> {
   const parser = input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: MAX_CSV_ROW_CHARS }));
   // A read error of the file behind the stream is not passed on by pipe(): end the parse with it.
   input.once('error', (error) => parser.destroy(error));
@@ -291,7 +291,7 @@ export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord
       if (next.done) break;
       const { record: cells, info } = next.value;
       if (columns === null) {
-        columns = checkHeader(cells);
+        columns = checkHeader(cells, recordTree);
         width = cells.length;
         continue;
       }
@@ -327,7 +327,7 @@ export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord
         }
         if (converted.crosswalked) crosswalked++;
       });
-      tidy(record, recordFields);
+      tidy(record, recordTree);
       yield { row, record, problems, crosswalked };
     }
   } finally {

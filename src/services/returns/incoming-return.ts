@@ -4,15 +4,23 @@ import { parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
 import type { FieldProblem } from '../../lib/problem.js';
 import { locateInCsv, readCsvRecords } from './csv-records.js';
 import type { IncomingRecord, IncomingReturn } from './submit-return.js';
-import { locateInJson, validateEnvelope } from './validate-return.js';
+import { DATASET_VERSION, datasetVersionDefinition } from '../../schema/dataset/index.js';
+import { declaredDatasetVersion, locateInJson, unknownDatasetVersionProblem, validateEnvelope } from './validate-return.js';
 
 export function incomingFromJson(body: unknown): IncomingReturn {
-  const envelope = (typeof body === 'object' && body !== null ? body : {}) as { service?: unknown; period?: unknown; records?: unknown };
+  const envelope = (typeof body === 'object' && body !== null ? body : {}) as {
+    service?: unknown;
+    period?: unknown;
+    records?: unknown;
+    datasetVersion?: unknown;
+  };
   const records = Array.isArray(envelope.records) ? (envelope.records as unknown[]) : [];
   return {
     format: 'json',
     service: typeof envelope.service === 'string' ? envelope.service : undefined,
     period: typeof envelope.period === 'string' ? envelope.period : undefined,
+    // An unknown version is an envelope problem; the records are still checked (against the latest) so every problem is listed.
+    datasetVersion: declaredDatasetVersion(envelope.datasetVersion) ?? DATASET_VERSION,
     envelopeProblems: validateEnvelope(body),
     locateEnvelope: (field) => ({ pointer: `/${field}` }),
     locate: locateInJson,
@@ -23,6 +31,7 @@ export function incomingFromJson(body: unknown): IncomingReturn {
 export interface CsvReturnQuery {
   service?: string | undefined;
   period?: string | undefined;
+  datasetVersion?: string | undefined;
 }
 
 /** A CSV body carries only records: the service and period come from the query string. */
@@ -36,15 +45,20 @@ export function incomingFromCsv(body: Readable, query: CsvReturnQuery): Incoming
       code: query.period ? 'invalid_format' : 'required',
       detail: 'a CSV return names its quarter in the query, e.g. period=2022-23-Q1',
     });
+  const datasetVersion = declaredDatasetVersion(query.datasetVersion);
+  if (datasetVersion === undefined) problems.push({ parameter: 'datasetVersion', ...unknownDatasetVersionProblem(query.datasetVersion) });
+  const version = datasetVersion ?? DATASET_VERSION;
+  const recordTree = datasetVersionDefinition(version)!.fields;
   return {
     format: 'csv',
     service: query.service,
     period: query.period,
+    datasetVersion: version,
     envelopeProblems: problems,
     locateEnvelope: (field) => ({ parameter: field }),
     locate: locateInCsv,
     records: (async function* () {
-      for await (const { row, record, problems: cellProblems, crosswalked } of readCsvRecords(body))
+      for await (const { row, record, problems: cellProblems, crosswalked } of readCsvRecords(body, recordTree))
         yield { at: row, record, problems: cellProblems, crosswalked };
     })(),
   };

@@ -44,7 +44,7 @@ export interface ReceiveReturnParams {
   principal: Principal;
   requestId: string;
   body: { format: 'json'; value: unknown; bytes: number } | { format: 'csv'; stream: Readable };
-  query: { service?: string | undefined; period?: string | undefined; dryRun: boolean };
+  query: { service?: string | undefined; period?: string | undefined; datasetVersion?: string | undefined; dryRun: boolean };
   idempotencyKey?: string | undefined;
 }
 
@@ -97,6 +97,8 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
         query.service ?? null,
         query.period ?? null,
         query.dryRun,
+        // Absent from the fingerprint when not given, so a key stored before the parameter existed still replays.
+        ...(query.datasetVersion !== undefined ? [query.datasetVersion] : []),
         file ? file.sha256 : sha256(JSON.stringify((body as { value: unknown }).value)),
       ]),
     );

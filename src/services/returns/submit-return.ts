@@ -8,7 +8,6 @@ import { bulkInsert } from '../../db/bulk-insert.js';
 import type { Database } from '../../db/connect.js';
 import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
-import { DATASET_VERSION } from '../../schema/dataset/index.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
 import { recordAuditEvent } from '../audit.js';
 import { relinkAfterReturn, type LinkageSettings } from '../linkage/relink.js';
@@ -39,6 +38,8 @@ export interface IncomingReturn {
   format: 'json' | 'csv';
   service: string | undefined;
   period: string | undefined;
+  /** The dataset version the records are validated against: the one the return declared, else the latest. */
+  datasetVersion: string;
   /** Problems with the envelope (JSON) or the query (CSV), already located. */
   envelopeProblems: FieldProblem[];
   /** Where the service and period were given: `/service` in JSON, the `service` query parameter for CSV. */
@@ -93,7 +94,7 @@ async function checkRecords(
   write: ((rows: NewRecordRow[]) => Promise<void>) | null,
   onProgress?: (recordsRead: number) => void,
 ) {
-  const checker = createRecordChecker(incoming.period ?? '', incoming.locate);
+  const checker = createRecordChecker(incoming.period ?? '', incoming.locate, incoming.datasetVersion);
   let pending: NewRecordRow[] = [];
   let count = 0;
   let crosswalked = 0;
@@ -167,7 +168,7 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
       // The new version is written first (invisible until commit) so its records can reference it.
       const [created] = await tx
         .insert(returns)
-        .values({ serviceId: service, period, version, datasetVersion: DATASET_VERSION, recordCount: 0, submittedBy: principal.keyId })
+        .values({ serviceId: service, period, version, datasetVersion: incoming.datasetVersion, recordCount: 0, submittedBy: principal.keyId })
         .returning();
       const returnId = created!.id;
       const { count, warnings } = await checkRecords(

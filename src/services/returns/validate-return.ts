@@ -3,11 +3,11 @@
  * (compiled once, all errors collected, nothing coerced or dropped) and then the rules across fields
  * and records that a schema cannot state. Every problem is listed.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { codeLists, personAnswerCodes } from '../../schema/dataset/code-lists.js';
 import { acceptedCodes, recordFields, victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
-import { recordJsonSchema } from '../../schema/dataset/index.js';
+import { DATASET_VERSION, DATASET_VERSIONS, datasetVersionDefinition } from '../../schema/dataset/index.js';
 import { isDateInQuarter, parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
 import { excerptOf, MAX_PROBLEMS, problemsFromAjv, type FieldProblem } from '../../lib/problem.js';
 import type { RecordInput } from './record-rows.js';
@@ -18,12 +18,36 @@ export { MAX_PROBLEMS };
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, coerceTypes: false, useDefaults: false, removeAdditional: false });
 addFormats(ajv);
-// The very object `GET /v1/dataset/{version}/record.schema.json` serves.
-const validateRecord = ajv.compile(recordJsonSchema);
+const validators = new Map<string, ValidateFunction>();
+
+/** The record validator of a dataset version, compiled from the very document `GET /v1/dataset/{version}/record.schema.json` serves. */
+function recordValidator(version: string): ValidateFunction {
+  let validate = validators.get(version);
+  if (!validate) {
+    validate = ajv.compile(datasetVersionDefinition(version)!.recordJsonSchema);
+    validators.set(version, validate);
+  }
+  return validate;
+}
+
+/** The dataset version a return declares, if it is one this server has; the latest when it declares none. */
+export function declaredDatasetVersion(declared: unknown): string | undefined {
+  if (declared === undefined) return DATASET_VERSION;
+  return typeof declared === 'string' && DATASET_VERSIONS.includes(declared) ? declared : undefined;
+}
+
+/** The problem with a declared dataset version this server does not have; never quoting what was sent. */
+export function unknownDatasetVersionProblem(declared: unknown): Omit<FieldProblem, 'pointer' | 'parameter'> {
+  return {
+    code: typeof declared === 'string' ? 'not_in_code_list' : 'wrong_type',
+    detail: `must be one of the dataset versions ${DATASET_VERSIONS.join(', ')} (GET /v1/dataset/versions); omit it for the current one, ${DATASET_VERSION}`,
+  };
+}
 
 export interface ReturnEnvelope {
   service: string;
   period: string;
+  datasetVersion?: string;
   records: RecordInput[];
 }
 
@@ -38,14 +62,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Checks the envelope (`service`, `period`, `records`) of a JSON return. */
+/** Checks the envelope (`service`, `period`, `records`, optional `datasetVersion`) of a JSON return. */
 export function validateEnvelope(body: unknown): FieldProblem[] {
   if (!isObject(body)) return [{ pointer: '/', code: 'wrong_type', detail: 'the body must be an object with service, period and records' }];
   const problems: FieldProblem[] = [];
   for (const key of Object.keys(body)) {
-    if (!['service', 'period', 'records'].includes(key))
-      problems.push({ pointer: `/${key}`, code: 'unknown_field', detail: 'is not a field of a return (service, period, records)' });
+    if (!['service', 'period', 'records', 'datasetVersion'].includes(key))
+      problems.push({ pointer: `/${key}`, code: 'unknown_field', detail: 'is not a field of a return (service, period, records, datasetVersion)' });
   }
+  if (declaredDatasetVersion(body.datasetVersion) === undefined)
+    problems.push({ pointer: '/datasetVersion', ...unknownDatasetVersionProblem(body.datasetVersion) });
   if (typeof body.service !== 'string')
     problems.push({
       pointer: '/service',
@@ -73,18 +99,22 @@ export type Locate = (at: number | '*', pointer: string) => string;
 
 export const locateInJson: Locate = (at, pointer) => `/records/${at}${pointer}`;
 
-const conditionalFields = new Map(recordFields.filter((f) => f.requiredWhen).map((f) => [`/${f.name}`, f.requiredWhen!]));
-
 /** A conditional field given where it is not allowed: say which value of which field allows it. */
-function explainConditional(problem: FieldProblem): FieldProblem {
-  const rule = problem.code === 'not_allowed' ? conditionalFields.get(problem.pointer ?? '') : undefined;
+function explainConditional(problem: FieldProblem, recordTree: readonly FieldDefinition[]): FieldProblem {
+  const rule = problem.code === 'not_allowed' ? recordTree.find((f) => f.requiredWhen && `/${f.name}` === problem.pointer)?.requiredWhen : undefined;
   return rule ? { ...problem, detail: `must be absent unless ${rule.field} is ${rule.equals}` } : problem;
 }
 
-/** The field a pointer inside a record names (`/perpetrators/0/sex`, `/vawgTypes/1`), and whether it is inside the linkage keys. */
-export function fieldAtPointer(pointer: string): { field: FieldDefinition; linkage: boolean } | undefined {
+/**
+ * The field a pointer inside a record names (`/perpetrators/0/sex`, `/vawgTypes/1`), and whether it
+ * is inside the linkage keys; in the latest version's tree unless given another version's.
+ */
+export function fieldAtPointer(
+  pointer: string,
+  recordTree: readonly FieldDefinition[] = recordFields,
+): { field: FieldDefinition; linkage: boolean } | undefined {
   const parts = pointer.split('/').slice(1);
-  let fields: readonly FieldDefinition[] = recordFields;
+  let fields: readonly FieldDefinition[] = recordTree;
   let found: FieldDefinition | undefined;
   let linkage = false;
   for (let i = 0; i < parts.length; i++) {
@@ -202,9 +232,9 @@ function expectedForm(field: FieldDefinition): string | undefined {
  * `must match format "date"`), which code a label was meant to be, and, for fields whose values may
  * be shown, what was sent (`valueEcho`, kept out of anything stored or logged).
  */
-function explainValue(problem: FieldProblem, record: unknown): FieldProblem {
+function explainValue(problem: FieldProblem, record: unknown, recordTree: readonly FieldDefinition[]): FieldProblem {
   const pointer = problem.pointer ?? '';
-  const target = fieldAtPointer(pointer);
+  const target = fieldAtPointer(pointer, recordTree);
   if (!target) return problem;
   const { field } = target;
   const value = valueAtPointer(record, pointer);
@@ -272,12 +302,17 @@ function echoOf(value: string, say: (excerpt: string) => string): Pick<FieldProb
   return excerpt ? { valueEcho: say(excerpt) } : {};
 }
 
-export function createRecordChecker(period: string, locate: Locate): RecordChecker {
+/** `datasetVersion`: the version the return declared (the latest by default), whose schema and field tree the records are checked against. */
+export function createRecordChecker(period: string, locate: Locate, datasetVersion: string = DATASET_VERSION): RecordChecker {
+  const definition = datasetVersionDefinition(datasetVersion);
+  if (!definition) throw new Error('createRecordChecker: not a dataset version of this server');
+  const validateRecord = recordValidator(datasetVersion);
+  const recordTree = definition.fields;
   const quarter = parseQuarter(period);
   const firstUse = new Map<string, number>();
   const unknownCodes = new Set(personAnswerCodes.map((c) => c.code));
   const otherSource = codeLists.referralSource.codes.at(-1)!.code;
-  const qualityFields = victimFields.filter((field) => field.personAnswers);
+  const qualityFields = (recordTree.find((f) => f.name === 'victim')?.fields ?? victimFields).filter((field) => field.personAnswers);
   const unknownCounts = new Array<number>(qualityFields.length).fill(0);
   let otherSourceCount = 0;
   let checked = 0;
@@ -337,7 +372,7 @@ export function createRecordChecker(period: string, locate: Locate): RecordCheck
       const problems: FieldProblem[] = [];
       if (!validateRecord(record)) {
         for (const p of problemsFromAjv(validateRecord.errors ?? []))
-          problems.push({ ...explainValue(explainConditional(p), record), pointer: locate(at, p.pointer === '/' ? '' : p.pointer!) });
+          problems.push({ ...explainValue(explainConditional(p, recordTree), record, recordTree), pointer: locate(at, p.pointer === '/' ? '' : p.pointer!) });
       }
       if (isObject(record)) {
         problems.push(...crossFieldProblems(record, at));
@@ -399,7 +434,8 @@ export function validateReturn(body: unknown): ValidationReport {
   const list = new ProblemList();
   list.add(validateEnvelope(body));
   const records = isObject(body) && Array.isArray(body.records) ? (body.records as unknown[]) : [];
-  const checker = createRecordChecker(isObject(body) && typeof body.period === 'string' ? body.period : '', locateInJson);
+  const version = declaredDatasetVersion(isObject(body) ? body.datasetVersion : undefined) ?? DATASET_VERSION;
+  const checker = createRecordChecker(isObject(body) && typeof body.period === 'string' ? body.period : '', locateInJson, version);
   records.forEach((record, i) => list.add(checker.check(record, i)));
   list.add(checker.finish());
   return { problems: list.problems, problemCount: list.count, warnings: list.count === 0 ? checker.warnings() : [] };
