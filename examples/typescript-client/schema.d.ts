@@ -773,6 +773,11 @@ export interface components {
              */
             referralSource: components["schemas"]["ReferralSource"];
             /**
+             * Status
+             * @description The outcome of the referral at intake. Absent means accepted, and is stored and shown as absent (not as accepted). Every status counts in the referrals received.
+             */
+            status?: components["schemas"]["ReferralStatus"];
+            /**
              * Category
              * @description VAWG or non-VAWG crime.
              */
@@ -878,6 +883,11 @@ export interface components {
                  */
                 residence: components["schemas"]["Residence"];
                 /**
+                 * Local authority of residence
+                 * @description The ONS GSS code of the local authority where the person lives (E06, E07, E08, E09, W06, S12 or N09 and 6 digits, e.g. E09000001 for the City of London), or not_known: lets a service covering several areas say which of its users live in each.
+                 */
+                localAuthority?: string;
+                /**
                  * Vulnerabilities
                  * @description Areas of vulnerability that apply (empty when none).
                  */
@@ -961,6 +971,11 @@ export interface components {
              */
             supportNeeds?: components["schemas"]["SupportNeed"][];
             /**
+             * Support provided
+             * @description The support the service actually provided, in the codes of supportNeeds.
+             */
+            supportProvided?: components["schemas"]["SupportNeed"][];
+            /**
              * Onward referrals
              * @description Referrals this service made to others (e.g. VVA to IDVA), so records can be matched across services.
              */
@@ -975,6 +990,22 @@ export interface components {
                  * @description The registered service id referred to, when known.
                  */
                 service?: string;
+                /**
+                 * Date
+                 * Format: date
+                 * @description The date the onward referral was made (ISO 8601): on or after the referral date, possibly after the period.
+                 */
+                date?: string;
+                /**
+                 * For
+                 * @description Whom the onward referral is for; absent means the victim.
+                 */
+                for?: components["schemas"]["OnwardReferralFor"];
+                /**
+                 * Outcome
+                 * @description What became of the onward referral; no_service_available is the unmet need.
+                 */
+                outcome?: components["schemas"]["OnwardOutcome"];
             }[];
             /**
              * Closure
@@ -1002,6 +1033,31 @@ export interface components {
                  * @description The person said they feel safer; null when not asked or not answered.
                  */
                 feelsSafer: boolean | null;
+                /**
+                 * Abuse reduced
+                 * @description The abuse reduced or stopped at closure; null (or absent) when not asked or not answered.
+                 */
+                abuseReduced?: boolean | null;
+                /**
+                 * Quality of life improved
+                 * @description The person said their quality of life improved at closure; null (or absent) when not asked or not answered.
+                 */
+                qualityOfLifeImproved?: boolean | null;
+                /**
+                 * Children safer
+                 * @description The children of the household are safer at closure; null (or absent) when not asked or not answered.
+                 */
+                childrenSafer?: boolean | null;
+                /**
+                 * Risk level at closure
+                 * @description The risk level at the end of contact, in the codes of riskLevel.
+                 */
+                riskLevelAtClosure?: components["schemas"]["RiskLevel"];
+                /**
+                 * Relationship at closure
+                 * @description The relationship with the person who harmed them, at the end of contact.
+                 */
+                relationshipAtClosure?: components["schemas"]["RelationshipAtClosure"];
             };
         } & (unknown & unknown & unknown & unknown);
         /** @description One version of a quarterly return: what was received and when, without its records. Warnings do not reject a return. */
@@ -1273,6 +1329,12 @@ export interface components {
          */
         ReferralSource: "police" | "self" | "family_friend" | "vva" | "idva" | "marac" | "specialist_vawg_service" | "helpline" | "childrens_social_care" | "adult_social_care" | "housing" | "homelessness_services" | "gp_primary_care" | "hospital" | "maternity" | "sexual_health" | "mental_health" | "substance_misuse" | "education" | "employer" | "probation" | "courts" | "other_voluntary" | "other_statutory" | "other";
         /**
+         * Referral status
+         * @description The outcome of the referral at intake. Every status counts in the referrals received. Code list `referralStatus` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        ReferralStatus: "accepted" | "duplicate" | "inappropriate" | "declined" | "no_contact";
+        /**
          * Category
          * @description Whether the referral concerns a form of VAWG or a non-VAWG crime (review section 2.1: the two groups are kept separate). Code list `category` (GET /v1/dataset/code-lists).
          * @enum {string}
@@ -1393,11 +1455,29 @@ export interface components {
          */
         ServiceType: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
         /**
+         * Onward referral for
+         * @description Whom an onward referral is for. Code list `onwardReferralFor` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        OnwardReferralFor: "victim" | "child" | "perpetrator";
+        /**
+         * Onward referral outcome
+         * @description What became of an onward referral. Code list `onwardOutcome` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        OnwardOutcome: "accepted" | "declined_by_person" | "not_accepted_by_service" | "waiting_list" | "no_service_available" | "not_known";
+        /**
          * Closure reason
          * @description Why contact with the service ended. Code list `closureReason` (GET /v1/dataset/code-lists).
          * @enum {string}
          */
         ClosureReason: "support_completed" | "referred_on" | "declined_support" | "disengaged" | "moved_away" | "not_eligible" | "other_reason";
+        /**
+         * Relationship at closure
+         * @description The relationship with the person who harmed them, at the end of contact. Code list `relationshipAtClosure` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        RelationshipAtClosure: "ended" | "continuing" | "not_applicable" | "not_known";
     };
     responses: never;
     parameters: never;

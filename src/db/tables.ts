@@ -101,6 +101,8 @@ export const records = pgTable(
     referralId: text().notNull(),
     referralDate: date({ mode: 'string' }).notNull(),
     referralSource: text().notNull(),
+    /** Null when the record gives none, which means accepted (fields.ts). */
+    status: text(),
     category: text().notNull(),
     vawgTypes: text().array(),
     nonVawgCrimeType: text(),
@@ -121,6 +123,7 @@ export const records = pgTable(
     victimInterpreterRequired: boolean(),
     victimRelationshipToArea: text().notNull(),
     victimResidence: text().notNull(),
+    victimLocalAuthority: text(),
     victimVulnerabilities: text().array().notNull(),
     /** HMAC-SHA-256 of the SLK-581 under VAWG_LINKAGE_SECRET; the clear key is never stored. */
     victimLinkageSlk581Token: text(),
@@ -140,11 +143,17 @@ export const records = pgTable(
     personId: bigint({ mode: 'number' }),
     perpetrators: jsonb().notNull(),
     supportNeeds: text().array(),
+    supportProvided: text().array(),
     onwardReferrals: jsonb().notNull(),
     closureClosedDate: date({ mode: 'string' }),
     closureReason: text(),
     closureRiskReduced: boolean(),
     closureFeelsSafer: boolean(),
+    closureAbuseReduced: boolean(),
+    closureQualityOfLifeImproved: boolean(),
+    closureChildrenSafer: boolean(),
+    closureRiskLevelAtClosure: text(),
+    closureRelationshipAtClosure: text(),
     /**
      * The record key of the cell key method (services/analytics/cell-key.ts), uniform on 0–255 and
      * drawn by the database as the record is stored, so no code path can forget or bias it.

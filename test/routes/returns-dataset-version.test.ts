@@ -105,12 +105,15 @@ t.test('returns by dataset version', async (t) => {
 
   await t.test('CSV: the datasetVersion query parameter', async (t) => {
     const records = [withTypes(1, '2023-24-Q2', ['coercive_control']), withTypes(2, '2023-24-Q2', ['rape'])];
-    const old = await postCsv(recordsToCsv(records), 'service=col-vva&period=2023-24-Q2&datasetVersion=1.0.0');
+    const old = await postCsv(recordsToCsv(records, { datasetVersion: '1.0.0' }), 'service=col-vva&period=2023-24-Q2&datasetVersion=1.0.0');
     t.equal(old.statusCode, 422, old.body);
     t.match(old.json().errors, [{ pointer: 'row 2, column vawgTypes', code: 'not_in_code_list' }]);
     t.equal(old.json().errors.length, 1);
 
-    const v100 = await postCsv(recordsToCsv(makeRecords(5, '2023-24-Q2')), 'service=col-vva&period=2023-24-Q2&datasetVersion=1.0.0');
+    const v100 = await postCsv(
+      recordsToCsv(makeRecords(5, '2023-24-Q2'), { datasetVersion: '1.0.0' }),
+      'service=col-vva&period=2023-24-Q2&datasetVersion=1.0.0',
+    );
     t.equal(v100.statusCode, 201, v100.body);
     t.equal(v100.json().datasetVersion, '1.0.0');
     t.equal((await read(v100.json().id)).datasetVersion, '1.0.0');

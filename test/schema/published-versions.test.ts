@@ -16,7 +16,9 @@ import {
   describeDataset,
   recordSchemaId,
 } from '../../src/schema/dataset/index.js';
+import { codeListSchemaName } from '../../src/schema/dataset/code-list-schemas.js';
 import { codeLists } from '../../src/schema/dataset/code-lists.js';
+import { recordFields, type FieldDefinition } from '../../src/schema/dataset/fields.js';
 import { DATASET_VERSION_LIST, LATEST_DATASET_VERSION } from '../../src/schema/dataset/versions.js';
 import { buildTestApp } from '../helper.js';
 
@@ -96,12 +98,25 @@ t.test('1.1.0 adds the five vawgTypes of the v1.1 contract; 1.0.0 does not have 
   t.same(schema11.$defs.VawgType.enum, codesOf(latest));
   const schema10 = (await app.inject({ method: 'GET', url: '/v1/dataset/1.0.0/record.schema.json' })).json();
   t.same(schema10.$defs.VawgType.enum, codesOf(v100));
-  // Beyond the vawgType codes, 1.1.0's schema is 1.0.0's with its own $id.
+  // Beyond the vawgType codes and the fields and code lists 1.1.0 adds, 1.1.0's schema is 1.0.0's with its own $id.
+  type Node = { properties?: Record<string, Node>; items?: Node };
+  const withoutAdditions = (node: Node, fields: readonly FieldDefinition[]) => {
+    for (const field of fields) {
+      if (field.since === '1.1.0') delete node.properties![field.name];
+      else if (field.fields) {
+        const inner = node.properties![field.name]!;
+        withoutAdditions(field.type === 'objects' ? inner.items! : inner, field.fields);
+      }
+    }
+  };
   const strip = (s: Record<string, unknown>) => {
-    const copy = structuredClone(s) as { $id?: string; $defs: Record<string, unknown> };
+    const copy = structuredClone(s) as { $id?: string; $defs: Record<string, unknown> } & Node;
     delete copy.$id;
     delete copy.$defs.VawgType;
+    for (const list of Object.values(codeLists)) if (list.since === '1.1.0') delete copy.$defs[codeListSchemaName(list)];
+    withoutAdditions(copy, recordFields);
     return copy;
   };
   t.same(strip(schema11), strip(schema10));
+  t.notSame(schema11.properties, schema10.properties, '1.1.0 has fields 1.0.0 has not');
 });

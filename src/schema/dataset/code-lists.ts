@@ -24,6 +24,8 @@ export interface CodeList {
   readonly description: string;
   readonly source?: string;
   readonly codes: readonly Code[];
+  /** The dataset version that added the list (absent: in 1.0.0); earlier versions' documents do not list it (`versions.ts`). */
+  readonly since?: string;
 }
 
 /** Codes every coded field about a person also accepts (contract: "Every coded person field…"). */
@@ -32,12 +34,13 @@ export const personAnswerCodes: readonly Code[] = [
   { code: 'prefer_not_to_say', label: 'Prefer not to say', definition: 'The person was asked and chose not to answer.' },
 ];
 
-function list(id: string, label: string, description: string, codes: Array<[string, string, string?, string?]>, source?: string): CodeList {
+function list(id: string, label: string, description: string, codes: Array<[string, string, string?, string?]>, source?: string, since?: string): CodeList {
   return {
     id,
     label,
     description,
     ...(source ? { source } : {}),
+    ...(since ? { since } : {}),
     codes: codes.map(([code, codeLabel, definition, since]) => ({
       code,
       label: codeLabel,
@@ -374,6 +377,64 @@ export const closureReason = list('closureReason', 'Closure reason', 'Why contac
   ['other_reason', 'Other reason'],
 ]);
 
+export const referralStatus = list(
+  'referralStatus',
+  'Referral status',
+  'The outcome of the referral at intake. Every status counts in the referrals received.',
+  [
+    ['accepted', 'Accepted', 'The service took the referral on (the default when no status is given).'],
+    ['duplicate', 'Duplicate', 'The person was already referred to the service for the same episode.'],
+    ['inappropriate', 'Inappropriate', 'The referral does not meet the service criteria.'],
+    ['declined', 'Declined', 'The person declined the service.'],
+    ['no_contact', 'No contact', 'The service could not make contact with the person.'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const onwardReferralFor = list(
+  'onwardReferralFor',
+  'Onward referral for',
+  'Whom an onward referral is for.',
+  [
+    ['victim', 'The victim/survivor', 'The default when not given.'],
+    ['child', 'A child of the household'],
+    ['perpetrator', 'The person who harmed them'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const onwardOutcome = list(
+  'onwardOutcome',
+  'Onward referral outcome',
+  'What became of an onward referral.',
+  [
+    ['accepted', 'Accepted by the service referred to'],
+    ['declined_by_person', 'Declined by the person'],
+    ['not_accepted_by_service', 'Not accepted by the service referred to'],
+    ['waiting_list', 'On a waiting list'],
+    ['no_service_available', 'No service available', 'No service could take the referral: the unmet need of the review.'],
+    ['not_known', 'Not known'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const relationshipAtClosure = list(
+  'relationshipAtClosure',
+  'Relationship at closure',
+  'The relationship with the person who harmed them, at the end of contact.',
+  [
+    ['ended', 'Ended'],
+    ['continuing', 'Continuing'],
+    ['not_applicable', 'Not applicable', 'There was no relationship (e.g. a stranger).'],
+    ['not_known', 'Not known'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
 export const codeLists = {
   serviceType,
   referralSource,
@@ -398,6 +459,10 @@ export const codeLists = {
   relationshipToVictim,
   supportNeed,
   closureReason,
+  referralStatus,
+  onwardReferralFor,
+  onwardOutcome,
+  relationshipAtClosure,
 } as const satisfies Record<string, CodeList>;
 
 export function listCodes(list: CodeList): string[] {

@@ -24,6 +24,8 @@ export interface FieldDefinition {
   readonly minimum?: number;
   readonly maximum?: number;
   readonly pattern?: string;
+  /** What `pattern` accepts, in words, for the problem a value that does not match it gets (the value is never shown). */
+  readonly patternText?: string;
   readonly maxLength?: number;
   /** Lists only: the fewest items accepted. */
   readonly minItems?: number;
@@ -163,6 +165,19 @@ export const victimFields: readonly FieldDefinition[] = [
     personAnswers: true,
     required: true,
   },
+  {
+    name: 'localAuthority',
+    label: 'Local authority of residence',
+    definition:
+      'The ONS GSS code of the local authority where the person lives (E06, E07, E08, E09, W06, S12 or N09 and 6 digits, e.g. E09000001 for the City of London), or not_known: lets a service covering several areas say which of its users live in each.',
+    type: 'string',
+    pattern: '^(?:(?:E06|E07|E08|E09|W06|S12|N09)[0-9]{6}|not_known)$',
+    patternText:
+      'must be the ONS GSS code of a local authority: E06, E07, E08, E09, W06, S12 or N09 followed by 6 digits, e.g. E09000001 (upper case), or not_known',
+    maxLength: 9,
+    required: false,
+    since: '1.1.0',
+  },
   vulnerabilities,
   {
     name: 'linkage',
@@ -201,6 +216,19 @@ export const perpetratorFields: readonly FieldDefinition[] = [
   { ...vulnerabilities, required: false, definition: "The alleged perpetrator's areas of vulnerability or need." },
 ];
 
+/** A yes/no outcome at closure (1.1.0): optional, and null or absent when not asked or not answered. */
+function closureOutcome(name: string, label: string, what: string): FieldDefinition {
+  return {
+    name,
+    label,
+    definition: `${what} at closure; null (or absent) when not asked or not answered.`,
+    type: 'boolean',
+    nullable: true,
+    required: false,
+    since: '1.1.0',
+  };
+}
+
 export const recordFields: readonly FieldDefinition[] = [
   {
     name: 'referralId',
@@ -226,6 +254,16 @@ export const recordFields: readonly FieldDefinition[] = [
     type: 'code',
     codeList: codeLists.referralSource,
     required: true,
+  },
+  {
+    name: 'status',
+    label: 'Status',
+    definition:
+      'The outcome of the referral at intake. Absent means accepted, and is stored and shown as absent (not as accepted). Every status counts in the referrals received.',
+    type: 'code',
+    codeList: codeLists.referralStatus,
+    required: false,
+    since: '1.1.0',
   },
   { name: 'category', label: 'Category', definition: 'VAWG or non-VAWG crime.', type: 'code', codeList: codeLists.category, required: true },
   {
@@ -284,6 +322,15 @@ export const recordFields: readonly FieldDefinition[] = [
   },
   { name: 'supportNeeds', label: 'Support needs', definition: "The victim's support needs.", type: 'codes', codeList: codeLists.supportNeed, required: false },
   {
+    name: 'supportProvided',
+    label: 'Support provided',
+    definition: 'The support the service actually provided, in the codes of supportNeeds.',
+    type: 'codes',
+    codeList: codeLists.supportNeed,
+    required: false,
+    since: '1.1.0',
+  },
+  {
     name: 'onwardReferrals',
     label: 'Onward referrals',
     definition: 'Referrals this service made to others (e.g. VVA to IDVA), so records can be matched across services.',
@@ -306,6 +353,32 @@ export const recordFields: readonly FieldDefinition[] = [
         pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$',
         maxLength: 64,
         required: false,
+      },
+      {
+        name: 'date',
+        label: 'Date',
+        definition: 'The date the onward referral was made (ISO 8601): on or after the referral date, possibly after the period.',
+        type: 'date',
+        required: false,
+        since: '1.1.0',
+      },
+      {
+        name: 'for',
+        label: 'For',
+        definition: 'Whom the onward referral is for; absent means the victim.',
+        type: 'code',
+        codeList: codeLists.onwardReferralFor,
+        required: false,
+        since: '1.1.0',
+      },
+      {
+        name: 'outcome',
+        label: 'Outcome',
+        definition: 'What became of the onward referral; no_service_available is the unmet need.',
+        type: 'code',
+        codeList: codeLists.onwardOutcome,
+        required: false,
+        since: '1.1.0',
       },
     ],
   },
@@ -333,6 +406,27 @@ export const recordFields: readonly FieldDefinition[] = [
         type: 'boolean',
         nullable: true,
         required: true,
+      },
+      closureOutcome('abuseReduced', 'Abuse reduced', 'The abuse reduced or stopped'),
+      closureOutcome('qualityOfLifeImproved', 'Quality of life improved', 'The person said their quality of life improved'),
+      closureOutcome('childrenSafer', 'Children safer', 'The children of the household are safer'),
+      {
+        name: 'riskLevelAtClosure',
+        label: 'Risk level at closure',
+        definition: 'The risk level at the end of contact, in the codes of riskLevel.',
+        type: 'code',
+        codeList: codeLists.riskLevel,
+        required: false,
+        since: '1.1.0',
+      },
+      {
+        name: 'relationshipAtClosure',
+        label: 'Relationship at closure',
+        definition: 'The relationship with the person who harmed them, at the end of contact.',
+        type: 'code',
+        codeList: codeLists.relationshipAtClosure,
+        required: false,
+        since: '1.1.0',
       },
     ],
   },

@@ -121,6 +121,8 @@ interface DescribedField {
   minItems?: number;
   pattern?: string;
   linkageKey?: boolean;
+  /** The version that added the field (absent: in 1.0.0). */
+  since?: string;
   fields?: DescribedField[];
 }
 
@@ -139,6 +141,7 @@ function describeField(field: FieldDefinition, path: string): DescribedField {
     ...(field.minItems !== undefined ? { minItems: field.minItems } : {}),
     ...(field.pattern ? { pattern: field.pattern } : {}),
     ...(field.linkageKey ? { linkageKey: true } : {}),
+    ...(field.since ? { since: field.since } : {}),
     ...(field.fields ? { fields: field.fields.map((f) => describeField(f, `${path}.${f.name}`)) } : {}),
   };
 }

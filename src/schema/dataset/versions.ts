@@ -26,7 +26,7 @@ export interface DatasetVersionEntry {
 export const DATASET_VERSION_LIST: readonly DatasetVersionEntry[] = [
   // First served with the v1 service (CHANGELOG "Dataset definition 1.0.0 as data"; git log of src/schema/dataset).
   { version: '1.0.0', publishedAt: '2026-11-23' },
-  // The five vawgTypes of the v1.1 contract, section 2.
+  // The v1.1 contract, section 2: the five vawgTypes and the record additions (status, victim.localAuthority, onward referral and closure outcomes, supportProvided).
   { version: '1.1.0', publishedAt: '2026-12-02' },
 ];
 
@@ -81,5 +81,9 @@ export function fieldsAt(version: string, fields: readonly FieldDefinition[] = r
 
 /** Every code list of a version, by id. */
 export function codeListsAt(version: string): Record<string, CodeList> {
-  return Object.fromEntries(Object.values(codeLists).map((list) => [list.id, codeListAt(list, version)]));
+  return Object.fromEntries(
+    Object.values(codeLists)
+      .filter((list) => inVersion(list, version))
+      .map((list) => [list.id, codeListAt(list, version)]),
+  );
 }

@@ -11,7 +11,7 @@ import { excerptOf, problem, type FieldProblem } from '../../lib/problem.js';
 import { crosswalkLookup } from '../../schema/dataset/crosswalks.js';
 import { CSV_LIST_SEPARATOR, resolveColumn, type CsvColumn } from '../../schema/dataset/csv-columns.js';
 import { recordFields, type FieldDefinition } from '../../schema/dataset/fields.js';
-import { ProblemList, type Locate } from './validate-return.js';
+import { addedLaterText, ProblemList, type Locate } from './validate-return.js';
 
 export interface CsvRecord {
   /** The spreadsheet row (the header is row 1). */
@@ -178,6 +178,13 @@ function looksLikeDatasetPath(name: string, recordTree: readonly FieldDefinition
   return topLevelNames.some((known) => known === first || (first.length >= 5 && Math.abs(known.length - first.length) <= 2 && editDistance(known, first) <= 2));
 }
 
+/** The field a header names in the latest version when the return declares an earlier one (a dataset path, so not data). */
+function laterField(name: string, recordTree: readonly FieldDefinition[]): FieldDefinition | undefined {
+  if (recordTree === recordFields) return undefined;
+  const latest = resolveColumn(name);
+  return 'error' in latest ? undefined : latest.field;
+}
+
 const headerPosition = (index: number) => locateCell(1, String(index + 1));
 
 function checkHeader(header: string[], recordTree: readonly FieldDefinition[]): CsvColumn[] {
@@ -203,6 +210,8 @@ function checkHeader(header: string[], recordTree: readonly FieldDefinition[]): 
         ]);
       else firstAt.set(name, index);
       columns.push(resolved);
+    } else if (laterField(name, recordTree)?.since) {
+      problems.add([{ pointer: locateCell(1, name), code: 'unknown_field', detail: `the column ${addedLaterText(laterField(name, recordTree)!.since!)}` }]);
     } else if (looksLikeDatasetPath(name, recordTree)) {
       problems.add([{ pointer: locateCell(1, name), code: 'unknown_field', detail: resolved.error }]);
     } else {

@@ -105,6 +105,18 @@ function explainConditional(problem: FieldProblem, recordTree: readonly FieldDef
   return rule ? { ...problem, detail: `must be absent unless ${rule.field} is ${rule.equals}` } : problem;
 }
 
+/** Why a field a later dataset version added is refused in a return declaring an earlier one. */
+export function addedLaterText(since: string): string {
+  return `is a field of dataset version ${since} and later, not of the version this return declares; declare datasetVersion ${since} or later to send it (GET /v1/dataset/versions)`;
+}
+
+/** An unknown field that a later version has: say so, rather than that it is unknown. */
+function explainAddedLater(problem: FieldProblem, recordTree: readonly FieldDefinition[]): FieldProblem {
+  if (problem.code !== 'unknown_field' || recordTree === recordFields) return problem;
+  const since = fieldAtPointer(problem.pointer ?? '', recordFields)?.field.since;
+  return since ? { ...problem, detail: addedLaterText(since) } : problem;
+}
+
 /**
  * The field a pointer inside a record names (`/perpetrators/0/sex`, `/vawgTypes/1`), and whether it
  * is inside the linkage keys; in the latest version's tree unless given another version's.
@@ -258,6 +270,8 @@ function explainValue(problem: FieldProblem, record: unknown, recordTree: readon
     // Never the pattern's regular expression (nor, ever, the value): what an SLK-581 is.
     detail =
       'must be an SLK-581: 14 characters, upper case: letters 2, 3 and 5 of the family name, 2 and 3 of the given name, the date of birth DDMMYYYY and a sex code (1, 2, 3 or 9)';
+  } else if (problem.code === 'invalid_format' && field.type === 'string' && field.patternText) {
+    detail = field.patternText;
   } else if (problem.code === 'invalid_format' && field.type === 'string' && field.pattern) {
     detail =
       field.name === 'referralId'
@@ -296,7 +310,7 @@ export interface RecordChecker {
   warnings(): FieldProblem[];
 }
 
-/** The echo of a date the checker names (the field types are fixed here: referralDate and closure.closedDate are dates). */
+/** The echo of a date the checker names (the field types are fixed here: referralDate, closure.closedDate and onwardReferrals[].date are dates). */
 function echoOf(value: string, say: (excerpt: string) => string): Pick<FieldProblem, 'valueEcho'> {
   const excerpt = excerptOf(value);
   return excerpt ? { valueEcho: say(excerpt) } : {};
@@ -309,6 +323,8 @@ export function createRecordChecker(period: string, locate: Locate, datasetVersi
   const validateRecord = recordValidator(datasetVersion);
   const recordTree = definition.fields;
   const quarter = parseQuarter(period);
+  // Only a version with onward referral dates (1.1.0 on) checks them; an earlier one refuses the field itself.
+  const checksOnwardDates = fieldAtPointer('/onwardReferrals/0/date', recordTree) !== undefined;
   const firstUse = new Map<string, number>();
   const unknownCodes = new Set(personAnswerCodes.map((c) => c.code));
   const otherSource = codeLists.referralSource.codes.at(-1)!.code;
@@ -346,6 +362,18 @@ export function createRecordChecker(period: string, locate: Locate, datasetVersi
         ...echoOf(referralDate, (excerpt) => `you sent ${excerpt}, in ${quarterOfDate(referralDate)}`),
       });
     }
+    if (checksOnwardDates && Array.isArray(record.onwardReferrals) && typeof referralDate === 'string') {
+      record.onwardReferrals.forEach((onward: unknown, j) => {
+        // ISO dates compare as text; a malformed date is the schema's problem, not this one.
+        if (isObject(onward) && typeof onward.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(onward.date) && onward.date < referralDate)
+          problems.push({
+            pointer: locate(at, `/onwardReferrals/${j}/date`),
+            code: 'before_referral_date',
+            detail: 'must be on or after referralDate: an onward referral is made at or after the referral',
+            ...echoOf(onward.date, (excerpt) => `you sent ${excerpt}`),
+          });
+      });
+    }
     const closure = record.closure;
     if (isObject(closure) && typeof closure.closedDate === 'string' && typeof referralDate === 'string' && closure.closedDate < referralDate) {
       problems.push({
@@ -372,7 +400,10 @@ export function createRecordChecker(period: string, locate: Locate, datasetVersi
       const problems: FieldProblem[] = [];
       if (!validateRecord(record)) {
         for (const p of problemsFromAjv(validateRecord.errors ?? []))
-          problems.push({ ...explainValue(explainConditional(p, recordTree), record, recordTree), pointer: locate(at, p.pointer === '/' ? '' : p.pointer!) });
+          problems.push({
+            ...explainValue(explainAddedLater(explainConditional(p, recordTree), recordTree), record, recordTree),
+            pointer: locate(at, p.pointer === '/' ? '' : p.pointer!),
+          });
       }
       if (isObject(record)) {
         problems.push(...crossFieldProblems(record, at));
