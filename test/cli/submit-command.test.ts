@@ -48,7 +48,8 @@ t.test('against the real server', async (t) => {
   await t.test('--dataset-version: the CSV return is validated against and stored as that version', async (t) => {
     const records = makeRecords(5, '2023-24-Q3');
     records[0] = makeRecord(0, '2023-24-Q3', { category: 'vawg', vawgTypes: ['economic_abuse'] });
-    const file = await writeIn(dir, 'versioned.csv', recordsToCsv(records));
+    // 1.0.0's columns: a file made from the 1.0.0 template, valid under both versions but for the new code.
+    const file = await writeIn(dir, 'versioned.csv', recordsToCsv(records, { datasetVersion: '1.0.0' }));
     const old = await run([file, '--service', 'col-vva', '--period', '2023-24-Q3', '--dataset-version', '1.0.0', '--url', url]);
     t.equal(old.code, 1, '1.0.0 has no economic_abuse');
     t.match(old.stdout, /row 2, column vawgTypes/);
