@@ -89,11 +89,29 @@ function withCrossFieldRules(record: Json): Json {
   const fixed = structuredClone(record);
   const closure = fixed.closure as Json | undefined;
   if (closure && typeof closure.closedDate === 'string' && closure.closedDate < (fixed.referralDate as string)) closure.closedDate = fixed.referralDate;
-  for (const onward of (fixed.onwardReferrals as Json[] | undefined) ?? []) if ('service' in onward) onward.service = 'col-vva';
+  for (const onward of (fixed.onwardReferrals as Json[] | undefined) ?? []) {
+    if ('service' in onward) onward.service = 'col-vva';
+    if (typeof onward.date === 'string' && onward.date < (fixed.referralDate as string)) onward.date = fixed.referralDate;
+  }
   return fixed;
 }
 
-const recordArb = objectOf(recordFields).map(withCrossFieldRules);
+/**
+ * An optional field that may be null means the same absent or null ("not asked"): it is stored as
+ * NULL and read back absent, and an empty CSV cell cannot tell the two apart. The generated record
+ * is written in that one form.
+ */
+function withoutNullOptionals(value: Json, fields: readonly FieldDefinition[] = recordFields): Json {
+  for (const field of fields) {
+    const child = value[field.name];
+    if (child === null && field.nullable && !field.required && !field.requiredWhen) delete value[field.name];
+    else if (field.type === 'object' && child && typeof child === 'object') withoutNullOptionals(child as Json, field.fields ?? []);
+    else if (field.type === 'objects' && Array.isArray(child)) for (const item of child as Json[]) withoutNullOptionals(item, field.fields ?? []);
+  }
+  return value;
+}
+
+const recordArb = objectOf(recordFields).map((record) => withoutNullOptionals(withCrossFieldRules(record)));
 const recordsArb = fc.uniqueArray(recordArb, { minLength: 1, maxLength: 4, selector: (r) => r.referralId });
 
 /** What a record reads back as: the clear SLK is never returned. */
@@ -115,7 +133,8 @@ async function readCsv(csv: string): Promise<Json[]> {
 t.test('the CSV reader gives back exactly the records a CSV was written from', async (t) => {
   await fc.assert(
     fc.asyncProperty(recordsArb, async (records) => {
-      deepStrictEqual(await readCsv(recordsToCsv(records, { repeats: REPEATS })), records);
+      const read = (await readCsv(recordsToCsv(records, { repeats: REPEATS }))).map((record) => withoutNullOptionals(record));
+      deepStrictEqual(read, records);
     }),
     { seed: SEED, numRuns: 150 },
   );
