@@ -69,7 +69,7 @@ export async function setSchedule(db: Database, params: SetScheduleParams) {
   };
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(services).where(eq(services.id, params.id)).for('update');
-    if (!before) throw problem(404, 'notFound', `no service ${params.id}`);
+    if (!before) throw problem(404, 'notFound', 'no service is registered with that id');
     const [row] = await tx.update(services).set(schedule).where(eq(services.id, params.id)).returning();
     await recordAuditEvent(tx, {
       action: 'service.schedule_set',

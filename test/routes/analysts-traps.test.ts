@@ -195,6 +195,9 @@ t.test("analysts' traps", async (t) => {
         t.match(res.headers['content-type'], /application\/problem\+json/);
         t.match(res.json(), { status: 404, type: /not-?found/i });
         t.notMatch(res.body, unknown, 'the code is not echoed');
+        const service = await app.inject({ method: 'GET', url: `${path}?period=2022-23&service=no-such-service`, headers });
+        t.ok(service.statusCode === 404 || service.statusCode === 200, `${path}: an unknown service is 404 (completeness lists none: 200)`);
+        t.notMatch(service.body, 'no-such-service', 'nor is a service id');
       }
     }
     // Known: an area with services, and a registered area without any (its zeros are true).

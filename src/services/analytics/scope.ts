@@ -77,8 +77,8 @@ export async function resolveScope(db: Database, query: ScopeQuery): Promise<Sco
     .from(services)
     .where(and(...filters))
     .orderBy(asc(services.id));
-  if (query.service && rows.length === 0) throw problem(404, 'notFound', `no service ${query.service}`);
-  // The code is not echoed: problems never quote what a client sent.
+  // Neither the service id nor the area code is echoed: problems never quote what a client sent.
+  if (query.service && rows.length === 0) throw problem(404, 'notFound', 'no service is registered with that id');
   if (query.area && rows.length === 0 && !(await isKnownArea(db, query.area)))
     throw problem(404, 'notFound', 'no registered area or service has that area code');
   return {
