@@ -778,6 +778,11 @@ export interface components {
              */
             status?: components["schemas"]["ReferralStatus"];
             /**
+             * Subject
+             * @description Whom the record is about: victim (absent means victim) or perpetrator, a person who harms referred to a service themselves (perpetrator programmes, probation, or a substance-misuse, mental-health or homelessness service supporting them). With perpetrator, perpetrators holds exactly that one person and victim is optional (the partner or ex-partner, when known).
+             */
+            subject?: components["schemas"]["Subject"];
+            /**
              * Category
              * @description VAWG or non-VAWG crime.
              */
@@ -821,7 +826,7 @@ export interface components {
              * Victim
              * @description The victim/survivor referred.
              */
-            victim: {
+            victim?: {
                 /**
                  * Age
                  * @description Age in whole years at the referral date; null when not known.
@@ -964,6 +969,37 @@ export interface components {
                  * @description The alleged perpetrator's areas of vulnerability or need.
                  */
                 vulnerabilities?: components["schemas"]["Vulnerability"][];
+                /**
+                 * Linkage keys
+                 * @description Keys used to count people who harm once across services, apart from victims. Turned into keyed hashes (HMAC-SHA-256) on arrival; the clear key is never stored, logged or returned.
+                 */
+                linkage?: {
+                    /**
+                     * SLK-581
+                     * @description The AIHW statistical linkage key 581 computed by the provider: letters 2, 3, 5 of the family name, 2, 3 of the given name, date of birth DDMMYYYY and a sex code (14 characters, upper case).
+                     */
+                    slk581?: string;
+                };
+                /**
+                 * Local authority of residence
+                 * @description The ONS GSS code of the local authority where the person lives (E06, E07, E08, E09, W06, S12 or N09 and 6 digits, e.g. E09000001 for the City of London), or not_known: lets a service covering several areas say which of its users live in each.
+                 */
+                localAuthority?: string;
+                /**
+                 * Relationship to the area
+                 * @description Resident, worker or visitor in the area the service covers.
+                 */
+                relationshipToArea?: components["schemas"]["RelationshipToArea"];
+                /**
+                 * Residence
+                 * @description Where the person lives, as a group rather than a named place.
+                 */
+                residence?: components["schemas"]["Residence"];
+                /**
+                 * Interpreter required
+                 * @description The person needs an interpreter to use the service; null when not known.
+                 */
+                interpreterRequired?: boolean | null;
             }[];
             /**
              * Support needs
@@ -1059,7 +1095,176 @@ export interface components {
                  */
                 relationshipAtClosure?: components["schemas"]["RelationshipAtClosure"];
             };
-        } & (unknown & unknown & unknown & unknown);
+            /**
+             * Sanctuary Scheme
+             * @description Security work a Sanctuary Scheme did so the person can stay safely at home.
+             */
+            sanctuary?: {
+                /**
+                 * Security measures
+                 * @description The security measures fitted (empty when none yet).
+                 */
+                securityMeasures: components["schemas"]["SecurityMeasure"][];
+                /**
+                 * Property secured
+                 * @description The property was made secure.
+                 */
+                propertySecured: boolean;
+                /**
+                 * Tenure
+                 * @description The tenure of the home.
+                 */
+                tenure?: components["schemas"]["Tenure"];
+            };
+            /**
+             * Housing
+             * @description A housing or homelessness service’s work with the household.
+             */
+            housing?: {
+                /**
+                 * Homelessness approach
+                 * @description The household approached the council as homeless or at risk of homelessness.
+                 */
+                homelessnessApproach: boolean;
+                /**
+                 * Temporary accommodation
+                 * @description The household was placed in temporary accommodation.
+                 */
+                temporaryAccommodation: boolean;
+                /**
+                 * Moved due to abuse
+                 * @description The household moved home because of the abuse.
+                 */
+                movedDueToAbuse: boolean;
+                /**
+                 * Housing outcome
+                 * @description Where the household ended up.
+                 */
+                outcome?: components["schemas"]["HousingOutcome"];
+            };
+            /**
+             * Refuge
+             * @description A stay in refuge.
+             */
+            refuge?: {
+                /**
+                 * Admission date
+                 * Format: date
+                 * @description The date the woman was admitted to the refuge (ISO 8601).
+                 */
+                admissionDate: string;
+                /**
+                 * Departure date
+                 * Format: date
+                 * @description The date she left (ISO 8601), on or after the admission date; absent while she is resident.
+                 */
+                departureDate?: string;
+                /**
+                 * Children accommodated
+                 * @description Children accommodated in the refuge with her.
+                 */
+                childrenAccommodated: number;
+            };
+            /**
+             * Court
+             * @description The criminal case, for a specialist domestic abuse court or court support service.
+             */
+            court?: {
+                /**
+                 * Case heard
+                 * @description The case was heard at court.
+                 */
+                caseHeard: boolean;
+                /**
+                 * Attended court
+                 * @description The victim-survivor attended court.
+                 */
+                attendedCourt: boolean;
+                /**
+                 * Support at court
+                 * @description The victim-survivor was supported at court (by an IDVA or court advocate).
+                 */
+                supportAtCourt: boolean;
+                /**
+                 * Court outcome
+                 * @description The outcome of the case; ongoing until it is finalised.
+                 */
+                outcome: components["schemas"]["CourtOutcome"];
+                /**
+                 * Early guilty plea
+                 * @description The defendant pleaded guilty at the first hearing; null when not known or not applicable.
+                 */
+                earlyGuiltyPlea?: boolean | null;
+                /**
+                 * Pre-sentence report
+                 * @description A pre-sentence report was prepared; null when not known or not applicable.
+                 */
+                preSentenceReport?: boolean | null;
+            };
+            /**
+             * Safeguarding
+             * @description Children's and adult social care status.
+             */
+            safeguarding?: {
+                /**
+                 * Child in need
+                 * @description A child of the household is a child in need (Children Act 1989 s.17).
+                 */
+                childInNeed: boolean;
+                /**
+                 * Child protection plan
+                 * @description A child of the household is subject to a child protection plan.
+                 */
+                childProtectionPlan: boolean;
+                /**
+                 * Adult safeguarding concern
+                 * @description An adult safeguarding concern was raised (Care Act 2014).
+                 */
+                adultSafeguardingConcern: boolean;
+                /**
+                 * Section 42 enquiry
+                 * @description A Care Act 2014 section 42 safeguarding enquiry was made.
+                 */
+                section42Enquiry: boolean;
+            };
+            /**
+             * Health
+             * @description A disclosure or referral in health services.
+             */
+            health?: {
+                /**
+                 * Health setting
+                 * @description Where in health services the person was seen.
+                 */
+                setting: components["schemas"]["HealthSetting"];
+                /**
+                 * Disclosure
+                 * @description The person disclosed abuse in this setting.
+                 */
+                disclosure: boolean;
+            };
+            /**
+             * Programme
+             * @description A programme for people who harm, young people or survivors, and how far the person got.
+             */
+            programme?: {
+                /**
+                 * Programme type
+                 * @description The kind of programme.
+                 */
+                programmeType: components["schemas"]["ProgrammeType"];
+                /**
+                 * Stage
+                 * @description The furthest stage reached: each stage implies the ones before it.
+                 */
+                stage: components["schemas"]["ProgrammeStage"];
+                /**
+                 * Partner supported
+                 * @description The partner or ex-partner was offered support alongside the programme; null when not known.
+                 */
+                partnerSupported?: boolean | null;
+            };
+        } & (unknown & unknown & unknown & unknown & unknown & unknown);
         /** @description One version of a quarterly return: what was received and when, without its records. Warnings do not reject a return. */
         Return: {
             /** Format: uuid */
@@ -1335,6 +1540,12 @@ export interface components {
          */
         ReferralStatus: "accepted" | "duplicate" | "inappropriate" | "declined" | "no_contact";
         /**
+         * Subject
+         * @description Whom the record is about: a victim-survivor referred (the default), or a person who harms referred to a service for their own behaviour or needs. Code list `subject` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        Subject: "victim" | "perpetrator";
+        /**
          * Category
          * @description Whether the referral concerns a form of VAWG or a non-VAWG crime (review section 2.1: the two groups are kept separate). Code list `category` (GET /v1/dataset/code-lists).
          * @enum {string}
@@ -1478,6 +1689,48 @@ export interface components {
          * @enum {string}
          */
         RelationshipAtClosure: "ended" | "continuing" | "not_applicable" | "not_known";
+        /**
+         * Security measure
+         * @description Security measures a Sanctuary Scheme fitted so a victim-survivor can stay safely in their home. Code list `securityMeasure` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        SecurityMeasure: "door_reinforcement" | "lock_change" | "window_locks" | "sanctuary_room" | "alarm" | "cctv_or_video_doorbell" | "fire_safety" | "lighting" | "other_measure";
+        /**
+         * Tenure
+         * @description The tenure of the home secured. Code list `tenure` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        Tenure: "council" | "housing_association" | "private_rented" | "owner_occupier" | "temporary_accommodation" | "other_tenure" | "not_known";
+        /**
+         * Housing outcome
+         * @description Where the household ended up, for a housing or homelessness service. Code list `housingOutcome` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        HousingOutcome: "remained_safely" | "moved_social_housing" | "moved_private_rented" | "refuge" | "temporary_accommodation" | "perpetrator_removed" | "managed_reciprocal" | "other_outcome" | "not_known";
+        /**
+         * Court outcome
+         * @description The outcome of the criminal case. Code list `courtOutcome` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        CourtOutcome: "convicted" | "acquitted" | "discontinued" | "withdrawn" | "ongoing" | "other_outcome";
+        /**
+         * Health setting
+         * @description Where in health services the disclosure or referral happened. Code list `healthSetting` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        HealthSetting: "emergency_department" | "maternity" | "sexual_health" | "gp" | "mental_health" | "other_setting";
+        /**
+         * Programme type
+         * @description The kind of programme a person was referred to. Code list `programmeType` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        ProgrammeType: "community_perpetrator_programme" | "young_people" | "child_to_parent" | "survivor_group" | "one_to_one" | "other_programme";
+        /**
+         * Programme stage
+         * @description The furthest stage of a programme the person reached, in order; each stage implies the ones before it. Code list `programmeStage` (GET /v1/dataset/code-lists).
+         * @enum {string}
+         */
+        ProgrammeStage: "referred" | "contacted" | "assessed" | "suitable" | "started" | "midway" | "completed";
     };
     responses: never;
     parameters: never;

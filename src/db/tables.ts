@@ -90,6 +90,44 @@ export const returns = pgTable(
   (t) => [unique().on(t.serviceId, t.period, t.version), index().on(t.period, t.serviceId)],
 );
 
+/**
+ * The columns a later quarter's update may change (contract 1.1 section 3: status, closure and the
+ * refuge, court, programme, housing and sanctuary modules). `records` holds them as submitted and
+ * `referral_states` as the updates left them, so both tables are built from this one list.
+ */
+const updatableColumns = () => ({
+  /** Null when the record gives none, which means accepted (fields.ts). */
+  status: text(),
+  closureClosedDate: date({ mode: 'string' }),
+  closureReason: text(),
+  closureRiskReduced: boolean(),
+  closureFeelsSafer: boolean(),
+  closureAbuseReduced: boolean(),
+  closureQualityOfLifeImproved: boolean(),
+  closureChildrenSafer: boolean(),
+  closureRiskLevelAtClosure: text(),
+  closureRelationshipAtClosure: text(),
+  sanctuarySecurityMeasures: text().array(),
+  sanctuaryPropertySecured: boolean(),
+  sanctuaryTenure: text(),
+  housingHomelessnessApproach: boolean(),
+  housingTemporaryAccommodation: boolean(),
+  housingMovedDueToAbuse: boolean(),
+  housingOutcome: text(),
+  refugeAdmissionDate: date({ mode: 'string' }),
+  refugeDepartureDate: date({ mode: 'string' }),
+  refugeChildrenAccommodated: integer(),
+  courtCaseHeard: boolean(),
+  courtAttendedCourt: boolean(),
+  courtSupportAtCourt: boolean(),
+  courtOutcome: text(),
+  courtEarlyGuiltyPlea: boolean(),
+  courtPreSentenceReport: boolean(),
+  programmeProgrammeType: text(),
+  programmeStage: text(),
+  programmePartnerSupported: boolean(),
+});
+
 export const records = pgTable(
   'records',
   {
@@ -101,8 +139,8 @@ export const records = pgTable(
     referralId: text().notNull(),
     referralDate: date({ mode: 'string' }).notNull(),
     referralSource: text().notNull(),
-    /** Null when the record gives none, which means accepted (fields.ts). */
-    status: text(),
+    /** Null when the record gives none, which means a victim (fields.ts). */
+    subject: text(),
     category: text().notNull(),
     vawgTypes: text().array(),
     nonVawgCrimeType: text(),
@@ -112,19 +150,19 @@ export const records = pgTable(
     repeatReferral: boolean().notNull(),
     childrenInHousehold: integer().notNull(),
     victimAge: integer(),
-    victimSex: text().notNull(),
-    victimGenderIdentitySameAsSex: text().notNull(),
-    victimSexualOrientation: text().notNull(),
-    victimEthnicity: text().notNull(),
-    victimReligion: text().notNull(),
-    victimDisability: text().notNull(),
+    victimSex: text(),
+    victimGenderIdentitySameAsSex: text(),
+    victimSexualOrientation: text(),
+    victimEthnicity: text(),
+    victimReligion: text(),
+    victimDisability: text(),
     victimPregnancy: text(),
     victimMaritalStatus: text(),
     victimInterpreterRequired: boolean(),
-    victimRelationshipToArea: text().notNull(),
-    victimResidence: text().notNull(),
+    victimRelationshipToArea: text(),
+    victimResidence: text(),
     victimLocalAuthority: text(),
-    victimVulnerabilities: text().array().notNull(),
+    victimVulnerabilities: text().array(),
     /** HMAC-SHA-256 of the SLK-581 under VAWG_LINKAGE_SECRET; the clear key is never stored. */
     victimLinkageSlk581Token: text(),
     /** Keyed hashes of the key's components, so records can agree partially (services/linkage/tokens.ts). */
@@ -145,15 +183,13 @@ export const records = pgTable(
     supportNeeds: text().array(),
     supportProvided: text().array(),
     onwardReferrals: jsonb().notNull(),
-    closureClosedDate: date({ mode: 'string' }),
-    closureReason: text(),
-    closureRiskReduced: boolean(),
-    closureFeelsSafer: boolean(),
-    closureAbuseReduced: boolean(),
-    closureQualityOfLifeImproved: boolean(),
-    closureChildrenSafer: boolean(),
-    closureRiskLevelAtClosure: text(),
-    closureRelationshipAtClosure: text(),
+    ...updatableColumns(),
+    safeguardingChildInNeed: boolean(),
+    safeguardingChildProtectionPlan: boolean(),
+    safeguardingAdultSafeguardingConcern: boolean(),
+    safeguardingSection42Enquiry: boolean(),
+    healthSetting: text(),
+    healthDisclosure: boolean(),
     /**
      * The record key of the cell key method (services/analytics/cell-key.ts), uniform on 0–255 and
      * drawn by the database as the record is stored, so no code path can forget or bias it.
@@ -173,6 +209,70 @@ export const records = pgTable(
     index().on(t.linkageFamily, t.linkageBirthDayMonth),
     index().on(t.personId),
   ],
+);
+
+/**
+ * Later events about earlier referrals (contract 1.1 section 3): each row is one update a return
+ * carried, as the validated patch (codes, dates, booleans; no linkage key, no free text). Updates of
+ * superseded returns stay for the record and are ignored (`referral_states` is rebuilt without them).
+ */
+export const recordUpdates = pgTable(
+  'record_updates',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    returnId: uuid()
+      .notNull()
+      .references(() => returns.id, { onDelete: 'cascade' }),
+    position: integer().notNull(),
+    referralId: text().notNull(),
+    /** The quarter of the return the referral arrived in, earlier than this return's. */
+    referralPeriod: text().notNull(),
+    patch: jsonb().notNull(),
+  },
+  (t) => [unique().on(t.returnId, t.referralId, t.referralPeriod), index().on(t.referralPeriod, t.referralId)],
+);
+
+/**
+ * The current state of each referral some update changed: every updatable column as the record and
+ * its updates (in quarter order, field by field) leave it. A referral no update touched has no row;
+ * analytics read a record's updatable columns from here when a row exists (services/analytics/scope.ts).
+ */
+export const referralStates = pgTable('referral_states', {
+  recordId: bigint({ mode: 'number' })
+    .primaryKey()
+    .references(() => records.id, { onDelete: 'cascade' }),
+  ...updatableColumns(),
+});
+
+/**
+ * The alleged perpetrators' linkage keys (1.1.0), one row per perpetrator entry that gave one, as
+ * keyed hashes like the victims' (the clear key is never stored, and the record's `perpetrators`
+ * JSON keeps no key). Perpetrators are linked among themselves into their own persons, never with
+ * victims: `personId` is the smallest row id of the cluster.
+ */
+export const perpetratorKeys = pgTable(
+  'perpetrator_keys',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    recordId: bigint({ mode: 'number' })
+      .notNull()
+      .references(() => records.id, { onDelete: 'cascade' }),
+    /** The entry's index in the record's `perpetrators`. */
+    position: integer().notNull(),
+    slk581Token: text().notNull(),
+    linkageFamily: text(),
+    linkageFamilyPartial: text().array(),
+    linkageGiven: text(),
+    linkageGivenPartial: text().array(),
+    linkageBirthDate: text(),
+    linkageBirthDateSwapped: text(),
+    linkageBirthYear: text(),
+    linkageBirthMonthYear: text(),
+    linkageBirthDayMonth: text(),
+    linkageSex: text(),
+    personId: bigint({ mode: 'number' }),
+  },
+  (t) => [unique().on(t.recordId, t.position), index().on(t.slk581Token), index().on(t.personId), index().on(t.linkageBirthDate)],
 );
 
 /** The links that joined records into persons, with their match weights, for explanation. */

@@ -455,7 +455,13 @@ t.test('formula-looking text is neutralised; numbers are not', async (t) => {
 
 t.test('every code of every dimension has a label beside it in a CSV', async (t) => {
   const names = { services: new Map<string, string>(), areas: new Map<string, string>() };
-  const scope = { quarters: [parseQuarter('2022-23-Q1')!], services: [], description: { period: '2022-23-Q1', quarters: ['2022-23-Q1'] } };
+  const scope = {
+    quarters: [parseQuarter('2022-23-Q1')!],
+    services: [],
+    subject: 'victim' as const,
+    basis: 'referral' as const,
+    description: { period: '2022-23-Q1', quarters: ['2022-23-Q1'] },
+  };
   for (const id of dimensionIds) {
     for (const ageBands of Object.keys(ageBandSets) as AgeBandSetId[]) {
       const label = labelDimension(id, { names, ageBands });

@@ -84,7 +84,7 @@ function objectOf(fields: readonly FieldDefinition[]): fc.Arbitrary<Json> {
   });
 }
 
-/** The rules across fields that the generator cannot state: dates in order, onward services registered. */
+/** The rules across fields that the generator cannot state: dates in order, onward services registered, one person in a perpetrator's referral. */
 function withCrossFieldRules(record: Json): Json {
   const fixed = structuredClone(record);
   const closure = fixed.closure as Json | undefined;
@@ -93,6 +93,11 @@ function withCrossFieldRules(record: Json): Json {
     if ('service' in onward) onward.service = 'col-vva';
     if (typeof onward.date === 'string' && onward.date < (fixed.referralDate as string)) onward.date = fixed.referralDate;
   }
+  // A perpetrator's referral is about exactly one person.
+  if (fixed.subject === 'perpetrator' && (fixed.perpetrators as Json[]).length !== 1) delete fixed.subject;
+  const refuge = fixed.refuge as Json | undefined;
+  if (refuge && typeof refuge.departureDate === 'string' && refuge.departureDate < (refuge.admissionDate as string))
+    refuge.departureDate = refuge.admissionDate;
   return fixed;
 }
 
@@ -117,7 +122,8 @@ const recordsArb = fc.uniqueArray(recordArb, { minLength: 1, maxLength: 4, selec
 /** What a record reads back as: the clear SLK is never returned. */
 function asStored(record: Json): Json {
   const copy = structuredClone(record);
-  delete (copy.victim as Json).linkage;
+  if (copy.victim) delete (copy.victim as Json).linkage;
+  for (const perpetrator of (copy.perpetrators as Json[] | undefined) ?? []) delete perpetrator.linkage;
   return copy;
 }
 

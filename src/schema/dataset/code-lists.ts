@@ -435,6 +435,142 @@ export const relationshipAtClosure = list(
   '1.1.0',
 );
 
+export const subject = list(
+  'subject',
+  'Subject',
+  'Whom the record is about: a victim-survivor referred (the default), or a person who harms referred to a service for their own behaviour or needs.',
+  [
+    ['victim', 'Victim-survivor', 'The person referred is a victim-survivor; perpetrators lists the people alleged to have harmed them.'],
+    [
+      'perpetrator',
+      'Person who harms',
+      'The person referred is the person who harms (perpetrator programme, probation, or a substance-misuse, mental-health or homelessness service supporting them): perpetrators holds exactly that one person; victim, when known, is the partner or ex-partner.',
+    ],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const securityMeasure = list(
+  'securityMeasure',
+  'Security measure',
+  'Security measures a Sanctuary Scheme fitted so a victim-survivor can stay safely in their home.',
+  [
+    ['door_reinforcement', 'Door reinforcement'],
+    ['lock_change', 'Lock change'],
+    ['window_locks', 'Window locks'],
+    ['sanctuary_room', 'Sanctuary room', 'A room made secure to wait in for the police.'],
+    ['alarm', 'Alarm'],
+    ['cctv_or_video_doorbell', 'CCTV or video doorbell'],
+    ['fire_safety', 'Fire safety', 'Letterbox guards, fire-retardant equipment.'],
+    ['lighting', 'Lighting'],
+    ['other_measure', 'Other measure'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const tenure = list(
+  'tenure',
+  'Tenure',
+  'The tenure of the home secured.',
+  [
+    ['council', 'Council tenancy'],
+    ['housing_association', 'Housing association tenancy'],
+    ['private_rented', 'Private rented'],
+    ['owner_occupier', 'Owner occupier'],
+    ['temporary_accommodation', 'Temporary accommodation'],
+    ['other_tenure', 'Other tenure'],
+    ['not_known', 'Not known'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const housingOutcome = list(
+  'housingOutcome',
+  'Housing outcome',
+  'Where the household ended up, for a housing or homelessness service.',
+  [
+    ['remained_safely', 'Remained safely at home'],
+    ['moved_social_housing', 'Moved to social housing'],
+    ['moved_private_rented', 'Moved to private rented housing'],
+    ['refuge', 'Moved to a refuge'],
+    ['temporary_accommodation', 'Placed in temporary accommodation'],
+    ['perpetrator_removed', 'The perpetrator was removed from the home'],
+    ['managed_reciprocal', 'Managed move or reciprocal arrangement', 'A move to another landlord or area under a reciprocal agreement.'],
+    ['other_outcome', 'Other outcome'],
+    ['not_known', 'Not known'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const courtOutcome = list(
+  'courtOutcome',
+  'Court outcome',
+  'The outcome of the criminal case.',
+  [
+    ['convicted', 'Convicted', 'A guilty plea or a conviction after trial.'],
+    ['acquitted', 'Acquitted'],
+    ['discontinued', 'Discontinued', 'Discontinued by the prosecution.'],
+    ['withdrawn', 'Withdrawn', 'The victim-survivor withdrew support for the prosecution.'],
+    ['ongoing', 'Ongoing', 'Not yet finalised.'],
+    ['other_outcome', 'Other outcome'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const healthSetting = list(
+  'healthSetting',
+  'Health setting',
+  'Where in health services the disclosure or referral happened.',
+  [
+    ['emergency_department', 'Emergency department'],
+    ['maternity', 'Maternity'],
+    ['sexual_health', 'Sexual health'],
+    ['gp', 'General practice'],
+    ['mental_health', 'Mental health'],
+    ['other_setting', 'Other setting'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const programmeType = list(
+  'programmeType',
+  'Programme type',
+  'The kind of programme a person was referred to.',
+  [
+    ['community_perpetrator_programme', 'Community perpetrator programme'],
+    ['young_people', "Young people's programme"],
+    ['child_to_parent', 'Child-to-parent abuse programme'],
+    ['survivor_group', 'Survivor group programme'],
+    ['one_to_one', 'One-to-one programme'],
+    ['other_programme', 'Other programme'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
+export const programmeStage = list(
+  'programmeStage',
+  'Programme stage',
+  'The furthest stage of a programme the person reached, in order; each stage implies the ones before it.',
+  [
+    ['referred', 'Referred'],
+    ['contacted', 'Contacted'],
+    ['assessed', 'Assessed'],
+    ['suitable', 'Assessed as suitable'],
+    ['started', 'Started the programme'],
+    ['midway', 'Reached the midway point'],
+    ['completed', 'Completed the programme'],
+  ],
+  undefined,
+  '1.1.0',
+);
+
 export const codeLists = {
   serviceType,
   referralSource,
@@ -463,6 +599,14 @@ export const codeLists = {
   onwardReferralFor,
   onwardOutcome,
   relationshipAtClosure,
+  subject,
+  securityMeasure,
+  tenure,
+  housingOutcome,
+  courtOutcome,
+  healthSetting,
+  programmeType,
+  programmeStage,
 } as const satisfies Record<string, CodeList>;
 
 export function listCodes(list: CodeList): string[] {

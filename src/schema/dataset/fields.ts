@@ -17,6 +17,10 @@ export interface FieldDefinition {
   /** Required unless false; `requiredWhen`: required when another field has a value, and absent otherwise. */
   readonly required: boolean;
   readonly requiredWhen?: { readonly field: string; readonly equals: string; readonly text: string };
+  /** Required unless another field has this value, when it is optional (`victim` of a perpetrator's referral). */
+  readonly optionalWhen?: { readonly field: string; readonly equals: string; readonly text: string };
+  /** Lists only: exactly this many items when another field has this value (the one person a perpetrator's referral is about). */
+  readonly itemsWhen?: { readonly field: string; readonly equals: string; readonly items: number; readonly text: string };
   readonly codeList?: CodeList;
   /** Coded person fields also accept `not_known` and `prefer_not_to_say`. */
   readonly personAnswers?: boolean;
@@ -135,70 +139,80 @@ const sexField: FieldDefinition = {
   required: true,
 };
 
+const interpreterRequired: FieldDefinition = {
+  name: 'interpreterRequired',
+  label: 'Interpreter required',
+  definition: 'The person needs an interpreter to use the service; null when not known.',
+  type: 'boolean',
+  nullable: true,
+  required: true,
+};
+
+const relationshipToArea: FieldDefinition = {
+  name: 'relationshipToArea',
+  label: 'Relationship to the area',
+  definition: 'Resident, worker or visitor in the area the service covers.',
+  type: 'code',
+  codeList: codeLists.relationshipToArea,
+  personAnswers: true,
+  required: true,
+};
+
+const residence: FieldDefinition = {
+  name: 'residence',
+  label: 'Residence',
+  definition: 'Where the person lives, as a group rather than a named place.',
+  type: 'code',
+  codeList: codeLists.residence,
+  personAnswers: true,
+  required: true,
+};
+
+const localAuthority: FieldDefinition = {
+  name: 'localAuthority',
+  label: 'Local authority of residence',
+  definition:
+    'The ONS GSS code of the local authority where the person lives (E06, E07, E08, E09, W06, S12 or N09 and 6 digits, e.g. E09000001 for the City of London), or not_known: lets a service covering several areas say which of its users live in each.',
+  type: 'string',
+  pattern: '^(?:(?:E06|E07|E08|E09|W06|S12|N09)[0-9]{6}|not_known)$',
+  patternText:
+    'must be the ONS GSS code of a local authority: E06, E07, E08, E09, W06, S12 or N09 followed by 6 digits, e.g. E09000001 (upper case), or not_known',
+  maxLength: 9,
+  required: false,
+  since: '1.1.0',
+};
+
+const linkage: FieldDefinition = {
+  name: 'linkage',
+  label: 'Linkage keys',
+  definition:
+    'Keys used to count people once across services. Turned into keyed hashes (HMAC-SHA-256) on arrival; the clear key is never stored, logged or returned.',
+  type: 'object',
+  required: false,
+  fields: [
+    {
+      name: 'slk581',
+      label: 'SLK-581',
+      definition:
+        'The AIHW statistical linkage key 581 computed by the provider: letters 2, 3, 5 of the family name, 2, 3 of the given name, date of birth DDMMYYYY and a sex code (14 characters, upper case).',
+      type: 'string',
+      pattern: SLK581_PATTERN,
+      linkageKey: true,
+      required: false,
+    },
+  ],
+};
+
 export const victimFields: readonly FieldDefinition[] = [
   age,
   sexField,
   ...personFields(true),
-  {
-    name: 'interpreterRequired',
-    label: 'Interpreter required',
-    definition: 'The person needs an interpreter to use the service; null when not known.',
-    type: 'boolean',
-    nullable: true,
-    required: true,
-  },
-  {
-    name: 'relationshipToArea',
-    label: 'Relationship to the area',
-    definition: 'Resident, worker or visitor in the area the service covers.',
-    type: 'code',
-    codeList: codeLists.relationshipToArea,
-    personAnswers: true,
-    required: true,
-  },
-  {
-    name: 'residence',
-    label: 'Residence',
-    definition: 'Where the person lives, as a group rather than a named place.',
-    type: 'code',
-    codeList: codeLists.residence,
-    personAnswers: true,
-    required: true,
-  },
-  {
-    name: 'localAuthority',
-    label: 'Local authority of residence',
-    definition:
-      'The ONS GSS code of the local authority where the person lives (E06, E07, E08, E09, W06, S12 or N09 and 6 digits, e.g. E09000001 for the City of London), or not_known: lets a service covering several areas say which of its users live in each.',
-    type: 'string',
-    pattern: '^(?:(?:E06|E07|E08|E09|W06|S12|N09)[0-9]{6}|not_known)$',
-    patternText:
-      'must be the ONS GSS code of a local authority: E06, E07, E08, E09, W06, S12 or N09 followed by 6 digits, e.g. E09000001 (upper case), or not_known',
-    maxLength: 9,
-    required: false,
-    since: '1.1.0',
-  },
+  interpreterRequired,
+  relationshipToArea,
+  residence,
+  localAuthority,
   vulnerabilities,
-  {
-    name: 'linkage',
-    label: 'Linkage keys',
-    definition:
-      'Keys used to count people once across services. Turned into keyed hashes (HMAC-SHA-256) on arrival; the clear key is never stored, logged or returned.',
-    type: 'object',
-    required: false,
-    fields: [
-      {
-        name: 'slk581',
-        label: 'SLK-581',
-        definition:
-          'The AIHW statistical linkage key 581 computed by the provider: letters 2, 3, 5 of the family name, 2, 3 of the given name, date of birth DDMMYYYY and a sex code (14 characters, upper case).',
-        type: 'string',
-        pattern: SLK581_PATTERN,
-        linkageKey: true,
-        required: false,
-      },
-    ],
-  },
+  linkage,
 ];
 
 export const perpetratorFields: readonly FieldDefinition[] = [
@@ -214,7 +228,166 @@ export const perpetratorFields: readonly FieldDefinition[] = [
   age,
   ...personFields(false),
   { ...vulnerabilities, required: false, definition: "The alleged perpetrator's areas of vulnerability or need." },
+  // 1.1.0: a person who harms is counted once across services (their own persons, never a victim's)
+  // and, when they are the person referred (subject perpetrator), described as a victim is.
+  {
+    ...linkage,
+    definition:
+      'Keys used to count people who harm once across services, apart from victims. Turned into keyed hashes (HMAC-SHA-256) on arrival; the clear key is never stored, logged or returned.',
+    since: '1.1.0',
+  },
+  { ...localAuthority, since: '1.1.0' },
+  { ...relationshipToArea, required: false, since: '1.1.0' },
+  { ...residence, required: false, since: '1.1.0' },
+  { ...interpreterRequired, required: false, since: '1.1.0' },
 ];
+
+/** A field of a service module (1.1.0); modules and their fields are all new in 1.1.0. */
+function moduleField(name: string, label: string, definition: string, type: FieldType, extra: Partial<FieldDefinition> = {}): FieldDefinition {
+  return { name, label, definition, type, required: true, ...extra };
+}
+
+const yesNoOrNull = { nullable: true, required: false } as const;
+
+/**
+ * Service modules: what the wider partnership's services record beyond a referral (review section
+ * 6.2). Any record may carry any module; one unusual for the service type draws a warning
+ * (`moduleServiceTypes`), never an error. A module given is given whole: its required fields are
+ * required, so "a record with a sanctuary module" is a referral the scheme worked on.
+ */
+export const moduleFields: readonly FieldDefinition[] = [
+  {
+    name: 'sanctuary',
+    label: 'Sanctuary Scheme',
+    definition: 'Security work a Sanctuary Scheme did so the person can stay safely at home.',
+    type: 'object',
+    required: false,
+    since: '1.1.0',
+    fields: [
+      moduleField('securityMeasures', 'Security measures', 'The security measures fitted (empty when none yet).', 'codes', {
+        codeList: codeLists.securityMeasure,
+      }),
+      moduleField('propertySecured', 'Property secured', 'The property was made secure.', 'boolean'),
+      moduleField('tenure', 'Tenure', 'The tenure of the home.', 'code', { codeList: codeLists.tenure, required: false }),
+    ],
+  },
+  {
+    name: 'housing',
+    label: 'Housing',
+    definition: 'A housing or homelessness service’s work with the household.',
+    type: 'object',
+    required: false,
+    since: '1.1.0',
+    fields: [
+      moduleField('homelessnessApproach', 'Homelessness approach', 'The household approached the council as homeless or at risk of homelessness.', 'boolean'),
+      moduleField('temporaryAccommodation', 'Temporary accommodation', 'The household was placed in temporary accommodation.', 'boolean'),
+      moduleField('movedDueToAbuse', 'Moved due to abuse', 'The household moved home because of the abuse.', 'boolean'),
+      moduleField('outcome', 'Housing outcome', 'Where the household ended up.', 'code', { codeList: codeLists.housingOutcome, required: false }),
+    ],
+  },
+  {
+    name: 'refuge',
+    label: 'Refuge',
+    definition: 'A stay in refuge.',
+    type: 'object',
+    required: false,
+    since: '1.1.0',
+    fields: [
+      moduleField('admissionDate', 'Admission date', 'The date the woman was admitted to the refuge (ISO 8601).', 'date'),
+      moduleField('departureDate', 'Departure date', 'The date she left (ISO 8601), on or after the admission date; absent while she is resident.', 'date', {
+        required: false,
+      }),
+      moduleField('childrenAccommodated', 'Children accommodated', 'Children accommodated in the refuge with her.', 'integer', { minimum: 0, maximum: 30 }),
+    ],
+  },
+  {
+    name: 'court',
+    label: 'Court',
+    definition: 'The criminal case, for a specialist domestic abuse court or court support service.',
+    type: 'object',
+    required: false,
+    since: '1.1.0',
+    fields: [
+      moduleField('caseHeard', 'Case heard', 'The case was heard at court.', 'boolean'),
+      moduleField('attendedCourt', 'Attended court', 'The victim-survivor attended court.', 'boolean'),
+      moduleField('supportAtCourt', 'Support at court', 'The victim-survivor was supported at court (by an IDVA or court advocate).', 'boolean'),
+      moduleField('outcome', 'Court outcome', 'The outcome of the case; ongoing until it is finalised.', 'code', { codeList: codeLists.courtOutcome }),
+      moduleField(
+        'earlyGuiltyPlea',
+        'Early guilty plea',
+        'The defendant pleaded guilty at the first hearing; null when not known or not applicable.',
+        'boolean',
+        yesNoOrNull,
+      ),
+      moduleField(
+        'preSentenceReport',
+        'Pre-sentence report',
+        'A pre-sentence report was prepared; null when not known or not applicable.',
+        'boolean',
+        yesNoOrNull,
+      ),
+    ],
+  },
+  {
+    name: 'safeguarding',
+    label: 'Safeguarding',
+    definition: "Children's and adult social care status.",
+    type: 'object',
+    required: false,
+    since: '1.1.0',
+    fields: [
+      moduleField('childInNeed', 'Child in need', 'A child of the household is a child in need (Children Act 1989 s.17).', 'boolean'),
+      moduleField('childProtectionPlan', 'Child protection plan', 'A child of the household is subject to a child protection plan.', 'boolean'),
+      moduleField('adultSafeguardingConcern', 'Adult safeguarding concern', 'An adult safeguarding concern was raised (Care Act 2014).', 'boolean'),
+      moduleField('section42Enquiry', 'Section 42 enquiry', 'A Care Act 2014 section 42 safeguarding enquiry was made.', 'boolean'),
+    ],
+  },
+  {
+    name: 'health',
+    label: 'Health',
+    definition: 'A disclosure or referral in health services.',
+    type: 'object',
+    required: false,
+    since: '1.1.0',
+    fields: [
+      moduleField('setting', 'Health setting', 'Where in health services the person was seen.', 'code', { codeList: codeLists.healthSetting }),
+      moduleField('disclosure', 'Disclosure', 'The person disclosed abuse in this setting.', 'boolean'),
+    ],
+  },
+  {
+    name: 'programme',
+    label: 'Programme',
+    definition: 'A programme for people who harm, young people or survivors, and how far the person got.',
+    type: 'object',
+    required: false,
+    since: '1.1.0',
+    fields: [
+      moduleField('programmeType', 'Programme type', 'The kind of programme.', 'code', { codeList: codeLists.programmeType }),
+      moduleField('stage', 'Stage', 'The furthest stage reached: each stage implies the ones before it.', 'code', { codeList: codeLists.programmeStage }),
+      moduleField(
+        'partnerSupported',
+        'Partner supported',
+        'The partner or ex-partner was offered support alongside the programme; null when not known.',
+        'boolean',
+        yesNoOrNull,
+      ),
+    ],
+  },
+];
+
+/**
+ * The service types each module is usual for: a record of another type carrying it draws an
+ * `unusual_module` warning (a housing module from a refuge is plausible, so the lists are generous).
+ */
+export const moduleServiceTypes: Readonly<Record<string, readonly string[]>> = {
+  sanctuary: ['sanctuary_scheme', 'housing', 'idva', 'vva', 'advocacy_counselling', 'police'],
+  housing: ['housing', 'homelessness_rough_sleeping', 'refuge', 'sanctuary_scheme', 'idva', 'vva', 'advocacy_counselling', 'adult_social_care'],
+  refuge: ['refuge'],
+  court: ['specialist_da_court', 'idva', 'isva', 'vva', 'police', 'advocacy_counselling'],
+  safeguarding: ['childrens_social_care', 'adult_social_care', 'marac', 'idva', 'vva', 'police', 'acute_health', 'maternity', 'mental_health'],
+  health: ['acute_health', 'maternity', 'sexual_health', 'primary_care', 'mental_health', 'substance_misuse'],
+  programme: ['perpetrator_programme', 'advocacy_counselling', 'childrens_social_care', 'substance_misuse', 'mental_health', 'other'],
+};
 
 /** A yes/no outcome at closure (1.1.0): optional, and null or absent when not asked or not answered. */
 function closureOutcome(name: string, label: string, what: string): FieldDefinition {
@@ -265,6 +438,16 @@ export const recordFields: readonly FieldDefinition[] = [
     required: false,
     since: '1.1.0',
   },
+  {
+    name: 'subject',
+    label: 'Subject',
+    definition:
+      'Whom the record is about: victim (absent means victim) or perpetrator, a person who harms referred to a service themselves (perpetrator programmes, probation, or a substance-misuse, mental-health or homelessness service supporting them). With perpetrator, perpetrators holds exactly that one person and victim is optional (the partner or ex-partner, when known).',
+    type: 'code',
+    codeList: codeLists.subject,
+    required: false,
+    since: '1.1.0',
+  },
   { name: 'category', label: 'Category', definition: 'VAWG or non-VAWG crime.', type: 'code', codeList: codeLists.category, required: true },
   {
     name: 'vawgTypes',
@@ -311,13 +494,22 @@ export const recordFields: readonly FieldDefinition[] = [
     maximum: 30,
     required: true,
   },
-  { name: 'victim', label: 'Victim', definition: 'The victim/survivor referred.', type: 'object', required: true, fields: victimFields },
+  {
+    name: 'victim',
+    label: 'Victim',
+    definition: 'The victim/survivor referred.',
+    type: 'object',
+    required: true,
+    optionalWhen: { field: 'subject', equals: 'perpetrator', text: 'required unless subject is perpetrator, when it is the partner or ex-partner, if known' },
+    fields: victimFields,
+  },
   {
     name: 'perpetrators',
     label: 'Alleged perpetrators',
     definition: 'Alleged perpetrators, recorded separately from the victim (may be empty).',
     type: 'objects',
     required: true,
+    itemsWhen: { field: 'subject', equals: 'perpetrator', items: 1, text: 'must hold exactly one entry, the person referred, when subject is perpetrator' },
     fields: perpetratorFields,
   },
   { name: 'supportNeeds', label: 'Support needs', definition: "The victim's support needs.", type: 'codes', codeList: codeLists.supportNeed, required: false },
@@ -430,6 +622,7 @@ export const recordFields: readonly FieldDefinition[] = [
       },
     ],
   },
+  ...moduleFields,
 ];
 
 /** A victim field by name; throws on a name the dataset does not have (a programming error). */

@@ -88,10 +88,19 @@ function objectSchema(fields: readonly FieldDefinition[], shared: SharedLists): 
   const schema: JsonSchema = {
     type: 'object',
     additionalProperties: false,
-    required: fields.filter((f) => f.required).map((f) => f.name),
+    required: fields.filter((f) => f.required && !f.optionalWhen).map((f) => f.name),
     properties: Object.fromEntries(fields.map((f) => [f.name, fieldSchema(f, shared)])),
   };
   const conditional = fields.filter((f) => f.requiredWhen);
+  const rules: JsonSchema[] = [];
+  const when = (other: string, equals: string) => ({ type: 'object', properties: { [other]: { const: equals } }, required: [other] });
+  // "victim, unless subject is perpetrator": required whenever the condition does not hold, subject absent included.
+  for (const f of fields.filter((field) => field.optionalWhen))
+    rules.push({ if: when(f.optionalWhen!.field, f.optionalWhen!.equals), else: { type: 'object', properties: { [f.name]: {} }, required: [f.name] } });
+  for (const f of fields.filter((field) => field.itemsWhen)) {
+    const { field: other, equals, items } = f.itemsWhen!;
+    rules.push({ if: when(other, equals), then: { type: 'object', properties: { [f.name]: { type: 'array', minItems: items, maxItems: items } } } });
+  }
   if (conditional.length > 0) {
     // A conditional field ("vawgTypes when category is vawg, absent otherwise") is part of the
     // published schema, so a supplier validating with it gets the same verdict as the server.
@@ -111,6 +120,7 @@ function objectSchema(fields: readonly FieldDefinition[], shared: SharedLists): 
       ];
     });
   }
+  if (rules.length > 0) schema.allOf = [...((schema.allOf as JsonSchema[] | undefined) ?? []), ...rules];
   return schema;
 }
 

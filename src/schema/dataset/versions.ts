@@ -70,13 +70,16 @@ export function codeListAt(list: CodeList, version: string): CodeList {
 export function fieldsAt(version: string, fields: readonly FieldDefinition[] = recordFields): readonly FieldDefinition[] {
   // The latest version's tree is the one every other module holds: the same objects, not copies.
   if (version === LATEST_DATASET_VERSION && fields === recordFields) return recordFields;
-  return fields
-    .filter((f) => inVersion(f, version))
-    .map((f) => ({
-      ...f,
-      ...(f.codeList ? { codeList: codeListAt(f.codeList, version) } : {}),
-      ...(f.fields ? { fields: fieldsAt(version, f.fields) } : {}),
-    }));
+  const kept = fields.filter((f) => inVersion(f, version));
+  // A rule conditioned on a field the version lacks (victim optional when subject is perpetrator) is not part of it.
+  const has = (name: string) => kept.some((f) => f.name === name);
+  return kept.map(({ optionalWhen, itemsWhen, ...f }) => ({
+    ...f,
+    ...(optionalWhen && has(optionalWhen.field) ? { optionalWhen } : {}),
+    ...(itemsWhen && has(itemsWhen.field) ? { itemsWhen } : {}),
+    ...(f.codeList ? { codeList: codeListAt(f.codeList, version) } : {}),
+    ...(f.fields ? { fields: fieldsAt(version, f.fields) } : {}),
+  }));
 }
 
 /** Every code list of a version, by id. */

@@ -2,9 +2,10 @@
  * The scope of an analytic query: which quarters, and which services (by id, type or area). Every
  * aggregate, indicator and completeness figure reads only the current version of each return.
  */
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { toSnakeCase } from 'drizzle-orm/casing';
 import type { Database } from '../../db/connect.js';
-import { services } from '../../db/tables.js';
+import { records, referralStates, services } from '../../db/tables.js';
 import { parseQuarter, quartersOf, type Quarter } from '../../lib/periods.js';
 import { problem } from '../../lib/problem.js';
 import { isKnownArea } from '../areas.js';
@@ -16,13 +17,40 @@ export interface ScopeQuery {
   service?: string | undefined;
   serviceType?: string | undefined;
   area?: string | undefined;
+  /** Whom the records are about: victims (the default) or people who harm referred themselves. */
+  subject?: Subject | undefined;
+  /** The local authority (GSS code) where the person lives. */
+  localAuthority?: string | undefined;
+  basis?: Basis | undefined;
 }
+
+export type Subject = 'victim' | 'perpetrator';
+/**
+ * Which records a period selects: `referral`, referrals received in it (the default); `closure`,
+ * referrals closed in it (by the record or a later update); `activity`, cases open at any time in
+ * it. All three read every current return of the services, whatever quarter it is for.
+ */
+export type Basis = 'referral' | 'closure' | 'activity';
+export const BASES: readonly Basis[] = ['referral', 'closure', 'activity'];
+export const SUBJECTS: readonly Subject[] = ['victim', 'perpetrator'];
 
 export interface Scope {
   quarters: Quarter[];
   /** Services the query covers, in id order. */
   services: Array<{ id: string; serviceType: string; area: string }>;
-  description: { period: string; quarters: string[]; service?: string; serviceType?: string; area?: string };
+  subject: Subject;
+  localAuthority?: string;
+  basis: Basis;
+  description: {
+    period: string;
+    quarters: string[];
+    service?: string;
+    serviceType?: string;
+    area?: string;
+    subject?: Subject;
+    localAuthority?: string;
+    basis?: Basis;
+  };
 }
 
 function quartersBetween(from: Quarter, to: Quarter): Quarter[] {
@@ -81,30 +109,102 @@ export async function resolveScope(db: Database, query: ScopeQuery): Promise<Sco
   if (query.service && rows.length === 0) throw problem(404, 'notFound', 'no service is registered with that id');
   if (query.area && rows.length === 0 && !(await isKnownArea(db, query.area)))
     throw problem(404, 'notFound', 'no registered area or service has that area code');
+  const subject = query.subject ?? 'victim';
+  const basis = query.basis ?? 'referral';
   return {
     quarters,
     services: rows,
+    subject,
+    basis,
+    ...(query.localAuthority ? { localAuthority: query.localAuthority } : {}),
     description: {
       period: label,
       quarters: quarters.map((q) => q.id),
       ...(query.service ? { service: query.service } : {}),
       ...(query.serviceType ? { serviceType: query.serviceType } : {}),
       ...(query.area ? { area: query.area } : {}),
+      // Stated only when not the default, so 1.0 answers keep their shape.
+      ...(subject !== 'victim' ? { subject } : {}),
+      ...(query.localAuthority ? { localAuthority: query.localAuthority } : {}),
+      ...(basis !== 'referral' ? { basis } : {}),
     },
   };
 }
 
+const stateColumns = new Set(Object.keys(getTableColumns(referralStates)).filter((key) => key !== 'recordId'));
+
 /**
- * SQL `from … where …` over the current records in scope, aliased `r` (records), `ret` (returns) and
- * `s` (services), for analytic queries to add their own select and grouping to.
+ * The records as their updates leave them: every column of `records`, the updatable ones read from
+ * `referral_states` where a later quarter's update changed the referral (a CASE, not COALESCE: an
+ * update may set a field to null).
  */
-export function currentRecordsIn(scope: Scope, extraJoins: SQL = sql``): SQL {
-  return sql`from records r
+const RECORDS_IN_THEIR_CURRENT_STATE = sql.raw(
+  `(select ${Object.keys(getTableColumns(records))
+    .map((key) => {
+      const name = toSnakeCase(key);
+      return stateColumns.has(key) ? `case when st.record_id is null then r0.${name} else st.${name} end as ${name}` : `r0.${name}`;
+    })
+    .join(', ')} from records r0 left join referral_states st on st.record_id = r0.id)`,
+);
+
+export interface RecordsInOptions {
+  /**
+   * Overrides the scope's basis: closure indicators count closures in the period whatever the
+   * basis, and `all` (activity figures: residents, open cases) reads every current referral of the
+   * services, leaving the period to the figure's own condition.
+   */
+  basis?: Basis | 'all';
+  /** Leaves out the subject and local-authority filters (a figure that counts both subjects). */
+  anySubject?: boolean;
+}
+
+/** The first and last day the scope's quarters cover (they are contiguous). */
+export function scopeDates(scope: Scope): { start: string; end: string } {
+  return { start: scope.quarters[0]!.start, end: scope.quarters.at(-1)!.end };
+}
+
+function basisCondition(scope: Scope, basis: Basis | 'all'): SQL {
+  const { start, end } = scopeDates(scope);
+  switch (basis) {
+    case 'referral':
+      return sql`ret.period in ${inList(scope.quarters.map((q) => q.id))}`;
+    case 'closure':
+      return sql`r.closure_closed_date between ${start}::date and ${end}::date`;
+    case 'activity':
+      return sql`r.referral_date <= ${end}::date and (r.closure_closed_date is null or r.closure_closed_date >= ${start}::date)`;
+    case 'all':
+      return sql`true`;
+  }
+}
+
+/** The subject a record is about: absent means a victim. */
+export function subjectCondition(subject: Subject, alias = 'r'): SQL {
+  const column = sql.raw(`${alias}.subject`);
+  return subject === 'victim' ? sql`(${column} is null or ${column} = 'victim')` : sql`${column} = 'perpetrator'`;
+}
+
+/**
+ * SQL `from … where …` over the current records in scope, aliased `r` (records, in their current
+ * state), `ret` (returns) and `s` (services), for analytic queries to add their own select and
+ * grouping to. The period selects by the scope's basis (referrals received in it by default).
+ */
+export function currentRecordsIn(scope: Scope, extraJoins: SQL = sql``, options: RecordsInOptions = {}): SQL {
+  const filters: SQL[] = [basisCondition(scope, options.basis ?? scope.basis)];
+  if (!options.anySubject) {
+    filters.push(subjectCondition(scope.subject));
+    if (scope.localAuthority)
+      filters.push(
+        scope.subject === 'victim'
+          ? sql`r.victim_local_authority = ${scope.localAuthority}`
+          : sql`r.perpetrators -> 0 ->> 'localAuthority' = ${scope.localAuthority}`,
+      );
+  }
+  return sql`from ${RECORDS_IN_THEIR_CURRENT_STATE} r
     join returns ret on ret.id = r.return_id and ret.superseded_at is null
     join services s on s.id = ret.service_id
     ${extraJoins}
-    where ret.period in ${inList(scope.quarters.map((q) => q.id))}
-      and ret.service_id in ${inList(scope.services.map((s) => s.id))}`;
+    where ret.service_id in ${inList(scope.services.map((s) => s.id))}
+      and ${sql.join(filters, sql` and `)}`;
 }
 
 /** `(…)` of bound values; `(null)` matches nothing when the list is empty. */

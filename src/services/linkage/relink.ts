@@ -64,10 +64,10 @@ const tokenColumns = {
 type TokenRow = {
   id: number;
   personId: number | null;
-  victimEthnicity: string;
-  victimReligion: string;
-  victimSexualOrientation: string;
-  victimDisability: string;
+  victimEthnicity: string | null;
+  victimReligion: string | null;
+  victimSexualOrientation: string | null;
+  victimDisability: string | null;
   serviceArea: string;
 } & Parameters<typeof tokensOfRow>[0];
 
@@ -82,17 +82,21 @@ const attributeColumns = {
 
 const UNKNOWN_ANSWERS = new Set(personAnswerCodes.map((c) => c.code));
 
-function known(value: string): string | null {
-  return UNKNOWN_ANSWERS.has(value) ? null : value;
+function known(value: string | null): string | null {
+  return value === null || UNKNOWN_ANSWERS.has(value) ? null : value;
 }
 
 async function loadCurrent(tx: Tx | Database, where: SQL | undefined): Promise<TokenRow[]> {
-  return tx
-    .select(tokenColumns)
-    .from(records)
-    .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
-    .innerJoin(services, eq(services.id, returns.serviceId))
-    .where(and(sql`${records.victimLinkageSlk581Token} is not null`, where));
+  return (
+    tx
+      .select(tokenColumns)
+      .from(records)
+      .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+      .innerJoin(services, eq(services.id, returns.serviceId))
+      // Victims only: a perpetrator's referral is linked with the people who harm (its victim, the
+      // partner, is not one of this service's victims), and the two kinds of person are never joined.
+      .where(and(sql`${records.victimLinkageSlk581Token} is not null`, sql`(${records.subject} is null or ${records.subject} = 'victim')`, where))
+  );
 }
 
 /**

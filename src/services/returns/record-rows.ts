@@ -28,6 +28,9 @@ function writeFields(
     const fieldValue = value?.[field.name];
     if (field.type === 'object') {
       writeFields(field.fields ?? [], fieldValue as Record<string, unknown> | undefined, fieldPath, row, derive);
+    } else if (field.type === 'objects' && Array.isArray(fieldValue)) {
+      // Lists of objects are kept as JSON; a linkage key inside one (perpetrators[].linkage) never is.
+      row[fieldColumn(fieldPath).key] = fieldValue.map((item: Record<string, unknown>) => withoutLinkageKeys(field.fields ?? [], item));
     } else if (field.linkageKey) {
       const tokens = typeof fieldValue === 'string' ? derive(fieldValue) : null;
       row[fieldColumn(fieldPath).key] = tokens?.key ?? null;
@@ -36,6 +39,35 @@ function writeFields(
       row[fieldColumn(fieldPath).key] = fieldValue ?? null;
     }
   }
+}
+
+/** A copy of a list entry without its linkage keys (and without a `linkage` object left empty by that) or optional nulls. */
+function withoutLinkageKeys(fields: readonly FieldDefinition[], value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(value)) {
+    const field = fields.find((f) => f.name === name);
+    if (field?.linkageKey) continue;
+    // An optional field given as null means not asked, as its absence does: stored absent, so a CSV
+    // cell (which cannot tell the two apart) and JSON read back alike.
+    if (v === null && field && !field.required) continue;
+    if (field?.type === 'object' && typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const nested = withoutLinkageKeys(field.fields ?? [], v as Record<string, unknown>);
+      if (Object.keys(nested).length > 0) out[name] = nested;
+    } else out[name] = v;
+  }
+  return out;
+}
+
+/** The tokens of each alleged perpetrator's linkage key, by their index in `perpetrators` (entries without a valid key are left out). */
+export function perpetratorTokensOf(record: RecordInput, derive: DeriveTokens): Array<{ position: number; tokens: LinkageTokens }> {
+  const perpetrators = Array.isArray(record.perpetrators) ? (record.perpetrators as Array<Record<string, unknown> | null>) : [];
+  const found: Array<{ position: number; tokens: LinkageTokens }> = [];
+  perpetrators.forEach((p, position) => {
+    const key = (p?.linkage as { slk581?: unknown } | undefined)?.slk581;
+    const tokens = typeof key === 'string' ? derive(key) : null;
+    if (tokens) found.push({ position, tokens });
+  });
+  return found;
 }
 
 function componentColumns(tokens: LinkageTokens | null) {
@@ -87,7 +119,8 @@ function readFields(fields: readonly FieldDefinition[], path: string[], row: Rec
     if (field.type === 'object') {
       const nested = readFields(field.fields ?? [], fieldPath, row);
       // An optional object (closure) was submitted when any of its columns holds a value.
-      const present = field.required || Object.values(nested).some((v) => v !== null);
+      // A victim is optional in a perpetrator's referral, so it too is present only when it holds a value.
+      const present = (field.required && !field.optionalWhen) || Object.values(nested).some((v) => v !== null);
       if (present && Object.keys(nested).length > 0) out[field.name] = nested;
       continue;
     }

@@ -374,6 +374,14 @@ export function createRecordChecker(period: string, locate: Locate, datasetVersi
           });
       });
     }
+    const refuge = record.refuge;
+    if (isObject(refuge) && typeof refuge.departureDate === 'string' && typeof refuge.admissionDate === 'string' && refuge.departureDate < refuge.admissionDate)
+      problems.push({
+        pointer: locate(at, '/refuge/departureDate'),
+        code: 'before_admission_date',
+        detail: 'must be on or after refuge.admissionDate',
+        ...echoOf(refuge.departureDate, (excerpt) => `you sent ${excerpt}`),
+      });
     const closure = record.closure;
     if (isObject(closure) && typeof closure.closedDate === 'string' && typeof referralDate === 'string' && closure.closedDate < referralDate) {
       problems.push({
