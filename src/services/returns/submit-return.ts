@@ -13,7 +13,8 @@ import { recordAuditEvent } from '../audit.js';
 import { relinkAfterReturn, type LinkageSettings } from '../linkage/relink.js';
 import { assertPeriodOpen } from '../period-locks.js';
 import { describeCrosswalkUse } from './csv-records.js';
-import { recordToRow, type DeriveTokens, type NewRecordRow, type RecordInput } from './record-rows.js';
+import { storePerpetratorKeys, type PerpetratorKeyEntry } from '../linkage/perpetrator-keys.js';
+import { perpetratorTokensOf, recordToRow, type DeriveTokens, type NewRecordRow, type RecordInput } from './record-rows.js';
 import { toReturnSummary } from './read-returns.js';
 import { createRecordChecker, ProblemList, type Locate } from './validate-return.js';
 
@@ -91,11 +92,12 @@ async function checkRecords(
   knownServices: ReadonlySet<string>,
   list: ProblemList,
   deriveTokens: DeriveTokens,
-  write: ((rows: NewRecordRow[]) => Promise<void>) | null,
+  write: ((rows: NewRecordRow[], perpetratorKeys: PerpetratorKeyEntry[]) => Promise<void>) | null,
   onProgress?: (recordsRead: number) => void,
 ) {
   const checker = createRecordChecker(incoming.period ?? '', incoming.locate, incoming.datasetVersion);
   let pending: NewRecordRow[] = [];
+  let pendingKeys: PerpetratorKeyEntry[] = [];
   let count = 0;
   let crosswalked = 0;
   for await (const { at, record, problems = [], crosswalked: mapped = 0 } of incoming.records) {
@@ -116,16 +118,18 @@ async function checkRecords(
     crosswalked += mapped;
     if (write && list.count === 0) {
       pending.push({ ...recordToRow(record as RecordInput, deriveTokens), returnId: '', position: count } as NewRecordRow);
+      for (const key of perpetratorTokensOf(record as RecordInput, deriveTokens)) pendingKeys.push({ recordPosition: count, ...key });
       if (pending.length === INSERT_CHUNK) {
-        await write(pending);
+        await write(pending, pendingKeys);
         pending = [];
+        pendingKeys = [];
       }
     }
     count++;
     if (onProgress && count % INSERT_CHUNK === 0) onProgress(count);
   }
   list.add(checker.finish());
-  if (write && list.count === 0 && pending.length > 0) await write(pending);
+  if (write && list.count === 0 && pending.length > 0) await write(pending, pendingKeys);
   onProgress?.(count);
   const warnings = list.count === 0 ? checker.warnings() : [];
   if (crosswalked > 0) warnings.push(describeCrosswalkUse(crosswalked, incoming.locate));
@@ -176,12 +180,13 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
         knownServices,
         list,
         deriveTokens,
-        async (rows) => {
+        async (rows, perpetratorKeys) => {
           await bulkInsert(
             tx,
             records,
             rows.map((row) => ({ ...row, returnId })),
           );
+          await storePerpetratorKeys(tx, returnId, perpetratorKeys);
         },
         params.onProgress,
       );
