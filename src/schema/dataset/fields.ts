@@ -38,6 +38,11 @@ export interface FieldDefinition {
   readonly fields?: readonly FieldDefinition[];
   /** The dataset version that added the field (absent: in 1.0.0); earlier versions do not have it (`versions.ts`). */
   readonly since?: string;
+  /**
+   * Service modules: the service types the module is for. Any record may carry it; one from a
+   * service of another type draws an `unusual_module` warning, never an error.
+   */
+  readonly serviceTypes?: readonly string[];
 }
 
 /** Demographic and protected-characteristic fields shared by victims and alleged perpetrators. */
@@ -252,7 +257,7 @@ const yesNoOrNull = { nullable: true, required: false } as const;
 /**
  * Service modules: what the wider partnership's services record beyond a referral (review section
  * 6.2). Any record may carry any module; one unusual for the service type draws a warning
- * (`moduleServiceTypes`), never an error. A module given is given whole: its required fields are
+ * (`serviceTypes`), never an error. A module given is given whole: its required fields are
  * required, so "a record with a sanctuary module" is a referral the scheme worked on.
  */
 export const moduleFields: readonly FieldDefinition[] = [
@@ -263,6 +268,7 @@ export const moduleFields: readonly FieldDefinition[] = [
     type: 'object',
     required: false,
     since: '1.1.0',
+    serviceTypes: ['sanctuary_scheme', 'housing', 'idva', 'vva', 'advocacy_counselling', 'police'],
     fields: [
       moduleField('securityMeasures', 'Security measures', 'The security measures fitted (empty when none yet).', 'codes', {
         codeList: codeLists.securityMeasure,
@@ -278,6 +284,7 @@ export const moduleFields: readonly FieldDefinition[] = [
     type: 'object',
     required: false,
     since: '1.1.0',
+    serviceTypes: ['housing', 'homelessness_rough_sleeping', 'refuge', 'sanctuary_scheme', 'idva', 'vva', 'advocacy_counselling', 'adult_social_care'],
     fields: [
       moduleField('homelessnessApproach', 'Homelessness approach', 'The household approached the council as homeless or at risk of homelessness.', 'boolean'),
       moduleField('temporaryAccommodation', 'Temporary accommodation', 'The household was placed in temporary accommodation.', 'boolean'),
@@ -292,6 +299,7 @@ export const moduleFields: readonly FieldDefinition[] = [
     type: 'object',
     required: false,
     since: '1.1.0',
+    serviceTypes: ['refuge'],
     fields: [
       moduleField('admissionDate', 'Admission date', 'The date the woman was admitted to the refuge (ISO 8601).', 'date'),
       moduleField('departureDate', 'Departure date', 'The date she left (ISO 8601), on or after the admission date; absent while she is resident.', 'date', {
@@ -307,6 +315,7 @@ export const moduleFields: readonly FieldDefinition[] = [
     type: 'object',
     required: false,
     since: '1.1.0',
+    serviceTypes: ['specialist_da_court', 'idva', 'isva', 'vva', 'police', 'advocacy_counselling'],
     fields: [
       moduleField('caseHeard', 'Case heard', 'The case was heard at court.', 'boolean'),
       moduleField('attendedCourt', 'Attended court', 'The victim-survivor attended court.', 'boolean'),
@@ -335,6 +344,7 @@ export const moduleFields: readonly FieldDefinition[] = [
     type: 'object',
     required: false,
     since: '1.1.0',
+    serviceTypes: ['childrens_social_care', 'adult_social_care', 'marac', 'idva', 'vva', 'police', 'acute_health', 'maternity', 'mental_health'],
     fields: [
       moduleField('childInNeed', 'Child in need', 'A child of the household is a child in need (Children Act 1989 s.17).', 'boolean'),
       moduleField('childProtectionPlan', 'Child protection plan', 'A child of the household is subject to a child protection plan.', 'boolean'),
@@ -349,6 +359,7 @@ export const moduleFields: readonly FieldDefinition[] = [
     type: 'object',
     required: false,
     since: '1.1.0',
+    serviceTypes: ['acute_health', 'maternity', 'sexual_health', 'primary_care', 'mental_health', 'substance_misuse'],
     fields: [
       moduleField('setting', 'Health setting', 'Where in health services the person was seen.', 'code', { codeList: codeLists.healthSetting }),
       moduleField('disclosure', 'Disclosure', 'The person disclosed abuse in this setting.', 'boolean'),
@@ -361,6 +372,7 @@ export const moduleFields: readonly FieldDefinition[] = [
     type: 'object',
     required: false,
     since: '1.1.0',
+    serviceTypes: ['perpetrator_programme', 'advocacy_counselling', 'childrens_social_care', 'substance_misuse', 'mental_health', 'other'],
     fields: [
       moduleField('programmeType', 'Programme type', 'The kind of programme.', 'code', { codeList: codeLists.programmeType }),
       moduleField('stage', 'Stage', 'The furthest stage reached: each stage implies the ones before it.', 'code', { codeList: codeLists.programmeStage }),
@@ -375,19 +387,10 @@ export const moduleFields: readonly FieldDefinition[] = [
   },
 ];
 
-/**
- * The service types each module is usual for: a record of another type carrying it draws an
- * `unusual_module` warning (a housing module from a refuge is plausible, so the lists are generous).
- */
-export const moduleServiceTypes: Readonly<Record<string, readonly string[]>> = {
-  sanctuary: ['sanctuary_scheme', 'housing', 'idva', 'vva', 'advocacy_counselling', 'police'],
-  housing: ['housing', 'homelessness_rough_sleeping', 'refuge', 'sanctuary_scheme', 'idva', 'vva', 'advocacy_counselling', 'adult_social_care'],
-  refuge: ['refuge'],
-  court: ['specialist_da_court', 'idva', 'isva', 'vva', 'police', 'advocacy_counselling'],
-  safeguarding: ['childrens_social_care', 'adult_social_care', 'marac', 'idva', 'vva', 'police', 'acute_health', 'maternity', 'mental_health'],
-  health: ['acute_health', 'maternity', 'sexual_health', 'primary_care', 'mental_health', 'substance_misuse'],
-  programme: ['perpetrator_programme', 'advocacy_counselling', 'childrens_social_care', 'substance_misuse', 'mental_health', 'other'],
-};
+/** The service types each module is for, by module name (`serviceTypes` of `moduleFields`). */
+export const moduleServiceTypes: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  moduleFields.map((module) => [module.name, module.serviceTypes ?? []]),
+);
 
 /** A yes/no outcome at closure (1.1.0): optional, and null or absent when not asked or not answered. */
 function closureOutcome(name: string, label: string, what: string): FieldDefinition {

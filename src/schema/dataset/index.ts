@@ -113,6 +113,8 @@ interface DescribedField {
   type: string;
   required: boolean;
   requiredWhen?: string;
+  optionalWhen?: string;
+  itemsWhen?: string;
   nullable: boolean;
   codeList?: string;
   codes?: string[];
@@ -123,6 +125,8 @@ interface DescribedField {
   linkageKey?: boolean;
   /** The version that added the field (absent: in 1.0.0). */
   since?: string;
+  /** Service modules: the service types the module is for. */
+  serviceTypes?: readonly string[];
   fields?: DescribedField[];
 }
 
@@ -134,6 +138,8 @@ function describeField(field: FieldDefinition, path: string): DescribedField {
     type: field.type,
     required: field.required,
     ...(field.requiredWhen ? { requiredWhen: field.requiredWhen.text } : {}),
+    ...(field.optionalWhen ? { optionalWhen: field.optionalWhen.text } : {}),
+    ...(field.itemsWhen ? { itemsWhen: field.itemsWhen.text } : {}),
     nullable: field.nullable ?? false,
     ...(field.codeList ? { codeList: field.codeList.id, codes: acceptedCodes(field) } : {}),
     ...(field.minimum !== undefined ? { minimum: field.minimum } : {}),
@@ -142,6 +148,7 @@ function describeField(field: FieldDefinition, path: string): DescribedField {
     ...(field.pattern ? { pattern: field.pattern } : {}),
     ...(field.linkageKey ? { linkageKey: true } : {}),
     ...(field.since ? { since: field.since } : {}),
+    ...(field.serviceTypes ? { serviceTypes: field.serviceTypes } : {}),
     ...(field.fields ? { fields: field.fields.map((f) => describeField(f, `${path}.${f.name}`)) } : {}),
   };
 }
