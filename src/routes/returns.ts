@@ -67,7 +67,10 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
         description:
           'Accepted whole or rejected whole: any invalid record rejects the return with 422 listing every problem, and nothing is stored. Submitting again for the same service and period creates version N+1, which supersedes the earlier one; a locked period answers 409. ' +
           'CSV returns (`Content-Type: text/csv`) name the service and period in the query. Bodies larger than the configured size (`VAWG_ASYNC_RETURN_MB`, 10 MiB by default) are answered with 202 and a job to poll. ' +
-          '`victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned.',
+          '`victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned. ' +
+          'Updates (dataset 1.1.0 on): a version is everything the service sends for the quarter, its records and its `updates` of referrals received in earlier quarters (their closure, status, refuge, court, programme, housing or sanctuary as they stand now), applied field by field in quarter order while the version is current; superseding it withdraws them. ' +
+          'A JSON return carries both. A CSV file carries one part: `kind=records` (the default) sends the records, and the new version keeps the updates of the current version of the service and period; `kind=updates` sends the updates (columns `referralId`, `referralPeriod`, then the status, closure and module columns as the records CSV names them), and the new version keeps the records of the current version, copied unchanged (none when there is no current version). ' +
+          'So sending the records and then the updates as two CSV files gives versions N+1 and N+2, the latter holding both.',
         security: [{ bearerAuth: [] }],
         querystring: SubmitReturnQuery,
         headers: SubmitReturnHeaders,
@@ -140,7 +143,8 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
         tags: ['Returns'],
         summary: 'Read one version of a return with its records and the list of all its versions',
         description:
-          'Record-level data: every read is recorded in the audit log. Providers can read returns of their own services only. Linkage keys are never returned.',
+          'Record-level data: every read is recorded in the audit log. Providers can read returns of their own services only. Linkage keys are never returned. ' +
+          "`updates` lists the version's updates of referrals of earlier quarters as they were sent (`updateCount` how many); the records are shown as sent, not as later updates left them. `GET /v1/returns/{id}/diff` compares records only, not updates.",
         security: [{ bearerAuth: [] }],
         params: ReturnIdParams,
         response: {

@@ -127,6 +127,29 @@ t.test("a perpetrator's referral, perpetrators' keys and the service modules", a
     t.same(stored[1]!.perpetrators, [sentPerpetrator], 'the person referred, less the key');
   });
 
+  await t.test("a perpetrator programme's CSV without victim columns: accepted; a victim's referral in it is refused at its row", async (t) => {
+    const csv = recordsToCsv([perpetratorReferral(0, '2023-24-Q4', false), perpetratorReferral(1, '2023-24-Q4', false)]);
+    const [header, ...rows] = csv.split('\n').map((line) => line.split(','));
+    const keep = header!.map((name, i) => (name.startsWith('victim.') ? -1 : i)).filter((i) => i >= 0);
+    const project = (cells: string[]) => keep.map((i) => cells[i] ?? '').join(',');
+    t.ok(
+      header!.some((name) => name.startsWith('victim.')),
+      'the template has victim columns to leave out',
+    );
+    const withoutVictim = [project(header!), ...rows.filter((r) => r.length > 1).map(project)].join('\n');
+    const res = await postCsv(withoutVictim, 'service=col-dvpp&period=2023-24-Q4');
+    t.equal(res.statusCode, 201, res.body);
+    t.equal(res.json().recordCount, 2);
+
+    const asVictim = withoutVictim.replace(/\bperpetrator\b/, '');
+    const refused = await postCsv(asVictim, 'service=col-dvpp&period=2023-24-Q4');
+    t.equal(refused.statusCode, 422, refused.body);
+    t.ok(
+      errorsOf(refused).some(([pointer, code]) => /^row 2/.test(pointer as string) && code === 'required'),
+      `the row without subject perpetrator needs its victim: ${JSON.stringify(errorsOf(refused))}`,
+    );
+  });
+
   await t.test('a module given is given whole; a refuge departure before admission is refused', async (t) => {
     const partial = { ...makeRecord(0, '2023-24-Q2'), sanctuary: { tenure: 'council' } };
     const early = withModules(1, '2023-24-Q2');

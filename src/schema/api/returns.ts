@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { DATASET_VERSION } from '../dataset/index.js';
 import { buildRecordJsonSchema } from '../dataset/record-schema.js';
+import { buildUpdateJsonSchema, UPDATES_SINCE } from '../dataset/update-schema.js';
 import { PERIOD_PATTERN, QUARTER_PATTERN } from '../../lib/periods.js';
 import { PaginationQuery, ServiceIdSchema } from './common.js';
 
@@ -10,6 +11,9 @@ import { PaginationQuery, ServiceIdSchema } from './common.js';
  * format is the same, and the compatibility check knows the rename (openapi/baseline/renamed-components.json).
  */
 export const RecordSchema = Type.Unsafe<Record<string, unknown>>({ ...buildRecordJsonSchema(), $id: 'DatasetRecord' });
+
+/** One update of an earlier referral (contract 1.1 section 3), derived from the field tree; inline, its code lists as enums. */
+export const RecordUpdateSchema = Type.Unsafe<Record<string, unknown>>(buildUpdateJsonSchema());
 
 export const QuarterSchema = Type.String({ pattern: QUARTER_PATTERN, description: 'UK financial quarter, e.g. `2022-23-Q1` (April–June 2022).' });
 
@@ -25,6 +29,11 @@ export const SubmitReturnSchema = Type.Object(
       }),
     ),
     records: Type.Array(Type.Ref('DatasetRecord')),
+    updates: Type.Optional(
+      Type.Array(RecordUpdateSchema, {
+        description: `Dataset ${UPDATES_SINCE} and later: events of this quarter about referrals the service received in earlier quarters (a closure, a status, a refuge departure, a court outcome, a programme stage…). Each names the referral (\`referralId\`, \`referralPeriod\`: its quarter, earlier than this return's) in the current version of that quarter's return. Its fields replace the referral's, fields left out keep their values, an explicit null sets a nullable field to null; a later quarter's update replaces an earlier one's fields. \`closure.closedDate\` and \`refuge.departureDate\`, when given, fall inside this return's quarter, and the referral once updated is still a valid record (a closure an update adds has its closedDate and reason). Superseding this return withdraws its updates.`,
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -42,6 +51,14 @@ export const SubmitReturnQuery = Type.Object({
     examples: ['col-vva'],
   }),
   period: Type.Optional({ ...QuarterSchema, description: 'CSV returns only: the quarter the return is for.', examples: ['2022-23-Q1'] }),
+  kind: Type.Optional(
+    Type.String({
+      enum: ['records', 'updates'],
+      description:
+        "CSV returns only: what the file carries. `records` (the default): the quarter's records; the new version keeps the updates of the current version of this service and period. `updates` (dataset 1.1.0 on): updates of referrals of earlier quarters, columns `referralId`, `referralPeriod` and the status, closure and module columns as the records CSV names them (an empty cell leaves the field as it is; `null` sets a nullable field to null); the new version keeps the records of the current version (none when there is none). Either way the new version is the whole quarter's return and supersedes the current one.",
+      examples: ['updates'],
+    }),
+  ),
   datasetVersion: Type.Optional(
     Type.String({
       maxLength: 32,
@@ -86,6 +103,9 @@ export const ReturnSchema = Type.Object(
     version: Type.Integer({ minimum: 1 }),
     status: ReturnStatusSchema,
     recordCount: Type.Integer(),
+    updateCount: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'How many updates of referrals of earlier quarters the version carries (dataset 1.1.0); absent when none.' }),
+    ),
     datasetVersion: Type.String({ description: 'The dataset version the return declared, and was validated against.' }),
     receivedAt: Type.String({ format: 'date-time' }),
     supersededAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -103,6 +123,7 @@ export const DryRunResultSchema = Type.Object(
     service: Type.String(),
     period: Type.String(),
     recordCount: Type.Integer(),
+    updateCount: Type.Optional(Type.Integer({ minimum: 0, description: 'How many updates the return carries, all valid; absent when none.' })),
     wouldBeVersion: Type.Integer(),
     warnings: Type.Array(WarningSchema),
   },
@@ -141,4 +162,8 @@ export const ReturnDetailSchema = Type.Object({
     { description: 'Every version of this service and period, oldest first, with who submitted it and when.' },
   ),
   records: Type.Array(Type.Ref('DatasetRecord'), { description: 'The records as submitted; linkage keys are never returned.' }),
+  updates: Type.Array(RecordUpdateSchema, {
+    description:
+      "The version's updates of referrals of earlier quarters, in order, each as it was sent (the fields it gave). They count only while this version is current; the referrals' current state is what analytics use.",
+  }),
 });

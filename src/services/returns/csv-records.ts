@@ -102,6 +102,16 @@ function convertCell(column: CsvColumn, text: string): Converted {
   }
 }
 
+/**
+ * A cell of an updates CSV (`?kind=updates`), which is a patch: an empty cell leaves the field as
+ * it is (a spreadsheet cannot tell "unchanged" from "not known"), and `null` sets a nullable field to null.
+ */
+function convertPatchCell(column: CsvColumn, text: string): Converted {
+  if (text === '') return undefined;
+  if (column.field.nullable && text.toLowerCase() === 'null') return { value: null };
+  return convertCell(column, text);
+}
+
 function setPath(target: Record<string, unknown>, path: ReadonlyArray<string | number>, value: unknown): void {
   let node: Record<string | number, unknown> = target;
   for (let i = 0; i < path.length - 1; i++) {
@@ -129,8 +139,10 @@ function tidy(value: Record<string, unknown>, fields: readonly FieldDefinition[]
   for (const field of fields) {
     const current = value[field.name];
     if (field.type === 'object') {
-      if (current !== undefined && !field.required && isBlank(current)) delete value[field.name];
-      else if (current === undefined && field.required) value[field.name] = {};
+      // The victim of a perpetrator's referral is optional: its empty cells are no victim.
+      const required = field.required && !(field.optionalWhen && value[field.optionalWhen.field] === field.optionalWhen.equals);
+      if (current !== undefined && !required && isBlank(current)) delete value[field.name];
+      else if (current === undefined && required) value[field.name] = {};
       if (value[field.name] !== undefined) tidy(value[field.name] as Record<string, unknown>, field.fields ?? []);
     } else if (field.type === 'objects') {
       const items = ((current as Array<Record<string, unknown> | undefined> | undefined) ?? []).filter((item) => item !== undefined && !isBlank(item));
@@ -141,12 +153,18 @@ function tidy(value: Record<string, unknown>, fields: readonly FieldDefinition[]
   }
 }
 
-/** Fields every record must have, whatever its other answers: their columns must be in the header. */
-function requiredColumns(fields: readonly FieldDefinition[], prefix = ''): string[] {
+/**
+ * Fields every record must have, whatever its other answers: their columns must be in the header.
+ * A group optional in some records (victim, in a perpetrator's referral) is all or nothing: a file
+ * with any of its columns needs every required one (a victim.religion column left out is a header
+ * problem), and a file with none of them (a perpetrator programme's) leaves it to each record.
+ */
+function requiredColumns(fields: readonly FieldDefinition[], header: ReadonlySet<string>, prefix = ''): string[] {
   return fields.flatMap((field) => {
     if (!field.required || field.type === 'objects') return [];
     const name = prefix ? `${prefix}.${field.name}` : field.name;
-    return field.type === 'object' ? requiredColumns(field.fields ?? [], name) : [name];
+    if (field.optionalWhen && ![...header].some((column) => column.startsWith(`${name}.`))) return [];
+    return field.type === 'object' ? requiredColumns(field.fields ?? [], header, name) : [name];
   });
 }
 
@@ -187,7 +205,8 @@ function laterField(name: string, recordTree: readonly FieldDefinition[]): Field
 
 const headerPosition = (index: number) => locateCell(1, String(index + 1));
 
-function checkHeader(header: string[], recordTree: readonly FieldDefinition[]): CsvColumn[] {
+/** `patch`: the header of an updates CSV, whose columns are those `recordTree` (the update's fields) has. */
+function checkHeader(header: string[], recordTree: readonly FieldDefinition[], patch = false): CsvColumn[] {
   const problems = new ProblemList();
   const columns: CsvColumn[] = [];
   const firstAt = new Map<string, number>();
@@ -210,7 +229,17 @@ function checkHeader(header: string[], recordTree: readonly FieldDefinition[]): 
         ]);
       else firstAt.set(name, index);
       columns.push(resolved);
-    } else if (laterField(name, recordTree)?.since) {
+    } else if (patch && !('error' in resolveColumn(name))) {
+      // A column of the records CSV (a dataset path, so not data) that an update cannot change.
+      problems.add([
+        {
+          pointer: locateCell(1, name),
+          code: 'unknown_field',
+          detail:
+            'the column is a field of the record that an update does not change: an updates CSV has referralId, referralPeriod and the status, closure and module columns',
+        },
+      ]);
+    } else if (!patch && laterField(name, recordTree)?.since) {
       problems.add([{ pointer: locateCell(1, name), code: 'unknown_field', detail: `the column ${addedLaterText(laterField(name, recordTree)!.since!)}` }]);
     } else if (looksLikeDatasetPath(name, recordTree)) {
       problems.add([{ pointer: locateCell(1, name), code: 'unknown_field', detail: resolved.error }]);
@@ -227,7 +256,7 @@ function checkHeader(header: string[], recordTree: readonly FieldDefinition[]): 
       ]);
     }
   });
-  for (const name of requiredColumns(recordTree)) {
+  for (const name of requiredColumns(recordTree, new Set(firstAt.keys()))) {
     if (!firstAt.has(name))
       problems.add([{ pointer: locateCell(1, name), code: 'required', detail: 'the column is required; GET /v1/dataset/template.csv has every column' }]);
   }
@@ -282,7 +311,11 @@ function readerError(error: unknown): Error {
  * reported as a problem of that row; malformed CSV (an unclosed quote) is a 400. The columns are
  * those of the dataset version the return declares (`recordTree`; the latest by default).
  */
-export async function* readCsvRecords(input: Readable, recordTree: readonly FieldDefinition[] = recordFields): AsyncGenerator<CsvRecord> {
+export async function* readCsvRecords(
+  input: Readable,
+  recordTree: readonly FieldDefinition[] = recordFields,
+  options: { patch?: boolean } = {},
+): AsyncGenerator<CsvRecord> {
   const parser = input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: MAX_CSV_ROW_CHARS }));
   // A read error of the file behind the stream is not passed on by pipe(): end the parse with it.
   input.once('error', (error) => parser.destroy(error));
@@ -300,7 +333,7 @@ export async function* readCsvRecords(input: Readable, recordTree: readonly Fiel
       if (next.done) break;
       const { record: cells, info } = next.value;
       if (columns === null) {
-        columns = checkHeader(cells, recordTree);
+        columns = checkHeader(cells, recordTree, options.patch);
         width = cells.length;
         continue;
       }
@@ -321,7 +354,7 @@ export async function* readCsvRecords(input: Readable, recordTree: readonly Fiel
           problems.push({ pointer: locateCell(row, column.name), code: 'forbidden_character', detail: `the cell ${forbidden}` });
           return;
         }
-        const converted = convertCell(column, text);
+        const converted = options.patch ? convertPatchCell(column, text) : convertCell(column, text);
         if (converted === undefined) return;
         setPath(record, column.path, converted.value);
         if (converted.problem) {

@@ -5,26 +5,39 @@ import type { FieldProblem } from '../../lib/problem.js';
 import { locateInCsv, readCsvRecords } from './csv-records.js';
 import type { IncomingRecord, IncomingReturn } from './submit-return.js';
 import { DATASET_VERSION, datasetVersionDefinition } from '../../schema/dataset/index.js';
-import { declaredDatasetVersion, locateInJson, unknownDatasetVersionProblem, validateEnvelope } from './validate-return.js';
+import { addedLaterText, declaredDatasetVersion, locateInJson, unknownDatasetVersionProblem, validateEnvelope } from './validate-return.js';
+import { versionHasUpdates, type IncomingUpdate } from './record-updates.js';
+import { updateFieldTree, UPDATES_SINCE } from '../../schema/dataset/update-schema.js';
 
-export function incomingFromJson(body: unknown): IncomingReturn {
+/** `kind`: the CSV-only query parameter, refused with a JSON body (which carries records and updates itself). */
+export function incomingFromJson(body: unknown, kind?: string): IncomingReturn {
   const envelope = (typeof body === 'object' && body !== null ? body : {}) as {
     service?: unknown;
     period?: unknown;
     records?: unknown;
     datasetVersion?: unknown;
+    updates?: unknown;
   };
   const records = Array.isArray(envelope.records) ? (envelope.records as unknown[]) : [];
+  const version = declaredDatasetVersion(envelope.datasetVersion) ?? DATASET_VERSION;
+  // A version without updates refuses the field in the envelope; its entries are not checked then.
+  const updates = Array.isArray(envelope.updates) && versionHasUpdates(version) ? (envelope.updates as unknown[]) : [];
+  const kindProblems =
+    kind === undefined
+      ? []
+      : [{ parameter: 'kind', code: 'not_allowed', detail: 'is for CSV returns only: a JSON return carries its records and updates in the body' }];
   return {
     format: 'json',
     service: typeof envelope.service === 'string' ? envelope.service : undefined,
     period: typeof envelope.period === 'string' ? envelope.period : undefined,
     // An unknown version is an envelope problem; the records are still checked (against the latest) so every problem is listed.
     datasetVersion: declaredDatasetVersion(envelope.datasetVersion) ?? DATASET_VERSION,
-    envelopeProblems: validateEnvelope(body),
+    envelopeProblems: [...validateEnvelope(body), ...kindProblems],
     locateEnvelope: (field) => ({ pointer: `/${field}` }),
     locate: locateInJson,
     records: records.map((record, at): IncomingRecord => ({ at, record })),
+    updates: updates.map((update, at): IncomingUpdate => ({ at, update })),
+    locateUpdate: (at, pointer) => `/updates/${at}${pointer}`,
   };
 }
 
@@ -32,9 +45,14 @@ export interface CsvReturnQuery {
   service?: string | undefined;
   period?: string | undefined;
   datasetVersion?: string | undefined;
+  /** What the file carries: `records` (the default) or `updates` (1.1.0 on). */
+  kind?: string | undefined;
 }
 
-/** A CSV body carries only records: the service and period come from the query string. */
+/**
+ * A CSV body carries records or, with `kind=updates`, updates: the service and period come from
+ * the query string, and the new version keeps the other part of the current version (see routes/returns.ts).
+ */
 export function incomingFromCsv(body: Readable, query: CsvReturnQuery): IncomingReturn {
   const problems: FieldProblem[] = [];
   if (!query.service)
@@ -49,6 +67,30 @@ export function incomingFromCsv(body: Readable, query: CsvReturnQuery): Incoming
   if (datasetVersion === undefined) problems.push({ parameter: 'datasetVersion', ...unknownDatasetVersionProblem(query.datasetVersion) });
   const version = datasetVersion ?? DATASET_VERSION;
   const recordTree = datasetVersionDefinition(version)!.fields;
+  if (query.kind === 'updates' && !versionHasUpdates(version))
+    problems.push({ parameter: 'kind', code: 'unknown_field', detail: `updates ${addedLaterText(UPDATES_SINCE)}` });
+  if (query.kind === 'updates') {
+    const updateTree = updateFieldTree(recordTree);
+    return {
+      format: 'csv',
+      service: query.service,
+      period: query.period,
+      datasetVersion: version,
+      envelopeProblems: problems,
+      locateEnvelope: (field) => ({ parameter: field }),
+      locate: locateInCsv,
+      records: [],
+      // A version without updates is refused above; the file is not read then.
+      updates: versionHasUpdates(version)
+        ? (async function* () {
+            for await (const { row, record, problems: cellProblems } of readCsvRecords(body, updateTree, { patch: true }))
+              yield { at: row, update: record, problems: cellProblems };
+          })()
+        : [],
+      locateUpdate: locateInCsv,
+      carryOver: 'records',
+    };
+  }
   return {
     format: 'csv',
     service: query.service,
@@ -61,5 +103,6 @@ export function incomingFromCsv(body: Readable, query: CsvReturnQuery): Incoming
       for await (const { row, record, problems: cellProblems, crosswalked } of readCsvRecords(body, recordTree))
         yield { at: row, record, problems: cellProblems, crosswalked };
     })(),
+    carryOver: 'updates',
   };
 }

@@ -7,10 +7,15 @@ import { problem, type FieldProblem } from '../../lib/problem.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
 import { recordAuditEvent } from '../audit.js';
 import { rowToRecord } from './record-rows.js';
+import { updateCounts, updatesOfReturn } from './record-updates.js';
 
 type ReturnRow = typeof returns.$inferSelect;
 
-export function toReturnSummary(row: ReturnRow) {
+/**
+ * `updateCount`: how many updates of earlier referrals the version carries (`record_updates`),
+ * stated only when there are some, so answers without updates keep their 1.0 shape.
+ */
+export function toReturnSummary(row: ReturnRow, updateCount: number) {
   return {
     id: row.id,
     service: row.serviceId,
@@ -18,6 +23,7 @@ export function toReturnSummary(row: ReturnRow) {
     version: row.version,
     status: row.supersededAt ? ('superseded' as const) : ('current' as const),
     recordCount: row.recordCount,
+    ...(updateCount > 0 ? { updateCount } : {}),
     datasetVersion: row.datasetVersion,
     receivedAt: row.receivedAt.toISOString(),
     supersededAt: row.supersededAt ? row.supersededAt.toISOString() : null,
@@ -65,7 +71,11 @@ export async function listReturns(db: Database, params: ListReturnsParams) {
     .orderBy(asc(returns.period), asc(returns.serviceId), desc(returns.version))
     .limit(params.limit)
     .offset(params.offset);
-  return { items: rows.map(toReturnSummary), total: total?.n ?? 0, limit: params.limit, offset: params.offset };
+  const counts = await updateCounts(
+    db,
+    rows.map((r) => r.id),
+  );
+  return { items: rows.map((row) => toReturnSummary(row, counts.get(row.id) ?? 0)), total: total?.n ?? 0, limit: params.limit, offset: params.offset };
 }
 
 export interface ReadReturnParams {
@@ -99,12 +109,14 @@ async function getReturn(db: Database, principal: Principal, id: string) {
     .where(and(eq(returns.serviceId, row.serviceId), eq(returns.period, row.period)))
     .orderBy(asc(returns.version));
   const recordRows = await db.select().from(records).where(eq(records.returnId, id)).orderBy(asc(records.position));
+  const updates = await updatesOfReturn(db, id);
   return {
-    ...toReturnSummary(row),
+    ...toReturnSummary(row, updates.length),
     versions: versions.map((v) => {
-      const { id: versionId, version, status, recordCount, receivedAt } = toReturnSummary(v);
+      const { id: versionId, version, status, recordCount, receivedAt } = toReturnSummary(v, 0);
       return { id: versionId, version, status, recordCount, receivedAt, submittedBy: v.submittedBy };
     }),
     records: recordRows.map(rowToRecord),
+    updates,
   };
 }

@@ -44,7 +44,7 @@ export interface ReceiveReturnParams {
   principal: Principal;
   requestId: string;
   body: { format: 'json'; value: unknown; bytes: number } | { format: 'csv'; stream: Readable };
-  query: { service?: string | undefined; period?: string | undefined; datasetVersion?: string | undefined; dryRun: boolean };
+  query: { service?: string | undefined; period?: string | undefined; datasetVersion?: string | undefined; kind?: string | undefined; dryRun: boolean };
   idempotencyKey?: string | undefined;
 }
 
@@ -99,6 +99,7 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
         query.dryRun,
         // Absent from the fingerprint when not given, so a key stored before the parameter existed still replays.
         ...(query.datasetVersion !== undefined ? [query.datasetVersion] : []),
+        ...(query.kind !== undefined ? [`kind=${query.kind}`] : []),
         file ? file.sha256 : sha256(JSON.stringify((body as { value: unknown }).value)),
       ]),
     );
@@ -110,7 +111,7 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
       claim = claimed.claim;
     }
     try {
-      const json = body.format === 'json' ? incomingFromJson(body.value) : null;
+      const json = body.format === 'json' ? incomingFromJson(body.value, query.kind) : null;
       const incoming = (report?: (bytesRead: number) => void): IncomingReturn =>
         json ?? incomingFromCsv(report ? meterReads(file!, report) : createReadStream(file!.path), query);
       if (bytes > intake.asyncAboveBytes) {

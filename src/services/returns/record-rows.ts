@@ -107,7 +107,9 @@ export function tokensOfRow(row: Pick<RecordRow, 'victimLinkageSlk581Token' | ke
 
 export function recordToRow(record: RecordInput, derive: DeriveTokens): Omit<NewRecordRow, 'returnId' | 'position'> {
   const row: Record<string, unknown> = {};
-  writeFields(recordFields, record, [], row, derive);
+  // The partner named in a perpetrator's referral is not one of the service's victims: their key is
+  // neither linked nor kept (relink.ts links victims' referrals only).
+  writeFields(recordFields, record, [], row, record.subject === 'perpetrator' ? () => null : derive);
   return row as Omit<NewRecordRow, 'returnId' | 'position'>;
 }
 

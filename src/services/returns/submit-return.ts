@@ -14,8 +14,12 @@ import { relinkAfterReturn, type LinkageSettings } from '../linkage/relink.js';
 import { assertPeriodOpen } from '../period-locks.js';
 import { describeCrosswalkUse } from './csv-records.js';
 import { storePerpetratorKeys, type PerpetratorKeyEntry } from '../linkage/perpetrator-keys.js';
+import { linkPerpetratorsAfterReturn } from '../linkage/perpetrator-linkage.js';
 import { perpetratorTokensOf, recordToRow, type DeriveTokens, type NewRecordRow, type RecordInput } from './record-rows.js';
 import { toReturnSummary } from './read-returns.js';
+import { createModuleCounter, type ModuleCounter } from './module-warnings.js';
+import { carryOverRecords, carryOverUpdates, carryOverWarning, checkUpdates, currentVersionOf, type IncomingUpdate } from './record-updates.js';
+import { rebuildReferralStates } from './referral-states.js';
 import { createRecordChecker, ProblemList, type Locate } from './validate-return.js';
 
 /** Rows per INSERT (one jsonb parameter each): memory stays bounded whatever the size of the return. */
@@ -47,6 +51,14 @@ export interface IncomingReturn {
   locateEnvelope: (field: 'service' | 'period') => Pick<FieldProblem, 'pointer' | 'parameter'>;
   locate: Locate;
   records: AsyncIterable<IncomingRecord> | Iterable<IncomingRecord>;
+  /** Updates of referrals of earlier quarters (dataset 1.1.0 on), read after the records and located with `locateUpdate`. */
+  updates?: AsyncIterable<IncomingUpdate> | Iterable<IncomingUpdate>;
+  locateUpdate?: Locate;
+  /**
+   * CSV only, as a CSV file carries records or updates but not both: what the new version keeps of
+   * the current one (an updates CSV keeps its records, a records CSV its updates).
+   */
+  carryOver?: 'records' | 'updates';
 }
 
 export interface SubmitReturnParams {
@@ -94,6 +106,7 @@ async function checkRecords(
   deriveTokens: DeriveTokens,
   write: ((rows: NewRecordRow[], perpetratorKeys: PerpetratorKeyEntry[]) => Promise<void>) | null,
   onProgress?: (recordsRead: number) => void,
+  modules?: ModuleCounter,
 ) {
   const checker = createRecordChecker(incoming.period ?? '', incoming.locate, incoming.datasetVersion);
   let pending: NewRecordRow[] = [];
@@ -115,6 +128,7 @@ async function checkRecords(
           });
       });
     list.add(found);
+    modules?.count(record);
     crosswalked += mapped;
     if (write && list.count === 0) {
       pending.push({ ...recordToRow(record as RecordInput, deriveTokens), returnId: '', position: count } as NewRecordRow);
@@ -133,6 +147,7 @@ async function checkRecords(
   onProgress?.(count);
   const warnings = list.count === 0 ? checker.warnings() : [];
   if (crosswalked > 0) warnings.push(describeCrosswalkUse(crosswalked, incoming.locate));
+  if (list.count === 0 && modules) warnings.push(...modules.warnings(incoming.locate));
   return { count, warnings };
 }
 
@@ -143,7 +158,17 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
 
   const list = new ProblemList();
   list.add(incoming.envelopeProblems);
-  const knownServices = new Set((await db.select({ id: services.id }).from(services)).map((s) => s.id));
+  const serviceRows = await db.select({ id: services.id, serviceType: services.serviceType }).from(services);
+  const knownServices = new Set(serviceRows.map((s) => s.id));
+  const modules = createModuleCounter(serviceRows.find((s) => s.id === incoming.service)?.serviceType);
+  const updateParams = (returnId: string | null) => ({
+    service: incoming.service ?? '',
+    period: incoming.period ?? '',
+    datasetVersion: incoming.datasetVersion,
+    locate: incoming.locateUpdate ?? incoming.locate,
+    list,
+    returnId,
+  });
   if (incoming.service !== undefined && !knownServices.has(incoming.service))
     list.add([
       {
@@ -156,10 +181,19 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
   const period = incoming.period!;
 
   if (dryRun || list.count > 0) {
-    const { count, warnings } = await checkRecords(incoming, knownServices, list, deriveTokens, null, params.onProgress);
+    const { count, warnings } = await checkRecords(incoming, knownServices, list, deriveTokens, null, params.onProgress, modules);
+    const updateCount = incoming.updates ? await checkUpdates(db, updateParams(null), incoming.updates) : 0;
     if (list.count > 0) throw await audited(db, params, rejection(list), list.count);
     await assertPeriodOpen(db, period);
-    return { dryRun: true as const, service, period, recordCount: count, wouldBeVersion: await nextVersion(db, service, period), warnings };
+    return {
+      dryRun: true as const,
+      service,
+      period,
+      recordCount: count,
+      ...(updateCount > 0 ? { updateCount } : {}),
+      wouldBeVersion: await nextVersion(db, service, period),
+      warnings,
+    };
   }
 
   let stored;
@@ -189,25 +223,42 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
           await storePerpetratorKeys(tx, returnId, perpetratorKeys);
         },
         params.onProgress,
+        modules,
       );
+      let updateCount = incoming.updates ? await checkUpdates(tx, updateParams(returnId), incoming.updates) : 0;
       if (list.count > 0) throw rejection(list);
+      // A CSV file carries records or updates: the other part of the quarter's return is the current version's, copied over.
+      let carriedRecords = 0;
+      let carriedUpdates = 0;
+      const current = incoming.carryOver ? await currentVersionOf(tx, service, period, returnId) : null;
+      if (current && incoming.carryOver === 'records') carriedRecords = await carryOverRecords(tx, current.id, returnId);
+      if (current && incoming.carryOver === 'updates') carriedUpdates = await carryOverUpdates(tx, current.id, returnId);
+      if (current && carriedRecords + carriedUpdates > 0)
+        warnings.push(carryOverWarning(incoming.carryOver!, carriedRecords + carriedUpdates, current.version));
+      updateCount += carriedUpdates;
       const superseded = await tx
         .update(returns)
         .set({ supersededAt: new Date() })
         .where(and(eq(returns.serviceId, service), eq(returns.period, period), isNull(returns.supersededAt), ne(returns.id, returnId)))
         .returning({ id: returns.id });
-      const [final] = await tx.update(returns).set({ recordCount: count, warnings }).where(eq(returns.id, returnId)).returning();
+      // Any accepted return can change a referral's state: its own updates, or new record ids for updates of later quarters.
+      await rebuildReferralStates(tx, service);
+      const [final] = await tx
+        .update(returns)
+        .set({ recordCount: count + carriedRecords, warnings })
+        .where(eq(returns.id, returnId))
+        .returning();
       await recordAuditEvent(tx, {
         action: 'return.submitted',
         principal,
         outcome: 'success',
         resourceType: 'return',
         resourceId: returnId,
-        detail: { service, period, version, recordCount: count, format: incoming.format },
+        detail: { service, period, version, recordCount: count + carriedRecords, ...(updateCount > 0 ? { updateCount } : {}), format: incoming.format },
         ...(params.requestId ? { requestId: params.requestId } : {}),
       });
-      await params.beforeCommit?.(tx as unknown as Database, toReturnSummary(final!));
-      return { created: final!, supersededId: superseded[0]?.id ?? null };
+      await params.beforeCommit?.(tx as unknown as Database, toReturnSummary(final!, updateCount));
+      return { created: final!, supersededId: superseded[0]?.id ?? null, updateCount };
     });
   } catch (error) {
     throw list.count > 0 ? await audited(db, params, error as Error, list.count) : error;
@@ -218,11 +269,15 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
   if (stored.created.recordCount >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records`).catch(() => undefined);
   // Linkage runs after the return is committed: a failure there must not lose an accepted return.
   // Persons then stay as they were until the next relink, and the failure is reported to the caller.
-  const linkage = await relinkAfterReturn(db, { returnId: stored.created.id, supersededReturnId: stored.supersededId, settings: params.linkageSettings }).then(
-    (stats) => ({ ok: true as const, stats }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  return { summary: toReturnSummary(stored.created), linkage };
+  // Perpetrators are linked after the victims, apart from them (never joined); the same relink repairs both.
+  const linkTo = { returnId: stored.created.id, supersededReturnId: stored.supersededId, settings: params.linkageSettings };
+  const linkage = await relinkAfterReturn(db, linkTo)
+    .then(async (stats) => ({ ...stats, perpetrators: await linkPerpetratorsAfterReturn(db, linkTo) }))
+    .then(
+      (stats) => ({ ok: true as const, stats }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+  return { summary: toReturnSummary(stored.created, stored.updateCount), linkage };
 }
 
 /** Rejected submissions are audited too (who tried, how many problems), after the rollback. */

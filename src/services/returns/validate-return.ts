@@ -11,6 +11,8 @@ import { DATASET_VERSION, DATASET_VERSIONS, datasetVersionDefinition } from '../
 import { isDateInQuarter, parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
 import { excerptOf, MAX_PROBLEMS, problemsFromAjv, type FieldProblem } from '../../lib/problem.js';
 import type { RecordInput } from './record-rows.js';
+import { UPDATES_SINCE } from '../../schema/dataset/update-schema.js';
+import { compareVersions } from '../../schema/dataset/versions.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
@@ -62,14 +64,20 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Checks the envelope (`service`, `period`, `records`, optional `datasetVersion`) of a JSON return. */
+/** Checks the envelope (`service`, `period`, `records`, optional `datasetVersion` and, from 1.1.0, `updates`) of a JSON return. */
 export function validateEnvelope(body: unknown): FieldProblem[] {
   if (!isObject(body)) return [{ pointer: '/', code: 'wrong_type', detail: 'the body must be an object with service, period and records' }];
   const problems: FieldProblem[] = [];
   for (const key of Object.keys(body)) {
-    if (!['service', 'period', 'records', 'datasetVersion'].includes(key))
-      problems.push({ pointer: `/${key}`, code: 'unknown_field', detail: 'is not a field of a return (service, period, records, datasetVersion)' });
+    if (!['service', 'period', 'records', 'datasetVersion', 'updates'].includes(key))
+      problems.push({ pointer: `/${key}`, code: 'unknown_field', detail: 'is not a field of a return (service, period, records, datasetVersion, updates)' });
   }
+  // Updates came with dataset 1.1.0: an earlier version's return refuses them as it refuses a later field.
+  const version = declaredDatasetVersion(body.datasetVersion);
+  if (body.updates !== undefined && version !== undefined && compareVersions(version, UPDATES_SINCE) < 0)
+    problems.push({ pointer: '/updates', code: 'unknown_field', detail: addedLaterText(UPDATES_SINCE) });
+  else if (body.updates !== undefined && !Array.isArray(body.updates))
+    problems.push({ pointer: '/updates', code: 'wrong_type', detail: 'must be an array of updates' });
   if (declaredDatasetVersion(body.datasetVersion) === undefined)
     problems.push({ pointer: '/datasetVersion', ...unknownDatasetVersionProblem(body.datasetVersion) });
   if (typeof body.service !== 'string')
