@@ -4,6 +4,7 @@ import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { LinkageModelSchema, PersonQuery, PersonSchema, RelinkBody, RelinkResultSchema } from '../schema/api/linkage.js';
 import { readLinkageModel } from '../services/linkage/active-model.js';
 import { readPerson } from '../services/linkage/explain.js';
+import { relinkPerpetrators } from '../services/linkage/perpetrator-linkage.js';
 import { relinkPersons, type LinkageSettings } from '../services/linkage/relink.js';
 
 export interface LinkageRoutesOptions {
@@ -19,13 +20,18 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
         operationId: 'relinkPersons',
         tags: ['Linkage'],
         summary: 'Re-match every current record into persons, optionally re-estimating the model (EM)',
-        description: 'Persons are kept current incrementally as returns arrive; this recomputes them all, e.g. after changing VAWG_MATCH_THRESHOLD.',
+        description:
+          'Persons are kept current incrementally as returns arrive; this recomputes them all, e.g. after changing VAWG_MATCH_THRESHOLD. Victims and alleged perpetrators are linked apart (`perpetrators`), never with each other.',
         security: [{ bearerAuth: [] }],
         body: RelinkBody,
         response: { 200: jsonResponse('Relinked: what was compared, linked and clustered.', RelinkResultSchema), ...errorResponses(400, 401, 403, 415, 422) },
       },
     },
-    async (request) => relinkPersons(app.db, { settings: options.linkageSettings, estimate: request.body.estimate, log: request.log }),
+    async (request) => {
+      const victims = await relinkPersons(app.db, { settings: options.linkageSettings, estimate: request.body.estimate, log: request.log });
+      // After the victims: a model they re-estimated is the one the perpetrators are matched with.
+      return { ...victims, perpetrators: await relinkPerpetrators(app.db, { settings: options.linkageSettings, log: request.log }) };
+    },
   );
 
   app.get(

@@ -22,6 +22,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** Valid SLK-581s (letters, DDMMYYYY, sex), one per record. */
 const SLKS = ['MIHAR010119802', 'ONE2J150319752', 'ITHOM230419911', 'RDBRO301219842', 'NEAYL110720001', 'ALMAR050519722', 'UCHEN190919881'];
+/** An alleged perpetrator's SLK-581 (1.1.0): tokenised and linked like a victim's, and as secret. */
+const PERPETRATOR_SLK = 'ROWJO210719751';
+const withPerpetratorKey = { perpetrators: [{ relationshipToVictim: 'ex_partner', sex: 'male', age: 47, linkage: { slk581: PERPETRATOR_SLK } }] };
 
 function record(i: number, slk: string, overrides: Record<string, unknown> = {}) {
   const base = makeRecord(i, '2022-23-Q1', { referralId: marker(i) });
@@ -57,6 +60,7 @@ t.test('nothing secret in the log at debug level, whatever goes wrong', async (t
   const secrets = new Map<string, string>();
   const secret = (label: string, value: string) => secrets.set(value, label);
   SLKS.forEach((slk, i) => secret(`SLK ${i}`, slk));
+  secret("an alleged perpetrator's SLK", PERPETRATOR_SLK);
   const presentedKeys: string[] = [ADMIN_KEY];
 
   await registerService(app, 'col-vva');
@@ -84,7 +88,7 @@ t.test('nothing secret in the log at debug level, whatever goes wrong', async (t
   const statuses: Record<string, number> = {};
 
   await t.test('a valid return is stored (its tokens are what the log must not hold)', async (t) => {
-    const res = await json([record(1, SLKS[0]!), record(2, SLKS[1]!)]);
+    const res = await json([record(1, SLKS[0]!), record(2, SLKS[1]!, withPerpetratorKey)]);
     t.equal(res.statusCode, 201, res.body);
     for (let i = 1; i <= 2; i++) secret(`referralId ${i}`, marker(i));
     const read = await app.inject({ method: 'GET', url: `/v1/returns/${res.json().id}`, headers: admin });
@@ -214,6 +218,12 @@ t.test('nothing secret in the log at debug level, whatever goes wrong', async (t
   const tokens = rowsOf(await app.db.execute(sql`select victim_linkage_slk581_token as token from records where victim_linkage_slk581_token is not null`));
   t.ok(tokens.length >= 2, `${tokens.length} stored linkage tokens to look for`);
   tokens.forEach((row, i) => secret(`linkage token ${i}`, String(row.token)));
+  const perpetratorTokens = rowsOf(await app.db.execute(sql`select slk581_token as token, linkage_birth_date as date from perpetrator_keys`));
+  t.ok(perpetratorTokens.length >= 1, "the alleged perpetrator's tokens to look for");
+  perpetratorTokens.forEach((row, i) => {
+    secret(`perpetrator token ${i}`, String(row.token));
+    secret(`perpetrator birth-date token ${i}`, String(row.date));
+  });
   for (const key of presentedKeys) {
     secret('an API key presented', key);
     secret('the hash of a presented key', sha256(key));

@@ -9,6 +9,8 @@ import { makeRecord } from '../support/records.js';
 
 const SLK = 'MIHAR010119802';
 const SLK2 = 'ONE2J150319752';
+/** An alleged perpetrator's key (1.1.0), on record 2. */
+const PERPETRATOR_SLK = 'ROWJO210719751';
 
 function withSlk(i: number, slk: string) {
   const record = makeRecord(i);
@@ -31,9 +33,19 @@ t.test('no clear SLK in the database or the logs (database in use for this run)'
     method: 'POST',
     url: '/v1/returns',
     headers: admin,
-    payload: { service: 'col-vva', period: '2022-23-Q1', records: [withSlk(1, SLK), withSlk(2, SLK2)] },
+    payload: {
+      service: 'col-vva',
+      period: '2022-23-Q1',
+      records: [
+        withSlk(1, SLK),
+        { ...withSlk(2, SLK2), perpetrators: [{ relationshipToVictim: 'ex_partner', sex: 'male', age: 47, linkage: { slk581: PERPETRATOR_SLK } }] },
+      ],
+    },
   });
   t.equal(res.statusCode, 201);
+  const read = await app.inject({ method: 'GET', url: `/v1/returns/${res.json().id}`, headers: admin });
+  t.equal(read.statusCode, 200);
+  t.notOk(read.body.includes(SLK) || read.body.includes(SLK2) || read.body.includes(PERPETRATOR_SLK), 'GET /v1/returns/{id} returns no key');
   // A rejected return with a key in it must not leak it either.
   await app.inject({
     method: 'POST',
@@ -48,6 +60,11 @@ t.test('no clear SLK in the database or the logs (database in use for this run)'
   t.notOk(text.includes(SLK) || text.includes(SLK2), 'no clear SLK in any column');
   t.notOk(text.includes(SLK.slice(5, 13)) || text.includes(SLK2.slice(5, 13)), 'no clear date of birth (DDMMYYYY) either');
   t.notOk(text.includes(SLK.slice(0, 5)), 'nor the name letters');
+  t.notOk(text.includes(PERPETRATOR_SLK) || text.includes(PERPETRATOR_SLK.slice(5, 13)), "nor the alleged perpetrator's key (records.perpetrators holds none)");
+  const perpetrators = await app.db.execute(sql`select string_agg(t::text, ' ') as text from (select * from perpetrator_keys) t`);
+  const keys = String((perpetrators as unknown as { rows: Array<{ text: string }> }).rows[0]!.text);
+  t.match(keys, /[A-Za-z0-9_-]{43}/, "the perpetrator's key is stored as a token");
+  t.notOk(keys.includes(PERPETRATOR_SLK) || keys.includes(PERPETRATOR_SLK.slice(5, 13)), 'and only as tokens');
 
   const tokens = await app.db.execute(sql`select victim_linkage_slk581_token as token from records order by position`);
   const rows = (tokens as unknown as { rows: Array<{ token: string }> }).rows;
@@ -56,7 +73,7 @@ t.test('no clear SLK in the database or the logs (database in use for this run)'
   t.match(rows[0]!.token, /^[A-Za-z0-9_-]{43}$/, 'an HMAC-SHA-256 token');
 
   t.ok(logs.text.length > 0, 'the app logged');
-  t.notOk(logs.text.includes(SLK) || logs.text.includes(SLK2), 'no clear SLK in the logs');
+  t.notOk(logs.text.includes(SLK) || logs.text.includes(SLK2) || logs.text.includes(PERPETRATOR_SLK), 'no clear SLK in the logs');
   t.notOk(logs.text.includes(SLK.slice(5, 13)), 'no date of birth in the logs');
   t.notOk(logs.text.includes('test-admin-key'), 'no API key in the logs');
 });

@@ -18,6 +18,19 @@ export const RelinkResultSchema = Type.Object({
   linkedPairs: Type.Integer(),
   clusters: Type.Integer(),
   refusedMerges: Type.Integer(),
+  perpetrators: Type.Object(
+    {
+      records: Type.Integer({ description: 'Current perpetrator entries with a linkage key.' }),
+      candidatePairs: Type.Integer(),
+      linkedPairs: Type.Integer(),
+      clusters: Type.Integer({ description: 'Perpetrator persons: people who harm, counted once across services.' }),
+      refusedMerges: Type.Integer(),
+    },
+    {
+      description:
+        "The alleged perpetrators' keys, matched with the same model and threshold but only with each other: a victim and a perpetrator are never joined, even with the same key.",
+    },
+  ),
 });
 
 export const PersonQuery = Type.Object({

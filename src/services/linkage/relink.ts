@@ -16,6 +16,7 @@ import { activeModel, type ActiveModel } from './active-model.js';
 import type { AttributeName } from './comparison-levels.js';
 import type { LinkageModel } from './linkage-model.js';
 import type { LinkageRecord } from './linkage-record.js';
+import { sharesBlockingKey } from './neighbourhood.js';
 import { matchRecords, type PairLink } from './matcher.js';
 import { estimateModel } from './model-estimation.js';
 import type { TermFrequencies } from './term-frequencies.js';
@@ -139,22 +140,7 @@ function toLinkageRecords(rows: TokenRow[]): LinkageRecord[] {
  * letters and birth year, or the same family letters, given letters and day and month of birth.
  */
 function neighboursOf(seeds: TokenRow[]): SQL | undefined {
-  const present = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))];
-  const dates = present(seeds.flatMap((s) => [s.linkageBirthDate, s.linkageBirthDateSwapped]));
-  const born = present(seeds.map((s) => s.linkageBirthDate));
-  const named = seeds.filter((s) => s.linkageFamily && s.linkageGiven && s.linkageBirthYear);
-  const namedDayMonth = seeds.filter((s) => s.linkageFamily && s.linkageGiven && s.linkageBirthDayMonth);
-  if (dates.length === 0) return undefined;
-  return or(
-    sql`${records.linkageBirthDate} = any(${textArray(dates)})`,
-    sql`${records.linkageBirthDateSwapped} = any(${textArray(born)})`,
-    named.length
-      ? sql`(${records.linkageFamily}, ${records.linkageGiven}, ${records.linkageBirthYear}) in (select * from unnest(${textArray(named.map((s) => s.linkageFamily!))}, ${textArray(named.map((s) => s.linkageGiven!))}, ${textArray(named.map((s) => s.linkageBirthYear!))}))`
-      : undefined,
-    namedDayMonth.length
-      ? sql`(${records.linkageFamily}, ${records.linkageGiven}, ${records.linkageBirthDayMonth}) in (select * from unnest(${textArray(namedDayMonth.map((s) => s.linkageFamily!))}, ${textArray(namedDayMonth.map((s) => s.linkageGiven!))}, ${textArray(namedDayMonth.map((s) => s.linkageBirthDayMonth!))}))`
-      : undefined,
-  );
+  return sharesBlockingKey(records, seeds);
 }
 
 /**

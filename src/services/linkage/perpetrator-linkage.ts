@@ -1,0 +1,278 @@
+/**
+ * Keeps perpetrator persons current: the people who harm, counted once across services whether
+ * alleged in a victim's record or referred themselves (subject perpetrator). Their keys
+ * (`perpetrator_keys`, one row per perpetrator entry that gave one) are matched with the same
+ * matcher, model, threshold and term-frequency approach as victims' records, but only with each
+ * other: a victim and a perpetrator are never compared, so never joined, even with the same key
+ * (a person referred as a victim to one service and as a perpetrator to another stays two people,
+ * as the review asks). `perpetrator_keys.person_id` is the smallest `perpetrator_keys.id` of the
+ * cluster; rows of superseded returns have none.
+ *
+ * After a return, only its neighbourhood is re-matched, as for victims (relink.ts): the new rows,
+ * every current row sharing a blocking key with them, the rows that were in the same persons as
+ * the superseded return's, and every member of the persons those touch. The cost is then a few
+ * indexed queries and a match over that subset, not over every perpetrator key. A full relink
+ * re-matches every current perpetrator key in memory (one query, and the matcher over all of them).
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/connect.js';
+import { perpetratorKeys, records, returns, services } from '../../db/tables.js';
+import { bigintArray, textArray } from '../../db/arrays.js';
+import { personAnswerCodes } from '../../schema/dataset/code-lists.js';
+import { tokensOfRow } from '../returns/record-rows.js';
+import { activeModel } from './active-model.js';
+import type { AttributeName } from './comparison-levels.js';
+import type { LinkageRecord } from './linkage-record.js';
+import { sharesBlockingKey } from './neighbourhood.js';
+import { matchRecords, type MatchStats } from './matcher.js';
+import { MIN_RECORDS_FOR_TERM_FREQUENCIES, scaleModel, type LinkageSettings } from './relink.js';
+import type { TermFrequencies } from './term-frequencies.js';
+
+/**
+ * Serialises perpetrator linkage runs (two interleaving would each undo part of the other). Apart
+ * from the victims' lock: the two never touch the same rows.
+ */
+const PERPETRATOR_LINKAGE_LOCK = 581_582;
+const WRITE_CHUNK = 5000;
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface PerpetratorLinkageStats extends MatchStats {
+  /** Perpetrator keys matched (the neighbourhood after a return, every current one in a full relink). */
+  records: number;
+}
+
+/** The perpetrator entry's own answers, read from the record's stored `perpetrators` JSON (which holds no key). */
+const entry = (name: string) => sql<string | null>`${records.perpetrators} -> ${perpetratorKeys.position} ->> ${name}`;
+
+/** Where each attribute the matcher compares comes from: the entry's person fields, and the receiving service's area. */
+const attributeSources = {
+  ethnicity: entry('ethnicity'),
+  religion: entry('religion'),
+  sexualOrientation: entry('sexualOrientation'),
+  disability: entry('disability'),
+  serviceArea: sql<string>`${services.area}`,
+} as const satisfies Record<AttributeName, SQL>;
+
+const keyColumns = {
+  id: perpetratorKeys.id,
+  personId: perpetratorKeys.personId,
+  slk581Token: perpetratorKeys.slk581Token,
+  linkageFamily: perpetratorKeys.linkageFamily,
+  linkageFamilyPartial: perpetratorKeys.linkageFamilyPartial,
+  linkageGiven: perpetratorKeys.linkageGiven,
+  linkageGivenPartial: perpetratorKeys.linkageGivenPartial,
+  linkageBirthDate: perpetratorKeys.linkageBirthDate,
+  linkageBirthDateSwapped: perpetratorKeys.linkageBirthDateSwapped,
+  linkageBirthYear: perpetratorKeys.linkageBirthYear,
+  linkageBirthMonthYear: perpetratorKeys.linkageBirthMonthYear,
+  linkageBirthDayMonth: perpetratorKeys.linkageBirthDayMonth,
+  linkageSex: perpetratorKeys.linkageSex,
+  ...attributeSources,
+};
+
+interface KeyRow {
+  id: number;
+  personId: number | null;
+  slk581Token: string;
+  linkageFamily: string | null;
+  linkageFamilyPartial: string[] | null;
+  linkageGiven: string | null;
+  linkageGivenPartial: string[] | null;
+  linkageBirthDate: string | null;
+  linkageBirthDateSwapped: string | null;
+  linkageBirthYear: string | null;
+  linkageBirthMonthYear: string | null;
+  linkageBirthDayMonth: string | null;
+  linkageSex: string | null;
+  ethnicity: string | null;
+  religion: string | null;
+  sexualOrientation: string | null;
+  disability: string | null;
+  serviceArea: string;
+}
+
+const UNKNOWN_ANSWERS = new Set(personAnswerCodes.map((c) => c.code));
+
+function known(value: string | null): string | null {
+  return value === null || UNKNOWN_ANSWERS.has(value) ? null : value;
+}
+
+/** Perpetrator keys of current records (of returns not superseded), with their entry's attributes. */
+async function loadCurrent(tx: Tx, where: SQL | undefined): Promise<KeyRow[]> {
+  return tx
+    .select(keyColumns)
+    .from(perpetratorKeys)
+    .innerJoin(records, eq(records.id, perpetratorKeys.recordId))
+    .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+    .innerJoin(services, eq(services.id, returns.serviceId))
+    .where(where);
+}
+
+function toLinkageRecords(rows: KeyRow[]): LinkageRecord[] {
+  return rows.flatMap((row) => {
+    // The same component columns as a victim's record: read back the same way.
+    const tokens = tokensOfRow({ ...row, victimLinkageSlk581Token: row.slk581Token });
+    if (!tokens) return [];
+    const attributes = {
+      ethnicity: known(row.ethnicity),
+      religion: known(row.religion),
+      sexualOrientation: known(row.sexualOrientation),
+      disability: known(row.disability),
+      serviceArea: row.serviceArea,
+    };
+    return [{ id: row.id, tokens, attributes }];
+  });
+}
+
+/** Current perpetrator keys the matcher could compare with the seeds: the blocking rules of blocking.ts, as relink.ts finds victims' neighbours. */
+function neighboursOf(seeds: KeyRow[]): SQL | undefined {
+  return sharesBlockingKey(perpetratorKeys, seeds);
+}
+
+async function countCurrent(tx: Tx): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(perpetratorKeys)
+    .innerJoin(records, eq(records.id, perpetratorKeys.recordId))
+    .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)));
+  return row?.n ?? 0;
+}
+
+/**
+ * How common each family, given and birth-date token of the subset, and each attribute value, is
+ * among all current perpetrator keys (the population they are matched in; a subset's own
+ * frequencies would weigh names differently from a full run). None below the victims' minimum.
+ */
+async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: number): Promise<TermFrequencies | false> {
+  if (population < MIN_RECORDS_FOR_TERM_FREQUENCIES) return false;
+  const shares = async (column: SQL<string | null>, values: (string | null)[]) => {
+    const wanted = [...new Set(values.filter((v): v is string => v !== null))];
+    const [present] = await tx
+      .select({ n: sql<number>`count(${column})::int` })
+      .from(perpetratorKeys)
+      .innerJoin(records, eq(records.id, perpetratorKeys.recordId))
+      .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)));
+    const rows = wanted.length
+      ? await tx
+          .select({ token: sql<string>`${column}`, n: sql<number>`count(*)::int` })
+          .from(perpetratorKeys)
+          .innerJoin(records, eq(records.id, perpetratorKeys.recordId))
+          .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+          .where(sql`${column} = any(${textArray(wanted)})`)
+          .groupBy(sql`1`)
+      : [];
+    return { counts: new Map(rows.map((r) => [r.token, r.n])), total: present?.n ?? 0 };
+  };
+  const attributeCounts = async (source: SQL) => {
+    const rows = await tx
+      .select({ value: sql<string | null>`${source}`, n: sql<number>`count(*)::int` })
+      .from(perpetratorKeys)
+      .innerJoin(records, eq(records.id, perpetratorKeys.recordId))
+      .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+      .innerJoin(services, eq(services.id, returns.serviceId))
+      .groupBy(sql`1`);
+    const counts = new Map(rows.flatMap((r) => (known(r.value) === null ? [] : [[r.value!, r.n] as const])));
+    return { counts, total: [...counts.values()].reduce((a, b) => a + b, 0) };
+  };
+  return {
+    family: await shares(
+      sql`${perpetratorKeys.linkageFamily}`,
+      subset.map((r) => r.tokens.family),
+    ),
+    given: await shares(
+      sql`${perpetratorKeys.linkageGiven}`,
+      subset.map((r) => r.tokens.given),
+    ),
+    birthDate: await shares(
+      sql`${perpetratorKeys.linkageBirthDate}`,
+      subset.map((r) => r.tokens.birthDate),
+    ),
+    attributes: Object.fromEntries(
+      await Promise.all((Object.keys(attributeSources) as AttributeName[]).map(async (name) => [name, await attributeCounts(attributeSources[name])] as const)),
+    ),
+  };
+}
+
+async function writePersons(tx: Tx, personOf: Map<number, number>, ids: number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += WRITE_CHUNK) {
+    const chunk = ids.slice(i, i + WRITE_CHUNK);
+    const persons = chunk.map((id) => personOf.get(id) ?? id);
+    await tx.execute(
+      sql`update perpetrator_keys set person_id = v.person_id from unnest(${bigintArray(chunk)}, ${bigintArray(persons)}) as v(id, person_id) where perpetrator_keys.id = v.id`,
+    );
+  }
+}
+
+/** Ids of the perpetrator keys of a return's records. */
+function ofReturn(returnId: string): SQL {
+  return sql`${perpetratorKeys.recordId} in (select ${records.id} from ${records} where ${records.returnId} = ${returnId})`;
+}
+
+/** Re-matches the perpetrators in the neighbourhood of a newly accepted return and of the version it superseded. */
+export async function linkPerpetratorsAfterReturn(
+  db: Database,
+  params: { returnId: string; supersededReturnId?: string | null; settings: LinkageSettings },
+): Promise<PerpetratorLinkageStats> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${PERPETRATOR_LINKAGE_LOCK})`);
+    let formerPersons: number[] = [];
+    if (params.supersededReturnId) {
+      // The superseded version's persons, read before its rows leave them: what remains of them is re-matched.
+      const old = await tx.select({ personId: perpetratorKeys.personId }).from(perpetratorKeys).where(ofReturn(params.supersededReturnId));
+      formerPersons = [...new Set(old.flatMap((r) => (r.personId === null ? [] : [r.personId])))];
+      await tx.update(perpetratorKeys).set({ personId: null }).where(ofReturn(params.supersededReturnId));
+    }
+    const fresh = await loadCurrent(tx, ofReturn(params.returnId));
+    const orphans = formerPersons.length ? await loadCurrent(tx, sql`${perpetratorKeys.personId} = any(${bigintArray(formerPersons)})`) : [];
+    const seeds = [...fresh, ...orphans];
+    const near = neighboursOf(seeds);
+    const neighbours = near ? await loadCurrent(tx, near) : [];
+    const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
+    const members = touched.length ? await loadCurrent(tx, sql`${perpetratorKeys.personId} = any(${bigintArray(touched)})`) : [];
+    const subset = new Map<number, KeyRow>();
+    for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
+    const linkage = toLinkageRecords([...subset.values()]);
+    const active = await activeModel(tx);
+    const population = await countCurrent(tx);
+    const result = matchRecords(linkage, {
+      threshold: params.settings.threshold,
+      model: scaleModel(active, population),
+      termFrequencies: await termFrequenciesFor(tx, linkage, population),
+    });
+    await writePersons(tx, result.personOf, [...subset.keys()]);
+    return { records: subset.size, ...result.stats };
+  });
+}
+
+/**
+ * Re-matches every current perpetrator key, with the model in force (the one a victims' relink
+ * may just have estimated): the whole of `perpetrator_keys` is read and matched in memory, as the
+ * victims' full relink does with records. Keys of superseded returns are left with no person.
+ */
+export async function relinkPerpetrators(db: Database, params: { settings: LinkageSettings; log: FastifyBaseLogger }): Promise<PerpetratorLinkageStats> {
+  const stats = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${PERPETRATOR_LINKAGE_LOCK})`);
+    const rows = await loadCurrent(tx, undefined);
+    const linkage = toLinkageRecords(rows);
+    const active = await activeModel(tx);
+    const result = matchRecords(linkage, {
+      threshold: params.settings.threshold,
+      model: scaleModel(active, linkage.length),
+      ...(linkage.length < MIN_RECORDS_FOR_TERM_FREQUENCIES ? { termFrequencies: false as const } : {}),
+    });
+    await tx
+      .update(perpetratorKeys)
+      .set({ personId: null })
+      .where(sql`${perpetratorKeys.personId} is not null`);
+    await writePersons(
+      tx,
+      result.personOf,
+      rows.map((r) => r.id),
+    );
+    return { records: linkage.length, ...result.stats };
+  });
+  params.log.info({ linkage: { perpetrators: stats } }, 'perpetrators relinked');
+  return stats;
+}
