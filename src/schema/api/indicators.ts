@@ -22,7 +22,9 @@ export const IndicatorSchema = Type.Object(
       description: 'A count, a fraction from 0 to 1 (unit `rate`), or a rate per population; null when suppressed or not available.',
     }),
     percent: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'For unit `rate`: value × 100, rounded half-up to 1 decimal place.' })),
-    unit: Type.String({ description: '`referrals`, `people`, `children`, `perpetrators`, `rate`, `per 1,000 population` or `per 10,000 adult females`.' }),
+    unit: Type.String({
+      description: '`referrals`, `people`, `children`, `perpetrators`, `onward referrals`, `rate`, `per 1,000 population` or `per 10,000 adult females`.',
+    }),
     status: Type.String({
       enum: ['ok', 'suppressed', 'not_available'],
       description: '`suppressed`: withheld by disclosure control; `not_available`: no denominator (nothing in scope, or no population figure).',

@@ -1,14 +1,18 @@
 /**
  * Headline indicators over the current records in scope: counts, rates (fractions 0–1), rates per
- * population, the SafeLives Marac set and data-quality shares. Every count comes from one query;
+ * population, the SafeLives Marac set and data-quality shares, and (indicators-services.ts) the
+ * dataset 1.1 families: intake, outcomes at closure, caseload, the service modules, programmes and
+ * unmet need. This file is the one registry (`defineIndicators`, in the order published) and the
+ * disclosure control over all of them. The counts over the records in scope come from one query;
+ * the 1.1 groups over records of their own (closures, activity, programmes) from one query each;
  * derived definitions (ethnic groups, LGBT+, age bands, persons) come from the dataset helpers.
  *
- * Each indicator is declared once, in `defineIndicators`, with what its disclosure depends on: what
- * it counts (a measure, by a typed name), whether its count is a part of the referrals, and which
- * unknown answers a rate's denominator leaves out. The subtraction relations between published
- * figures are derived from those declarations (`deriveDifferences`), never listed beside them.
+ * Each indicator is declared once with what its disclosure depends on (indicator-kit.ts): what it
+ * counts (a measure, by a typed name), which count it is a part of, and which unknown answers a
+ * rate's denominator leaves out. The subtraction relations between published figures are derived
+ * from those declarations (`deriveDifferences`), never listed beside them.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { roundHalfUp } from '../../lib/round.js';
 import type { Indicator, IndicatorList } from '../../schema/api/indicators.js';
@@ -24,7 +28,20 @@ import { countPeople } from './people.js';
 import { cellKeyOf, describePerturbation, perturb } from './cell-key.js';
 import { describeDisclosureRule, isSmall } from './disclosure.js';
 import { populationsInScope } from './population.js';
-import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type Scope, type ScopeQuery } from './scope.js';
+import {
+  countIndicator,
+  countWhere,
+  inCodes,
+  rateIndicator,
+  sumOf,
+  type IndicatorDefinition as Declared,
+  type Measure,
+  type NotAvailableReason,
+} from './indicator-kit.js';
+import { defineServiceIndicators, scopedServiceMeasures, serviceMeasureGroups, serviceMeasureNames, type ServiceMeasureName } from './indicators-services.js';
+import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type Scope, type ScopeQuery, type Subject } from './scope.js';
+
+export type { NotAvailableReason } from './indicator-kit.js';
 
 export interface IndicatorParams extends ScopeQuery {
   role: Role;
@@ -33,9 +50,6 @@ export interface IndicatorParams extends ScopeQuery {
 }
 
 type Kind = 'count' | 'rate' | 'perPopulation';
-
-/** Why an indicator has no value though nothing was suppressed (status `not_available`). */
-export type NotAvailableReason = 'no_denominator' | 'no_population' | 'not_collected' | 'service_type_not_in_scope';
 
 /** Which service type `casesPer10000AdultFemales` counts: SafeLives' measure is of cases heard at a Marac. */
 const MARAC_SERVICE_TYPE = 'marac';
@@ -46,27 +60,6 @@ const KNOWN_ETHNICITY_CODES = ETHNICITY_CODES.filter((c) => isMinoritisedEthnici
 const MARAC_16_TO_17 = ageBandSets.marac.bands.find((b) => b.min === 16 && b.max === 17)!.code;
 /** SafeLives counts perpetrators aged 17 or under: the top of the Marac bands below 18+. */
 const MAX_YOUNG_PERPETRATOR_AGE = Math.max(...ageBandSets.marac.bands.flatMap((b) => (b.max !== null && b.max < 18 ? [b.max] : [])));
-
-function inCodes(column: SQL, codes: readonly string[]): SQL {
-  return sql`${column} in (${sql.join(codes.map(literal), sql`, `)})`;
-}
-
-/**
- * A count and the sum of the record keys behind it (its cell key, cell-key.ts). A sum of units per
- * record (children, perpetrators) counts each unit with its record's key.
- */
-interface Measure {
-  count: SQL;
-  key: SQL;
-}
-
-function countWhere(condition: SQL): Measure {
-  return { count: sql`(count(*) filter (where ${condition}))::int`, key: sql`sum(r.record_key) filter (where ${condition})` };
-}
-
-function sumOf(units: SQL): Measure {
-  return { count: sql`(coalesce(sum(${units}), 0))::int`, key: sql`sum(r.record_key::bigint * ${units})` };
-}
 
 const victimColumn = (name: string) => fieldSql(['victim', name]);
 const lgbtPlus = lgbtPlusSql(victimColumn('sexualOrientation'), victimColumn('genderIdentitySameAsSex'));
@@ -108,7 +101,7 @@ export type NotKnownMeasure = `notKnown.${string}`;
  * The name of a count the indicators are built from. A misspelt name does not compile; the
  * not-known counts are only ever named through `notKnownOf(field)`.
  */
-export type MeasureName = keyof typeof recordMeasures | 'people' | 'repeatLinked' | 'duplicates' | NotKnownMeasure;
+export type MeasureName = keyof typeof recordMeasures | 'people' | 'repeatLinked' | 'duplicates' | NotKnownMeasure | ServiceMeasureName;
 
 export function notKnownOf(field: FieldDefinition): NotKnownMeasure {
   return `notKnown.${field.name}`;
@@ -120,6 +113,7 @@ export const measureNames: readonly MeasureName[] = [
   'people',
   'repeatLinked',
   ...codedPersonVictimFields.map(notKnownOf),
+  ...serviceMeasureNames,
 ];
 
 /** A count and its cell key. */
@@ -136,6 +130,8 @@ export interface Measured {
   population: Population;
   /** The service types in scope. */
   serviceTypes: ReadonlySet<string>;
+  /** The scope's subject (victim when not given): programme referrals are a part of the referrals only of perpetrators. */
+  subject?: Subject;
 }
 
 /**
@@ -165,20 +161,33 @@ async function countMeasures(db: Database, scope: Scope, keyed: boolean): Promis
   const measures: Array<[MeasureName, Measure]> = [
     ...(Object.entries(recordMeasures) as Array<[keyof typeof recordMeasures, Measure]>),
     ...codedPersonVictimFields.map((f): [MeasureName, Measure] => [notKnownOf(f), countWhere(sql`${victimColumnSql(f)} = ${literal('not_known')}`)]),
+    ...scopedServiceMeasures,
   ];
+  // Each group of the 1.1 measures reads records of its own (closures, activity, programmes): a query each.
+  const groups = serviceMeasureGroups.map((g) => ({ from: g.from(scope), measures: g.measures(scope) }));
   // Computed by their own queries, not over the records at once.
   const own = new Set<MeasureName>(['people', 'repeatLinked']);
-  if (measureNames.some((name) => !own.has(name) && !measures.some(([m]) => m === name))) throw new Error('a measure has no SQL');
-  const select = sql.join(
-    [
-      ...measures.flatMap(([name, m]) => [sql`${m.count} as ${sql.identifier(name)}`, ...(keyed ? [sql`${m.key} as ${sql.identifier(`key:${name}`)}`] : [])]),
-      ...codedPersonVictimFields.map((f) => sql`(count(${victimColumnSql(f)}))::int as ${sql.identifier(`recorded:${f.name}`)}`),
-    ],
-    sql`, `,
+  const counted = [...measures, ...groups.flatMap((g) => g.measures)];
+  if (measureNames.some((name) => !own.has(name) && !counted.some(([m]) => m === name))) throw new Error('a measure has no SQL');
+  const select = (list: Array<[MeasureName, Measure]>) =>
+    list.flatMap(([name, m]) => [sql`${m.count} as ${sql.identifier(name)}`, ...(keyed ? [sql`${m.key} as ${sql.identifier(`key:${name}`)}`] : [])]);
+  type Row = Record<string, number | string | null>;
+  const read = (row: Row | undefined, list: Array<[MeasureName, Measure]>) =>
+    list.map(([name]): [MeasureName, Counted] => [name, { n: Number(row?.[name] ?? 0), k: cellKeyOf(row?.[`key:${name}`]) }]);
+  const [row] = await queryRows<Row>(
+    db,
+    sql`select ${sql.join(
+      [...select(measures), ...codedPersonVictimFields.map((f) => sql`(count(${victimColumnSql(f)}))::int as ${sql.identifier(`recorded:${f.name}`)}`)],
+      sql`, `,
+    )} ${currentRecordsIn(scope)}`,
   );
-  const [row] = await queryRows<Record<string, number | string | null>>(db, sql`select ${select} ${currentRecordsIn(scope)}`);
+  const counts = new Map(read(row, measures));
+  for (const group of groups) {
+    const [groupRow] = await queryRows<Row>(db, sql`select ${sql.join(select(group.measures), sql`, `)} ${group.from}`);
+    for (const [name, value] of read(groupRow, group.measures)) counts.set(name, value);
+  }
   return {
-    counts: new Map(measures.map(([name]) => [name, { n: Number(row?.[name] ?? 0), k: cellKeyOf(row?.[`key:${name}`]) }])),
+    counts,
     recorded: new Map(codedPersonVictimFields.map((f) => [f.name, Number(row?.[`recorded:${f.name}`] ?? 0)])),
   };
 }
@@ -211,33 +220,8 @@ function fieldLabel(field: FieldDefinition): string {
   return field.label.charAt(0).toLowerCase() + field.label.slice(1);
 }
 
-/**
- * One indicator as declared. What suppression needs to know is declared here and nowhere else:
- * - a count says whether it counts some of the referrals (`partOfReferrals`; a sum of units, such as
- *   children, does not), so that referrals − it is protected;
- * - a rate's numerator is always part of its denominator, and its denominator part of the
- *   referrals, so both complements are protected without saying; a rate whose denominator is the
- *   known answers of a field whose not-known share is published names that field
- *   (`knownAnswersOf`), so the prefer-not-to-say rest is protected too;
- * - a rate per population says whether its numerator is part of the referrals.
- * The count indicator publishing a rate's numerator on its own is found by the measure they share.
- */
-type IndicatorDefinition = {
-  id: string;
-  label: string;
-  definition: string;
-  numerator: MeasureName;
-} & (
-  | {
-      kind: 'count';
-      unit: 'referrals' | 'people' | 'children' | 'perpetrators';
-      partOfReferrals: boolean;
-      /** A sum of units with at least one in every referral this measure counts: the units beyond the first follow by subtraction. */
-      noFewerThan?: MeasureName;
-    }
-  | { kind: 'rate'; denominator: MeasureName; knownAnswersOf: FieldDefinition | null; notAvailable?: NotAvailableReason }
-  | { kind: 'perPopulation'; unit: string; per: number; population: number | null; partOfReferrals: boolean; notAvailable?: NotAvailableReason }
-);
+/** One indicator as declared over the measures (the relations it declares: indicator-kit.ts). */
+type IndicatorDefinition = Declared<MeasureName>;
 
 /** An indicator before disclosure control: its counts and where they come from. */
 export interface IndicatorDraft {
@@ -255,8 +239,10 @@ export interface IndicatorDraft {
   /** The measures counted: two indicators with the same measure publish the same count. */
   numeratorMeasure: MeasureName;
   denominatorMeasure?: MeasureName;
-  /** The declared relations (see `IndicatorDefinition`). */
-  partOfReferrals: boolean;
+  /** The declared relations (see `IndicatorDefinition`): the count a count is part of, the count a rate's denominator is within. */
+  partOf: MeasureName | null;
+  within?: MeasureName;
+  disjointGroup?: string;
   noFewerThan?: MeasureName;
   knownAnswersOf?: FieldDefinition | null;
   /** Why there is no value whatever the counts. */
@@ -270,6 +256,7 @@ export interface IndicatorDraft {
 export function defineIndicators(measured: Measured): IndicatorDefinition[] {
   const { population } = measured;
   const anyReferrals = (measured.counts.get('referrals')?.n ?? 0) > 0;
+  // The 1.0 indicators are all over the records in scope: a count is a part of the referrals or of nothing.
   const count = (
     id: string,
     label: string,
@@ -278,7 +265,7 @@ export function defineIndicators(measured: Measured): IndicatorDefinition[] {
     partOfReferrals: boolean,
     definition: string,
     noFewerThan?: MeasureName,
-  ): IndicatorDefinition => ({ kind: 'count', id, label, unit, numerator, partOfReferrals, definition, ...(noFewerThan ? { noFewerThan } : {}) });
+  ): IndicatorDefinition => countIndicator(id, label, unit, numerator, partOfReferrals ? 'referrals' : null, definition, noFewerThan ? { noFewerThan } : {});
   const rate = (
     id: string,
     label: string,
@@ -287,7 +274,7 @@ export function defineIndicators(measured: Measured): IndicatorDefinition[] {
     knownAnswersOf: FieldDefinition | null,
     definition: string,
     notAvailable?: NotAvailableReason,
-  ): IndicatorDefinition => ({ kind: 'rate', id, label, numerator, denominator, knownAnswersOf, definition, ...(notAvailable ? { notAvailable } : {}) });
+  ): IndicatorDefinition => rateIndicator(id, label, numerator, denominator, definition, { knownAnswersOf, ...(notAvailable ? { notAvailable } : {}) });
   const maracInScope = measured.serviceTypes.has(MARAC_SERVICE_TYPE);
   return [
     count('referrals', 'Referrals', 'referrals', 'referrals', true, 'Referrals received by the services in scope (one record per referral).'),
@@ -392,7 +379,7 @@ export function defineIndicators(measured: Measured): IndicatorDefinition[] {
       numerator: 'referrals',
       population: population.total,
       per: 1000,
-      partOfReferrals: true,
+      partOf: 'referrals',
     },
     {
       kind: 'perPopulation',
@@ -406,7 +393,7 @@ export function defineIndicators(measured: Measured): IndicatorDefinition[] {
       numerator: 'maracCases',
       population: population.maracAdultFemale,
       per: 10000,
-      partOfReferrals: true,
+      partOf: 'referrals',
       ...(maracInScope ? {} : { notAvailable: 'service_type_not_in_scope' as const }),
     },
     count(
@@ -425,6 +412,7 @@ export function defineIndicators(measured: Measured): IndicatorDefinition[] {
       false,
       'Alleged perpetrators aged 17 or under, counted once per referral they appear in (SafeLives Marac).',
     ),
+    ...defineServiceIndicators({ subject: measured.subject ?? 'victim' }),
     ...codedPersonVictimFields.map((f) => {
       const optional = f.required ? '' : ' The field is optional: records leaving it out are not counted as not_known.';
       // A field no record in scope carries was not collected: its share of unknowns is not 0%.
@@ -474,7 +462,8 @@ export function draftIndicators(measured: Measured): IndicatorDraft[] {
         kind: 'count',
         unit: d.unit,
         denominator: null,
-        partOfReferrals: d.partOfReferrals,
+        partOf: d.partOf,
+        ...(d.disjointGroup ? { disjointGroup: d.disjointGroup } : {}),
         ...(d.noFewerThan ? { noFewerThan: d.noFewerThan } : {}),
       };
     }
@@ -485,7 +474,7 @@ export function draftIndicators(measured: Measured): IndicatorDraft[] {
         unit: d.unit,
         denominator: d.population,
         per: d.per,
-        partOfReferrals: d.partOfReferrals,
+        partOf: d.partOf,
         ...(d.notAvailable ? { notAvailable: d.notAvailable } : {}),
       };
     }
@@ -497,7 +486,9 @@ export function draftIndicators(measured: Measured): IndicatorDraft[] {
       denominator: denominator.n,
       denominatorKey: denominator.k,
       denominatorMeasure: d.denominator,
-      partOfReferrals: true,
+      // A rate's numerator is a part of its denominator, and the denominator a part of `within`.
+      partOf: d.denominator,
+      within: d.within,
       knownAnswersOf: d.knownAnswersOf,
       ...(d.notAvailable ? { notAvailable: d.notAvailable } : {}),
     };
@@ -523,40 +514,88 @@ const numeratorOf = (id: string): Term => ({ id, term: 'numerator' });
 const denominatorOf = (id: string): Term => ({ id, term: 'denominator' });
 
 /**
- * The subtraction relations between published figures, from the relations declared on each indicator:
- * referrals − a part of them, a rate's denominator − its numerator, referrals − a rate's denominator
- * (its unknowns) and, where the not-known share of the same field is published, referrals − the
- * known − the not known (prefer not to say); a sum of units − the referrals with at least one.
+ * The subtraction relations between published figures, from the relations declared on each
+ * indicator (indicator-kit.ts):
+ * - for every count that is a part of another, directly or through others (a part of the referrals,
+ *   a rate's numerator of its denominator, a denominator of what it is `within`, convictions of
+ *   finalised cases of referrals): total − part, read through every indicator that publishes either
+ *   count (the referrals are also every referral-based rate's denominator, the programme stages
+ *   each a numerator and the next rate's denominator), withholding the part's indicator;
+ * - the total − any two or three counts of a disjoint group (the intake statuses);
+ * - where the not-known share of the same field is published, the total − the known − the not known
+ *   (prefer not to say);
+ * - a sum of units − the referrals with at least one (children beyond the first of each family).
  */
 export function deriveDifferences(drafts: readonly IndicatorDraft[]): Difference[] {
-  const referrals = drafts.find((d) => d.kind === 'count' && d.numeratorMeasure === 'referrals');
-  if (!referrals) throw new Error('the referrals count is not an indicator');
-  const total = numeratorOf(referrals.id);
-  const notKnownShare = (field: FieldDefinition) => {
-    const share = drafts.find((d) => d.kind === 'rate' && d.numeratorMeasure === notKnownOf(field));
-    if (!share) throw new Error(`no not-known share of ${field.name}`);
-    return share;
+  if (!drafts.some((d) => d.kind === 'count' && d.numeratorMeasure === 'referrals')) throw new Error('the referrals count is not an indicator');
+  const published = new Map<MeasureName, Term[]>();
+  const publish = (measure: MeasureName, term: Term) => published.set(measure, [...(published.get(measure) ?? []), term]);
+  for (const d of drafts) {
+    publish(d.numeratorMeasure, numeratorOf(d.id));
+    if (d.kind === 'rate' && d.denominatorMeasure) publish(d.denominatorMeasure, denominatorOf(d.id));
+  }
+  const termsOf = (measure: MeasureName) => published.get(measure) ?? [];
+  const totalsOf = new Map<MeasureName, Set<MeasureName>>();
+  const contain = (part: MeasureName, total: MeasureName | null | undefined) => {
+    if (total && total !== part) totalsOf.set(part, (totalsOf.get(part) ?? new Set()).add(total));
   };
-  const countOf = (measure: MeasureName) => {
-    const count = drafts.find((d) => d.kind === 'count' && d.numeratorMeasure === measure);
-    if (!count) throw new Error(`no count of ${measure}`);
-    return count;
+  for (const d of drafts) {
+    contain(d.numeratorMeasure, d.partOf);
+    if (d.kind === 'rate' && d.denominatorMeasure) contain(d.denominatorMeasure, d.within);
+  }
+  const containing = (part: MeasureName): Set<MeasureName> => {
+    const found = new Set<MeasureName>();
+    const visit = (m: MeasureName) => {
+      for (const total of totalsOf.get(m) ?? []) {
+        if (total === part || found.has(total)) continue;
+        found.add(total);
+        visit(total);
+      }
+    };
+    visit(part);
+    return found;
   };
-  return drafts.flatMap((d): Difference[] => {
-    if (d.id === referrals.id) return [];
-    if (d.kind !== 'rate') {
-      return [
-        ...(d.partOfReferrals ? [{ total, parts: [numeratorOf(d.id)], withhold: d.id }] : []),
-        ...(d.noFewerThan ? [{ total: numeratorOf(d.id), parts: [numeratorOf(countOf(d.noFewerThan).id)], withhold: d.id }] : []),
-      ];
+  /** Every way of reading total − parts through the published terms, one Difference each. */
+  const readings = (total: MeasureName, parts: MeasureName[], withhold: (parts: Term[]) => string): Difference[] =>
+    termsOf(total).flatMap((t) =>
+      parts
+        .reduce<Term[][]>((ways, part) => ways.flatMap((way) => termsOf(part).map((term) => [...way, term])), [[]])
+        .map((partTerms) => ({ total: t, parts: partTerms, withhold: withhold(partTerms) })),
+    );
+  const last = (parts: Term[]) => parts.at(-1)!.id;
+
+  const differences: Difference[] = [];
+  for (const part of published.keys()) for (const total of containing(part)) differences.push(...readings(total, [part], last));
+
+  const groups = new Map<string, { total: MeasureName; members: MeasureName[] }>();
+  for (const d of drafts) {
+    if (!d.disjointGroup || !d.partOf) continue;
+    const group = groups.get(d.disjointGroup) ?? { total: d.partOf, members: [] };
+    if (group.total !== d.partOf) throw new Error(`disjoint group ${d.disjointGroup} has parts of two totals`);
+    group.members.push(d.numeratorMeasure);
+    groups.set(d.disjointGroup, group);
+  }
+  for (const { total, members } of groups.values()) {
+    // Every subset of two or more members (one member alone is a part, above).
+    for (let mask = 1; mask < 1 << members.length; mask++) {
+      const subset = members.filter((_, i) => mask & (1 << i));
+      if (subset.length >= 2) differences.push(...readings(total, subset, last));
     }
-    const share = d.knownAnswersOf ? notKnownShare(d.knownAnswersOf) : null;
-    return [
-      { total: denominatorOf(d.id), parts: [numeratorOf(d.id)], withhold: d.id },
-      { total, parts: [denominatorOf(d.id)], withhold: d.id },
-      ...(share ? [{ total, parts: [denominatorOf(d.id), numeratorOf(share.id)], withhold: share.id }] : []),
-    ];
-  });
+  }
+
+  for (const d of drafts) {
+    if (d.kind === 'rate' && d.knownAnswersOf) {
+      const share = drafts.find((s) => s.kind === 'rate' && s.numeratorMeasure === notKnownOf(d.knownAnswersOf!));
+      if (!share) throw new Error(`no not-known share of ${d.knownAnswersOf.name}`);
+      for (const t of termsOf(d.within ?? 'referrals')) differences.push({ total: t, parts: [denominatorOf(d.id), numeratorOf(share.id)], withhold: share.id });
+    }
+    if (d.noFewerThan) {
+      const count = drafts.find((c) => c.kind === 'count' && c.numeratorMeasure === d.noFewerThan);
+      if (!count) throw new Error(`no count of ${d.noFewerThan}`);
+      differences.push({ total: numeratorOf(d.id), parts: [numeratorOf(count.id)], withhold: d.id });
+    }
+  }
+  return differences;
 }
 
 /** The count indicator publishing the same measure as a rate's numerator on its own, by id. */
@@ -674,6 +713,10 @@ export function describeIndicatorDisclosure(threshold: number, applied: boolean)
       'referrals with children, victims aged 16 to 17, Marac cases) when the rest of the referrals is small, rates whose denominator leaves out ' +
       'a small number of referrals (the unknowns), not-known shares that would reveal a small prefer-not-to-say group, and children in ' +
       'the household when the children beyond the first of each family are few. ' +
+      'The same holds for every part of a published count, directly or through others (accepted, duplicate and inappropriate ' +
+      'referrals, alone or together; closures and each closure outcome answered; properties secured of sanctuary referrals; ' +
+      'convictions of finalised court cases and early guilty pleas of convictions; refuge admissions and departures of residents; ' +
+      'each programme stage of the one before), whichever published indicator carries each count. ' +
       '`suppression` says which: `primary` (its own count is small) or `complementary` (withheld so another cannot be derived).',
     rates:
       `A rate is suppressed when its numerator, its denominator or its denominator − numerator is from ${small}, or when its ` +
@@ -699,6 +742,7 @@ async function indicatorsInSnapshot(db: Database, params: IndicatorParams): Prom
     recorded,
     population,
     serviceTypes: new Set(scope.services.map((s) => s.serviceType)),
+    subject: scope.subject,
   });
   // Suppression decides on the true counts; analysts then see the published ones with their noise.
   const suppressed = applied ? findSuppressedIndicators(drafts, params.threshold) : new Map<string, SuppressionKind>();
