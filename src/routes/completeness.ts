@@ -22,7 +22,9 @@ const completenessRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = as
           "Against each service's reporting schedule (or, when none is set, the quarters from its first return to the current one: `schedule.basis` says which), " +
           'each quarter also says whether a return is expected, its deadline, when version 1 arrived, and whether it was ' +
           '`on_time`, `late`, `missing`, `due` (deadline not yet passed), `not_expected` or `submitted_unscheduled`; `timeliness` counts them over the scope. ' +
-          'Then, over the current records in scope, the share of known answers for each victim field that may be unknown. ' +
+          'Then, over the current records in scope, the share of known answers for each victim field that may be unknown; and in `recordFields` (dataset 1.1.0) ' +
+          'the same for `victim.localAuthority`, `supportProvided` and each field of `closure` and of the service modules, over the records carrying the module. ' +
+          '`subject`, `localAuthority` and `basis` narrow the records the fields are measured over (submissions are whole returns, by quarter). ' +
           'For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures. An `area` no service or registered area has answers 404.',
         security: [{ bearerAuth: [] }],
         querystring: CompletenessQuery,

@@ -1,24 +1,33 @@
 import { Type } from 'typebox';
 import { ageBandSets } from '../dataset/derived.js';
-import { MAX_DIMENSIONS } from '../../services/analytics/aggregates.js';
+import { MAX_DIMENSIONS, MEASURES as MEASURE_LIST } from '../../services/analytics/aggregates.js';
 import { dimensionIds } from '../../services/analytics/dimensions.js';
 import { formatQueryProperty, PublicationStatusSchema, ScopeQueryProperties, SuppressionKindSchema } from './analytics.js';
 
 /** A `groupBy` dimension: the ids come from the dimension registry, so a new dimension appears here. */
 export const DimensionSchema = Type.String({ enum: dimensionIds, $id: 'Dimension', description: 'A dimension to group counts by.' });
 
-const MEASURES = ['referrals', 'people'];
+const MEASURES = [...MEASURE_LIST];
 
 export const AggregateQuery = Type.Object({
   measure: Type.String({
     enum: MEASURES,
     default: 'referrals',
-    description: '`referrals` counts records; `people` counts distinct persons across all services in scope.',
+    description:
+      '`referrals` counts records (grouped by an onward-referral dimension, onward-referral entries); `people` counts distinct persons across all services in scope; ' +
+      '`perpetrators` counts distinct perpetrator persons across the services in scope, one per entry of the records’ `perpetrators`, by their linkage ' +
+      '(entries sharing a linkage key are one person before linkage has run; an entry without one is a person of its own). ' +
+      'With no `subject` given it counts both perpetrators alleged in victims’ records and people who harm referred themselves; `subject` keeps it to one. ' +
+      'Like `people`, it is protected by suppression and cell key noise.',
   }),
   groupBy: Type.Optional(
     Type.String({
       pattern: '^[A-Za-z]+(,[A-Za-z]+)*$',
-      description: `Dimensions, comma-separated (\`groupBy=category,riskLevel\`), at most ${MAX_DIMENSIONS}, each once.`,
+      description:
+        `Dimensions, comma-separated (\`groupBy=category,riskLevel\`), at most ${MAX_DIMENSIONS}, each once. ` +
+        'Onward-referral dimensions (`onwardServiceType`, `onwardOutcome`) count onward-referral entries; perpetrator dimensions count each perpetrator. ' +
+        '`localAuthority` (the person’s) takes the GSS codes the records in scope name, with `not_known` and `not_recorded`: a code listed is a cell above zero, ' +
+        'which a table of every GSS code would show as well, and its cells are suppressed and perturbed as any other’s.',
       // The server reads the comma-separated text (and names a wrong entry by its position); the
       // document shows what it is: a list of dimensions, sent as one comma-separated value.
       'x-openapi-parameter': {
@@ -47,7 +56,9 @@ const Key = Type.Record(Type.String(), Type.String());
 export const AggregateSchema = Type.Object(
   {
     measure: Type.String({ enum: MEASURES }),
-    unit: Type.String({ description: 'What a value counts: referrals (records) or people (de-duplicated persons).' }),
+    unit: Type.String({
+      description: 'What a value counts: referrals (records), people (de-duplicated persons) or perpetrators (de-duplicated perpetrator persons).',
+    }),
     groupBy: Type.Array(Type.Ref('Dimension')),
     period: Type.Ref('Scope'),
     multiValued: Type.Array(Type.Ref('Dimension'), {

@@ -2,6 +2,8 @@
 import { Type, type TSchema } from 'typebox';
 import { PERIOD_PATTERN, QUARTER_PATTERN } from '../../lib/periods.js';
 import { AreaCodeSchema, ServiceIdSchema, ServiceTypeSchema } from './common.js';
+import { victimField } from '../dataset/fields.js';
+import { BASES, SUBJECTS } from '../../services/analytics/scope.js';
 
 /** Whether a published figure is shown or withheld by disclosure control: the one list of these statuses. */
 export const PUBLICATION_STATUSES = ['ok', 'suppressed'] as const;
@@ -28,12 +30,48 @@ export const PeriodQueryProperties = {
   to: Type.Optional(Type.String({ pattern: QUARTER_PATTERN, description: 'Last quarter of a range (inclusive), e.g. `2022-23-Q2`.' })),
 };
 
-/** The quarters plus which services: one service, a service type, or an area. */
+const localAuthorityField = victimField('localAuthority');
+
+/**
+ * Whom and which records (dataset 1.1): the subject, the person's local authority and the basis
+ * the period selects records by. Declared once; every analytic endpoint takes them. The pattern is
+ * the dataset field's own, so a code the records cannot hold is a 400 naming `localAuthority`.
+ */
+export const RecordScopeQueryProperties = {
+  subject: Type.Optional(
+    Type.String({
+      enum: [...SUBJECTS],
+      description:
+        'Whom the records are about: `victim` (the default: victim-survivors referred) or `perpetrator` (people who harm referred themselves). ' +
+        'Not given, `measure=perpetrators` and `groupBy=subject` cover both subjects (every perpetrator person, alleged in a victim’s record or referred themselves); ' +
+        'given, they keep to that subject. Overlaps are for victims: `perpetrator` is a 400 there.',
+    }),
+  ),
+  localAuthority: Type.Optional(
+    Type.String({
+      pattern: localAuthorityField.pattern!,
+      maxLength: localAuthorityField.maxLength!,
+      description:
+        'Only records whose person lives in this local authority (ONS GSS code, or `not_known`): the victim’s `victim.localAuthority`, or for subject `perpetrator` the person referred’s.',
+    }),
+  ),
+  basis: Type.Optional(
+    Type.String({
+      enum: [...BASES],
+      description:
+        'Which records the period selects: `referral` (the default: referrals received in it), `closure` (referrals closed in it, by the record or a later update, whatever quarter they arrived in) ' +
+        'or `activity` (cases open at any time in it). Records are read as their updates leave them.',
+    }),
+  ),
+};
+
+/** The quarters plus which services: one service, a service type, or an area; and whom (`RecordScopeQueryProperties`). */
 export const ScopeQueryProperties = {
   ...PeriodQueryProperties,
   service: Type.Optional(ServiceIdSchema),
   serviceType: Type.Optional(ServiceTypeSchema),
   area: Type.Optional(AreaCodeSchema),
+  ...RecordScopeQueryProperties,
 };
 
 /** `format`: the JSON, or the same figures as a CSV download (`Accept: text/csv` asks for it too). */
@@ -71,6 +109,9 @@ export const ScopeSchema = Type.Object(
     service: Type.Optional(Type.String()),
     serviceType: Type.Optional(Type.String()),
     area: Type.Optional(Type.String()),
+    subject: Type.Optional(Type.String({ enum: [...SUBJECTS], description: 'Stated when not the default (`victim`).' })),
+    localAuthority: Type.Optional(Type.String({ description: 'The local authority the records were narrowed to, when one was given.' })),
+    basis: Type.Optional(Type.String({ enum: [...BASES], description: 'Stated when not the default (`referral`).' })),
   },
   { $id: 'Scope', description: 'The scope the figures cover.' },
 );

@@ -1,12 +1,14 @@
 /** Schemas of `GET /v1/completeness`; the period query, scope and disclosure come from `analytics.ts`. */
 import { Type, type Static } from 'typebox';
 import { AreaCodeSchema, ServiceTypeSchema } from './common.js';
-import { formatQueryProperty, PeriodQueryProperties } from './analytics.js';
+import { formatQueryProperty, PeriodQueryProperties, RecordScopeQueryProperties } from './analytics.js';
 
 export const CompletenessQuery = Type.Object({
   ...PeriodQueryProperties,
   serviceType: Type.Optional(ServiceTypeSchema),
   area: Type.Optional(AreaCodeSchema),
+  // They narrow the records fields are measured over; submissions are of whole returns, by quarter.
+  ...RecordScopeQueryProperties,
   ...formatQueryProperty(
     '`csv` (or `Accept: text/csv`) returns the same figures as one CSV table, its `table` column naming the part of the JSON a row comes from.',
   ),
@@ -93,7 +95,10 @@ export const FieldCompletenessSchema = Type.Object({
   path: Type.String({ description: 'Dotted field path, e.g. `victim.ethnicity`.' }),
   label: Type.String(),
   known: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Records with a known answer (not null, not `not_known`).' }),
-  total: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Current records in scope.' }),
+  total: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description:
+      'Current records in scope the field applies to: all of them, or for a field of a module (`sanctuary.tenure`) or of `closure` the records carrying it.',
+  }),
   completeness: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description: 'known ÷ total, a fraction from 0 to 1.' }),
   status: Type.String({ enum: ['ok', 'suppressed', 'not_available'] }),
 });
@@ -104,6 +109,13 @@ export const CompletenessSchema = Type.Object({
   services: Type.Array(ServiceCompletenessSchema, { description: 'Every registered service in scope, with each quarter in scope.' }),
   timeliness: TimelinessSummarySchema,
   fields: Type.Array(FieldCompletenessSchema, { description: 'Victim fields whose answer may be unknown, over the current records in scope.' }),
+  recordFields: Type.Optional(
+    Type.Array(FieldCompletenessSchema, {
+      description:
+        'Dataset 1.1.0: the record fields `victim.localAuthority` and `supportProvided` over the current records in scope, then each field of `closure` and of each service module ' +
+        '(`sanctuary.tenure`…) over the records carrying it (`total`: the records with that module; `not_available` when none has it). Disclosure control as for `fields`.',
+    }),
+  ),
   disclosure: Type.Ref('Disclosure'),
 });
 export type Completeness = Static<typeof CompletenessSchema>;

@@ -10,17 +10,36 @@ import { ageBandSets, type AgeBandSetId } from '../../schema/dataset/derived.js'
 import type { Principal } from '../api-keys.js';
 import { cellKeyOf, describePerturbation } from './cell-key.js';
 import { applyDisclosureControl, describeDisclosureRule, perturbPublished, type CellInput, type PublishedValue } from './disclosure.js';
-import { dimensionIds, dimensions, lateralJoins, type Dimension, type DimensionContext } from './dimensions.js';
-import { countDistinctBy, personAnchorJoin, personCellKeySql, personKeySql } from './people.js';
+import { dimensionIds, dimensions, isPerOnwardReferral, isPerPerpetrator, lateralJoins, type Dimension, type DimensionContext } from './dimensions.js';
+import {
+  countDistinctBy,
+  perpetratorAnchorJoin,
+  perpetratorCellKeySql,
+  perpetratorKeyJoin,
+  perpetratorKeySql,
+  personAnchorJoin,
+  personCellKeySql,
+  personKeySql,
+} from './people.js';
 import { populationShares } from './population.js';
-import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type ScopeQuery } from './scope.js';
+import {
+  currentRecordsIn,
+  queryRows,
+  readInOneSnapshot,
+  resolveScope,
+  scopeQueryOf,
+  type RecordsInOptions,
+  type ScopeQuery,
+  type Scope,
+  type ScopeQueryInput,
+} from './scope.js';
 
 export const MAX_DIMENSIONS = 4;
 export const MAX_CELLS = 20_000;
 const POPULATION_DIMENSIONS = new Set(['sex', 'ageBand', 'ethnicityGroup', 'minoritisedEthnicity']);
 
 export interface AggregateParams extends ScopeQuery {
-  measure: 'referrals' | 'people';
+  measure: Measure;
   groupBy: string[];
   ageBands: AgeBandSetId;
   /** Exact figures (admins); otherwise disclosure control applies. */
@@ -29,7 +48,7 @@ export interface AggregateParams extends ScopeQuery {
 }
 
 /** The validated query of `GET /v1/aggregates`, as the route hands it over. */
-export interface AggregateQueryInput extends ScopeQuery {
+export interface AggregateQueryInput extends ScopeQueryInput {
   measure?: string | undefined;
   /** Comma-separated, or already a list. */
   groupBy?: string | readonly string[] | undefined;
@@ -42,9 +61,21 @@ export interface ReadAggregateParams {
   threshold: number;
 }
 
-const MEASURES = ['referrals', 'people'] as const;
+/**
+ * `referrals` counts records; `people`, distinct victims (people.ts); `perpetrators`, distinct
+ * perpetrator persons, one per entry of the records' `perpetrators` (dataset 1.1.0).
+ */
+export const MEASURES = ['referrals', 'people', 'perpetrators'] as const;
+export type Measure = (typeof MEASURES)[number];
 
-function isMeasure(text: string): text is AggregateParams['measure'] {
+const UNITS: Record<Measure, string> = {
+  referrals: 'referrals (records)',
+  people: 'people (de-duplicated across the services in scope)',
+  perpetrators:
+    'perpetrators (distinct perpetrator persons across the services in scope, alleged in victims’ records or referred themselves, by their linkage)',
+};
+
+function isMeasure(text: string): text is Measure {
   return (MEASURES as readonly string[]).includes(text);
 }
 
@@ -69,8 +100,7 @@ export function parseAggregateQuery(query: AggregateQueryInput): Omit<AggregateP
       { parameter: 'ageBands', code: 'not_in_code_list', detail: `must be among: ${Object.keys(ageBandSets).join(', ')}` },
     ]);
   }
-  const { period, from, to, service, serviceType, area } = query;
-  return { period, from, to, service, serviceType, area, measure, ageBands, groupBy: parseGroupBy(query.groupBy) };
+  return { ...scopeQueryOf(query), measure, ageBands, groupBy: parseGroupBy(query.groupBy) };
 }
 
 /** The aggregate a principal may see for a query: admins get exact figures, everyone else the disclosure-controlled ones. */
@@ -143,12 +173,12 @@ function codesOf(row: CountRow, k: number): string[] {
 }
 
 /** `select <dimensions>, count(*) … group by <dimensions>`: one scan, no de-duplication needed. */
-async function countBy(db: Database, chosen: Dimension[], context: DimensionContext): Promise<Map<string, Count>> {
+async function countBy(db: Database, chosen: Dimension[], context: DimensionContext, recordsIn: RecordsInOptions): Promise<Map<string, Count>> {
   const selected = chosen.map((d, i) => sql`${d.expression(context)} as ${sql.raw(`d${i}`)}`);
   const groupBy = chosen.length ? sql`group by ${sql.join(columns(chosen.length), sql`, `)}` : sql``;
   const rows = await queryRows<CountRow>(
     db,
-    sql`select ${sql.join([...selected, sql`count(*) as n`, sql`sum(r.record_key) as k`], sql`, `)} ${currentRecordsIn(context.scope, lateralJoins(chosen))} ${groupBy}`,
+    sql`select ${sql.join([...selected, sql`count(*) as n`, sql`sum(r.record_key) as k`], sql`, `)} ${currentRecordsIn(context.scope, lateralJoins(chosen), recordsIn)} ${groupBy}`,
   );
   return new Map(rows.map((row) => [keyOf(codesOf(row, chosen.length)), { n: Number(row.n), k: cellKeyOf(row.k) }]));
 }
@@ -158,9 +188,9 @@ async function countBy(db: Database, chosen: Dimension[], context: DimensionCont
  * cells; only a margin taken across a list dimension (where a record appears once per value) needs
  * its own, cheaper query. List values are unique within a record, so count(*) is exact.
  */
-async function countAdditive(db: Database, chosen: Dimension[], context: DimensionContext): Promise<Counts> {
+async function countAdditive(db: Database, chosen: Dimension[], context: DimensionContext, recordsIn: RecordsInOptions): Promise<Counts> {
   const k = chosen.length;
-  const cells = await countBy(db, chosen, context);
+  const cells = await countBy(db, chosen, context, recordsIn);
   const sumOver = (keep: number) => {
     const sums = new Map<string, Count>();
     for (const [key, count] of cells) {
@@ -172,14 +202,14 @@ async function countAdditive(db: Database, chosen: Dimension[], context: Dimensi
   const margins: Array<Map<string, Count>> = [];
   for (let i = 0; i < k && k > 1; i++) {
     const othersSingle = chosen.every((d, j) => j === i || !d.multiValued);
-    margins.push(othersSingle ? sumOver(i) : await countBy(db, [chosen[i]!], context));
+    margins.push(othersSingle ? sumOver(i) : await countBy(db, [chosen[i]!], context, recordsIn));
   }
   let total: Count;
   const single = chosen.findIndex((d) => !d.multiValued);
   if (k === 0) total = cells.get('') ?? NONE_COUNTED;
   else if (chosen.every((d) => !d.multiValued)) total = [...cells.values()].reduce(add, NONE_COUNTED);
   else if (single >= 0 && k > 1) total = [...margins[single]!.values()].reduce(add, NONE_COUNTED);
-  else total = (await countBy(db, [], context)).get('') ?? NONE_COUNTED;
+  else total = (await countBy(db, [], context, recordsIn)).get('') ?? NONE_COUNTED;
   return { cells, margins, total };
 }
 
@@ -192,18 +222,32 @@ async function countDistinct(
   db: Database,
   chosen: Dimension[],
   context: DimensionContext,
-  measure: AggregateParams['measure'],
+  measure: Measure,
   keyed: boolean,
+  recordsIn: RecordsInOptions,
 ): Promise<Counts> {
   const people = measure === 'people';
-  const counted = people ? personKeySql() : sql`r.id`;
-  // Exact figures need no cell keys: admins are spared the join to each person's first record.
-  const anchored = people && keyed;
-  const cellKey = !keyed ? sql`0` : people ? personCellKeySql() : sql`r.record_key`;
+  const perpetrators = measure === 'perpetrators';
   const countOf = async (dims: Dimension[]) => {
+    // A referral grouped by an onward dimension counts once per onward-referral entry.
+    const perEntry = dims.some(isPerOnwardReferral);
+    const counted = people
+      ? personKeySql()
+      : perpetrators
+        ? perpetratorKeySql()
+        : perEntry
+          ? sql`r.id::text || ':' || coalesce(o.position, -1)::text`
+          : sql`r.id`;
+    // Exact figures need no cell keys: admins are spared the join to each person's first record.
+    const cellKey = !keyed ? sql`0` : people ? personCellKeySql() : perpetrators ? perpetratorCellKeySql() : sql`r.record_key`;
+    const laterals = lateralJoins(dims, { perpetratorRows: perpetrators });
+    const joins = perpetrators
+      ? sql`${laterals} ${perpetratorKeyJoin()} ${keyed ? perpetratorAnchorJoin() : sql``}`
+      : people && keyed
+        ? sql`${laterals} ${personAnchorJoin()}`
+        : laterals;
     const groups = dims.map((d, i) => ({ name: `d${i}`, expression: d.expression(context) }));
-    const joins = anchored ? sql`${lateralJoins(dims)} ${personAnchorJoin()}` : lateralJoins(dims);
-    const rows = await countDistinctBy(db, context.scope, counted, groups, joins, cellKey);
+    const rows = await countDistinctBy(db, context.scope, counted, groups, joins, cellKey, recordsIn);
     return new Map(rows.map((row) => [keyOf(codesOf(row as CountRow, dims.length)), { n: Number(row.n), k: cellKeyOf(row.k) }]));
   };
   const k = chosen.length;
@@ -222,7 +266,14 @@ export async function computeAggregate(db: Database, params: AggregateParams) {
 async function aggregateInSnapshot(db: Database, params: AggregateParams) {
   const scope = await resolveScope(db, params);
   const chosen = params.groupBy.map((id) => dimensions[id]!);
-  const context: DimensionContext = { scope, ageBands: params.ageBands };
+  // Section 8: the perpetrators measure counts every perpetrator person, alleged in victims'
+  // records or referred themselves, and grouping by subject compares the two; a `subject` given
+  // keeps either to that subject.
+  const recordsIn: RecordsInOptions = {
+    bothSubjects: params.subject === undefined && (params.measure === 'perpetrators' || params.groupBy.includes('subject')),
+  };
+  const localAuthorities = params.groupBy.includes('localAuthority') ? await presentLocalAuthorities(db, scope, recordsIn) : undefined;
+  const context: DimensionContext = { scope, ageBands: params.ageBands, ...(localAuthorities ? { localAuthorities } : {}) };
   const domains = chosen.map((d) => d.domain(context));
   const size = domains.reduce((n, d) => n * Math.max(d.length, 1), 1);
   if (size > MAX_CELLS) {
@@ -232,8 +283,10 @@ async function aggregateInSnapshot(db: Database, params: AggregateParams) {
   }
 
   const k = chosen.length;
-  const distinct = params.measure === 'people' || chosen.some((d) => d.lateral === 'perpetrator');
-  const counts = distinct ? await countDistinct(db, chosen, context, params.measure, !params.exact) : await countAdditive(db, chosen, context);
+  const distinct = params.measure !== 'referrals' || chosen.some(isPerPerpetrator);
+  const counts = distinct
+    ? await countDistinct(db, chosen, context, params.measure, !params.exact, recordsIn)
+    : await countAdditive(db, chosen, context, recordsIn);
   const cellCounts = counts.cells;
   const marginCounts = counts.margins;
   const total = counts.total;
@@ -296,7 +349,7 @@ async function aggregateInSnapshot(db: Database, params: AggregateParams) {
 
   return {
     measure: params.measure,
-    unit: params.measure === 'people' ? 'people (de-duplicated across the services in scope)' : 'referrals (records)',
+    unit: UNITS[params.measure],
     groupBy: params.groupBy,
     period: scope.description,
     multiValued: chosen.filter((d) => d.multiValued).map((d) => d.id),
@@ -320,3 +373,14 @@ async function aggregateInSnapshot(db: Database, params: AggregateParams) {
 }
 
 export type Aggregate = Awaited<ReturnType<typeof computeAggregate>>;
+
+/**
+ * The local authorities the records in scope name, for `localAuthority`'s domain (an open set of
+ * GSS codes). Read over the same records as the table, so a code appears only when its cell would
+ * count someone; its cells are then protected as any other's (dimensions.ts).
+ */
+async function presentLocalAuthorities(db: Database, scope: Scope, recordsIn: RecordsInOptions): Promise<string[]> {
+  const expression = dimensions.localAuthority!.expression({ scope, ageBands: 'five_year' });
+  const rows = await queryRows<{ code: string }>(db, sql`select distinct ${expression} as code ${currentRecordsIn(scope, sql``, recordsIn)}`);
+  return rows.map((row) => row.code).sort();
+}

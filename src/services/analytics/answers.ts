@@ -15,7 +15,7 @@ import { computeCompleteness } from './completeness.js';
 import { tabulateAggregate, tabulateCompleteness, tabulateIndicators, tabulateOverlaps, type Names } from './csv-tables.js';
 import { computeIndicators } from './indicators.js';
 import { readOverlaps, type Overlaps } from './overlaps.js';
-import type { ScopeQuery } from './scope.js';
+import { scopeQueryOf, type ScopeQueryInput } from './scope.js';
 
 interface FormatQuery {
   format?: string | undefined;
@@ -37,13 +37,13 @@ async function findNames(db: Database): Promise<Names> {
 }
 
 /** The period of a file name, from the validated query only: `2022-23`, `2022-23-Q1` or `2022-23-Q1_to_2022-23-Q4`. */
-function periodOfName(query: ScopeQuery): string {
+function periodOfName(query: ScopeQueryInput): string {
   return query.period ?? `${query.from ?? ''}_to_${query.to ?? ''}`;
 }
 
 async function answer<T>(
   db: Database,
-  params: AnswerParams<ScopeQuery>,
+  params: AnswerParams<ScopeQueryInput>,
   body: T,
   tabulate: (body: T, names: Names) => CsvTable,
   ...name: string[]
@@ -58,18 +58,18 @@ export async function answerAggregate(db: Database, params: AnswerParams<Aggrega
   return answer(db, params, aggregate, (body, names) => tabulateAggregate(body, { names, ageBands }), 'aggregates', aggregate.measure);
 }
 
-export async function answerIndicators(db: Database, params: AnswerParams<ScopeQuery>): Promise<Answer<IndicatorList>> {
-  const { period, from, to, service, serviceType, area } = params.query;
-  const list = await computeIndicators(db, { period, from, to, service, serviceType, area, role: params.principal.role, threshold: params.threshold });
+export async function answerIndicators(db: Database, params: AnswerParams<ScopeQueryInput>): Promise<Answer<IndicatorList>> {
+  const list = await computeIndicators(db, { ...scopeQueryOf(params.query), role: params.principal.role, threshold: params.threshold });
   return answer(db, params, list, tabulateIndicators, 'indicators');
 }
 
-export async function answerCompleteness(db: Database, params: AnswerParams<ScopeQuery>): Promise<Answer<Completeness>> {
-  const { period, from, to, serviceType, area } = params.query;
-  const completeness = await computeCompleteness(db, { period, from, to, serviceType, area, role: params.principal.role, threshold: params.threshold });
+export async function answerCompleteness(db: Database, params: AnswerParams<ScopeQueryInput>): Promise<Answer<Completeness>> {
+  // Completeness takes no `service` (its schema has none): the scope is a service type or an area.
+  const { service: _service, ...scope } = scopeQueryOf(params.query);
+  const completeness = await computeCompleteness(db, { ...scope, role: params.principal.role, threshold: params.threshold });
   return answer(db, params, completeness, tabulateCompleteness, 'completeness');
 }
 
-export async function answerOverlaps(db: Database, params: AnswerParams<ScopeQuery>): Promise<Answer<Overlaps>> {
+export async function answerOverlaps(db: Database, params: AnswerParams<ScopeQueryInput>): Promise<Answer<Overlaps>> {
   return answer(db, params, await readOverlaps(db, params), tabulateOverlaps, 'overlaps');
 }

@@ -8,9 +8,9 @@ import { returns, services } from '../../db/tables.js';
 import { parseQuarter } from '../../lib/periods.js';
 import type { Completeness, FieldCompleteness, ServiceCompleteness, Timeliness, TimelinessSummary } from '../../schema/api/completeness.js';
 import { fieldSql } from '../../schema/dataset/columns.js';
-import { victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
+import { moduleFields, recordFields, victimField, victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
 import type { Role } from '../api-keys.js';
-import { literal } from './dimensions.js';
+import { literal, modulePresentSql } from './dimensions.js';
 import { cellKeyOf, describePerturbation, perturb } from './cell-key.js';
 import { applyDisclosureControl, describeDisclosureRule, isSmall } from './disclosure.js';
 import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type Scope, type ScopeQuery } from './scope.js';
@@ -28,11 +28,40 @@ export function victimColumnSql(field: FieldDefinition): SQL {
   return fieldSql(['victim', field.name]);
 }
 
-/** A known answer: present, and for coded fields not `not_known` (`prefer_not_to_say` was asked and answered). */
-function knownSql(field: FieldDefinition): SQL {
-  const column = victimColumnSql(field);
-  return field.type === 'code' ? sql`${column} is not null and ${column} <> ${literal('not_known')}` : sql`${column} is not null`;
+/** A known answer in `column`: present, and for coded fields not `not_known` (`prefer_not_to_say` was asked and answered). */
+function knownSql(field: FieldDefinition, column: SQL = victimColumnSql(field)): SQL {
+  // A string field may take `not_known` too (`localAuthority`).
+  return field.type === 'code' || field.type === 'string' ? sql`${column} is not null and ${column} <> ${literal('not_known')}` : sql`${column} is not null`;
 }
+
+/** A field completeness is measured on: its path, how a known answer reads, and which records it applies to (null: all). */
+interface MeasuredField {
+  path: string;
+  label: string;
+  known: SQL;
+  appliesTo: SQL | null;
+}
+
+const recordField = (name: string) => recordFields.find((f) => f.name === name)!;
+
+/**
+ * The 1.1.0 record fields whose answer may be missing (`status` and `subject` are not among them:
+ * absent means accepted, and a victim), then each field of `closure` and of every service module,
+ * over the records carrying it: a module is given whole, so its denominator is its own records,
+ * never the referrals that had no such work.
+ */
+export const completenessRecordFields: readonly MeasuredField[] = [
+  { path: 'victim.localAuthority', label: victimField('localAuthority').label, known: knownSql(victimField('localAuthority')), appliesTo: null },
+  { path: 'supportProvided', label: recordField('supportProvided').label, known: sql`${fieldSql('supportProvided')} is not null`, appliesTo: null },
+  ...[recordField('closure'), ...moduleFields].flatMap((module) =>
+    (module.fields ?? []).map((f) => ({
+      path: `${module.name}.${f.name}`,
+      label: `${module.label}: ${f.label}`,
+      known: knownSql(f, fieldSql([module.name, f.name])),
+      appliesTo: modulePresentSql(module.name),
+    })),
+  ),
+];
 
 export interface CompletenessParams extends ScopeQuery {
   role: Role;
@@ -56,7 +85,9 @@ async function completenessInSnapshot(db: Database, params: CompletenessParams):
     period: scope.description,
     services: applied ? suppressRecordCounts(submissions, params.threshold, returnKeys) : submissions,
     timeliness: summariseTimeliness(submissions),
-    fields: fields.map((f) => publishField(f, applied, params.threshold)),
+    fields: fields.slice(0, completenessVictimFields.length).map((f) => publishField(f, applied, params.threshold)),
+    // Apart from `fields`, so the victim fields' list reads as it did in 1.0.
+    recordFields: fields.slice(completenessVictimFields.length).map((f) => publishField(f, applied, params.threshold)),
     disclosure: {
       applied,
       ...describeDisclosureRule(params.threshold),
@@ -77,7 +108,8 @@ async function completenessInSnapshot(db: Database, params: CompletenessParams):
 async function findReturnKeys(db: Database, scope: Scope): Promise<Map<string, number>> {
   const rows = await queryRows<{ service_id: string; period: string; k: number | string | null }>(
     db,
-    sql`select ret.service_id, ret.period, sum(r.record_key) as k ${currentRecordsIn(scope)} group by 1, 2`,
+    // A return's record count is all its records, whatever the subject, local authority or basis asked for.
+    sql`select ret.service_id, ret.period, sum(r.record_key) as k ${currentRecordsIn(scope, sql``, { basis: 'referral', anySubject: true })} group by 1, 2`,
   );
   return new Map(rows.map((row) => [`${row.service_id} ${row.period}`, cellKeyOf(row.k)]));
 }
@@ -264,30 +296,42 @@ interface FieldCounts {
 }
 
 async function measureFieldCompleteness(db: Database, scope: Scope): Promise<FieldCounts[]> {
-  const measures = completenessVictimFields.flatMap((f) => [
-    sql`(count(*) filter (where ${knownSql(f)}))::int as ${sql.identifier(f.name)}`,
-    sql`sum(r.record_key) filter (where ${knownSql(f)}) as ${sql.identifier(`key:${f.name}`)}`,
-  ]);
+  const fields: MeasuredField[] = [
+    ...completenessVictimFields.map((f) => ({ path: `victim.${f.name}`, label: f.label, known: knownSql(f), appliesTo: null })),
+    ...completenessRecordFields,
+  ];
+  // Columns are numbered, not named after paths: `k3` is the known count of the fourth field.
+  const measures = fields.flatMap((f, i) => {
+    const applies = f.appliesTo ?? sql`true`;
+    return [
+      sql`(count(*) filter (where ${applies} and ${f.known}))::int as ${sql.identifier(`k${i}`)}`,
+      sql`sum(r.record_key) filter (where ${applies} and ${f.known}) as ${sql.identifier(`kk${i}`)}`,
+      ...(f.appliesTo
+        ? [
+            sql`(count(*) filter (where ${applies}))::int as ${sql.identifier(`t${i}`)}`,
+            sql`sum(r.record_key) filter (where ${applies}) as ${sql.identifier(`tk${i}`)}`,
+          ]
+        : []),
+    ];
+  });
   const [row] = await queryRows<Record<string, number | string | null>>(
     db,
     sql`select count(*)::int as total, sum(r.record_key) as total_key, ${sql.join(measures, sql`, `)} ${currentRecordsIn(scope)}`,
   );
-  const total = Number(row?.total ?? 0);
-  const totalKey = cellKeyOf(row?.total_key);
-  return completenessVictimFields.map((f) => ({
-    path: `victim.${f.name}`,
+  return fields.map((f, i) => ({
+    path: f.path,
     label: f.label,
-    known: Number(row?.[f.name] ?? 0),
-    total,
-    knownKey: cellKeyOf(row?.[`key:${f.name}`]),
-    totalKey,
+    known: Number(row?.[`k${i}`] ?? 0),
+    total: Number((f.appliesTo ? row?.[`t${i}`] : row?.total) ?? 0),
+    knownKey: cellKeyOf(row?.[`kk${i}`]),
+    totalKey: cellKeyOf(f.appliesTo ? row?.[`tk${i}`] : row?.total_key),
   }));
 }
 
 function publishField(counts: FieldCounts, applied: boolean, threshold: number): FieldCompleteness {
   const { path, label, known, total } = counts;
   if (applied && [total, known, total - known].some((n) => isSmall(n, threshold))) {
-    // The total is the same for every field and safe unless small itself; the known count is what would reveal.
+    // The total (the records the field applies to) is safe unless small itself; the known count is what would reveal.
     return {
       path,
       label,

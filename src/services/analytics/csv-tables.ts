@@ -15,7 +15,7 @@ import { codeLists, personAnswerCodes, type CodeList } from '../../schema/datase
 import { ageBandSets, type AgeBandSetId } from '../../schema/dataset/derived.js';
 import { perpetratorFields, recordFields, victimFields } from '../../schema/dataset/fields.js';
 import type { Aggregate } from './aggregates.js';
-import { NONE, NOT_RECORDED } from './dimensions.js';
+import { dimensions, NONE, NOT_RECORDED } from './dimensions.js';
 import { ONWARD_OUTCOME_LABELS, SERVICE_COUNT_LABELS, type Overlaps } from './overlaps.js';
 
 const POPULATION_COLUMNS = ['populationShare', 'representation'];
@@ -67,6 +67,8 @@ const capitalised = (name: string) => `${name[0]!.toUpperCase()}${name.slice(1)}
 
 /** The code list a dimension takes its codes from: its own id, or the dataset field it reads. */
 function codeListOf(dimension: string): CodeList | undefined {
+  const own = Object.hasOwn(dimensions, dimension) ? dimensions[dimension]!.codeList : undefined;
+  if (own) return own;
   if (Object.hasOwn(codeLists, dimension)) return codeLists[dimension as keyof typeof codeLists];
   const field =
     [...recordFields, ...victimFields].find((f) => f.name === dimension) ?? perpetratorFields.find((f) => `perpetrator${capitalised(f.name)}` === dimension);
@@ -91,9 +93,11 @@ export function labelDimension(dimension: string, context: LabelContext): (code:
   const own = new Map<string, string>();
   if (dimension === 'ageBand' || dimension === 'perpetratorAgeBand') for (const band of ageBandSets[context.ageBands].bands) own.set(band.code, band.label);
   for (const code of codeListOf(dimension)?.codes ?? []) own.set(code.code, code.label);
-  const named = dimension === 'service' ? context.names.services : dimension === 'area' ? context.names.areas : undefined;
+  const named = dimension === 'service' ? context.names.services : dimension === 'area' || dimension === 'localAuthority' ? context.names.areas : undefined;
   return (code) => {
     if (dimension === 'period') return describeQuarter(code);
+    // An open set of GSS codes: named when an admin registered the area, otherwise by its code.
+    if (dimension === 'localAuthority' && /^[EWSN][0-9]{8}$/.test(code)) return named?.get(code) ?? `Local authority ${code}`;
     return named?.get(code) ?? own.get(code) ?? SHARED_LABELS.get(code) ?? DIMENSION_CODE_LABELS[code] ?? code;
   };
 }
@@ -190,7 +194,7 @@ export function tabulateIndicators(list: IndicatorList): CsvTable {
 /**
  * Completeness as one table, `table` naming the JSON list a row comes from: `services` (a row per
  * service and quarter), `timeliness` (the summary: a `count` of service-quarters per `timeliness`)
- * and `fields` (victim field completeness).
+ * `fields` (victim field completeness) and `recordFields` (the 1.1.0 record and module fields).
  */
 export function tabulateCompleteness(completeness: Completeness, names: Names): CsvTable {
   const serviceTypeLabel = labelDimension('serviceType', { names, ageBands: 'five_year' });
@@ -216,6 +220,7 @@ export function tabulateCompleteness(completeness: Completeness, names: Names): 
     rows.push({ table: 'timeliness', timeliness: code, timelinessLabel: labelTimeliness(code), count });
   }
   for (const field of completeness.fields) rows.push({ table: 'fields', ...scalarsOf(field) });
+  for (const field of completeness.recordFields ?? []) rows.push({ table: 'recordFields', ...scalarsOf(field) });
   const columns = withLabels(
     ['table', ...scalarProperties(ServiceCompletenessSchema, QuarterSubmissionSchema), 'count', ...scalarProperties(FieldCompletenessSchema)],
     new Set(['serviceType', 'area', 'period', 'timeliness']),

@@ -5,7 +5,7 @@
  * (`p`). Codes are inlined as SQL literals: they are constants of the dataset, never user input.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { codeLists, listCodes } from '../../schema/dataset/code-lists.js';
+import { codeLists, listCodes, type CodeList } from '../../schema/dataset/code-lists.js';
 import { fieldColumn, fieldSql, type FieldPath } from '../../schema/dataset/columns.js';
 import {
   ageBandSets,
@@ -15,8 +15,8 @@ import {
   minoritisedEthnicityOf,
   type AgeBandSetId,
 } from '../../schema/dataset/derived.js';
-import { acceptedCodes, perpetratorFields, victimField } from '../../schema/dataset/fields.js';
-import type { Scope } from './scope.js';
+import { acceptedCodes, perpetratorFields, recordFields, victimField, type FieldDefinition } from '../../schema/dataset/fields.js';
+import { personLocalAuthoritySql, type Scope } from './scope.js';
 
 /** Records with no value for a multi-valued dimension (no perpetrator, no vulnerability…). */
 export const NONE = 'none';
@@ -26,6 +26,11 @@ export const NOT_RECORDED = 'not_recorded';
 export interface DimensionContext {
   scope: Scope;
   ageBands: AgeBandSetId;
+  /**
+   * The local authorities the records in scope name (`localAuthority`'s open domain), read by
+   * `presentLocalAuthorities` before the table is built; absent, only the codes every table has.
+   */
+  localAuthorities?: readonly string[];
 }
 
 export interface Dimension {
@@ -36,7 +41,22 @@ export interface Dimension {
   domain(context: DimensionContext): string[];
   expression(context: DimensionContext): SQL;
   /** A lateral join the expression needs; dimensions sharing one are joined once. */
-  lateral?: 'perpetrator' | 'vawgType' | 'vulnerability' | 'supportNeed';
+  lateral?: Lateral;
+  /** The code list its codes are labelled from, when not found by its id (csv-tables.ts). */
+  codeList?: CodeList;
+}
+
+export type Lateral =
+  'perpetrator' | 'perpetratorVulnerability' | 'vawgType' | 'vulnerability' | 'supportNeed' | 'supportProvided' | 'securityMeasure' | 'onward';
+
+/** Laterals over a record's perpetrators: a record counts once per perpetrator (or per perpetrator's value). */
+export function isPerPerpetrator(d: Dimension): boolean {
+  return d.lateral === 'perpetrator' || d.lateral === 'perpetratorVulnerability';
+}
+
+/** Onward-referral dimensions count onward-referral entries, not records (contract 1.1 section 4). */
+export function isPerOnwardReferral(d: Dimension): boolean {
+  return d.lateral === 'onward';
 }
 
 export function literal(code: string): SQL {
@@ -146,27 +166,47 @@ function victimDimension(name: string, id = name): Dimension {
     id,
     label: field.label,
     multiValued: false,
-    domain: () => [...acceptedCodes(field), ...(optional ? [NOT_RECORDED] : [])],
-    expression: () => (optional ? sql`coalesce(${column}, ${literal(NOT_RECORDED)})` : column),
+    // A perpetrator's referral may name no victim (fields.ts): then even a required field is not recorded.
+    domain: ({ scope }) => [...acceptedCodes(field), ...(optional || scope.subject === 'perpetrator' ? [NOT_RECORDED] : [])],
+    expression: () => sql`coalesce(${column}, ${literal(NOT_RECORDED)})`,
   };
 }
 
 /** A dimension read straight from a coded record field, over its code list (and `extra`, which a missing value takes). */
-function recordCodeDimension(path: FieldPath, extra: string[] = []): Dimension {
+function recordCodeDimension(path: FieldPath, extra: string[] = [], id?: string): Dimension {
   const { field } = fieldColumn(path);
   const list = field.codeList;
   if (!list) throw new Error(`${field.name} is not a coded field`);
   const column = fieldSql(path);
   return {
-    id: field.name,
-    label: list.label,
+    id: id ?? field.name,
+    label: id ? field.label : list.label,
     multiValued: false,
+    codeList: list,
     domain: () => [...listCodes(list), ...extra],
     expression: () => (extra.length ? sql`coalesce(${column}, ${literal(extra[0]!)})` : column),
   };
 }
 
-function listDimension(id: Dimension['lateral'] & string, list: keyof typeof codeLists, label: string): Dimension {
+/** A module of the record (`sanctuary`, `closure`…) by name. */
+function moduleOf(name: string): FieldDefinition {
+  const module = recordFields.find((f) => f.name === name && f.type === 'object');
+  if (!module) throw new Error(`no record module ${name}`);
+  return module;
+}
+
+/**
+ * The record carries the module: a module is given whole (fields.ts), so its first required,
+ * non-nullable field is present exactly when the module is. Shared with completeness.
+ */
+export function modulePresentSql(name: string, alias = 'r'): SQL {
+  const module = moduleOf(name);
+  const marker = module.fields?.find((f) => f.required && !f.nullable && f.type !== 'object');
+  if (!marker) throw new Error(`module ${name} has no field that marks it present`);
+  return sql`${fieldSql([name, marker.name], alias)} is not null`;
+}
+
+function listDimension(id: Lateral & string, list: keyof typeof codeLists, label: string): Dimension {
   return {
     id,
     label,
@@ -174,6 +214,36 @@ function listDimension(id: Dimension['lateral'] & string, list: keyof typeof cod
     lateral: id,
     domain: () => [...listCodes(codeLists[list]), NONE],
     expression: () => sql`coalesce(${sql.raw(`${id}_value.code`)}, ${literal(NONE)})`,
+  };
+}
+
+/** A list field of a module as a multi-valued dimension: `not_recorded` without the module, `none` for an empty list. */
+function moduleListDimension(id: Lateral & string, path: string, label: string): Dimension {
+  const { field } = fieldColumn(path);
+  const list = field.codeList!;
+  return {
+    id,
+    label,
+    multiValued: true,
+    lateral: id,
+    codeList: list,
+    domain: () => [...listCodes(list), NONE, NOT_RECORDED],
+    expression: () =>
+      sql`(case when not (${modulePresentSql(path.split('.')[0]!)}) then ${literal(NOT_RECORDED)} else coalesce(${sql.raw(`${id}_value.code`)}, ${literal(NONE)}) end)`,
+  };
+}
+
+/** A coded field of each perpetrator (one row per perpetrator): `none` without perpetrators, `not_recorded` when left out. */
+function perpetratorCodeDimension(name: string, id: string, label: string): Dimension {
+  const field = perpetratorFields.find((f) => f.name === name)!;
+  return {
+    id,
+    label,
+    multiValued: true,
+    lateral: 'perpetrator',
+    ...(field.codeList ? { codeList: field.codeList } : {}),
+    domain: () => [...acceptedCodes(field), NOT_RECORDED, NONE],
+    expression: () => sql`(case when p.value is null then ${literal(NONE)} else coalesce(p.value->>${literal(name)}, ${literal(NOT_RECORDED)}) end)`,
   };
 }
 
@@ -280,20 +350,128 @@ const dimensionList: Dimension[] = [
     domain: ({ ageBands }) => [...ageBandSets[ageBands].bands.map((b) => b.code), 'not_known', NONE],
     expression: ({ ageBands }) => sql`(case when p.value is null then ${literal(NONE)} else ${ageBandSql(sql`(p.value->>'age')::int`, ageBands)} end)`,
   },
+  // Dataset 1.1.0 (contract section 4).
+  {
+    id: 'subject',
+    label: codeLists.subject.label,
+    multiValued: false,
+    codeList: codeLists.subject,
+    domain: () => listCodes(codeLists.subject),
+    // Absent means a victim (fields.ts).
+    expression: () => sql`coalesce(${fieldSql('subject')}, ${literal('victim')})`,
+  },
+  {
+    id: 'status',
+    label: codeLists.referralStatus.label,
+    multiValued: false,
+    codeList: codeLists.referralStatus,
+    domain: () => listCodes(codeLists.referralStatus),
+    // Section 8: a record with no status was accepted.
+    expression: () => sql`coalesce(${fieldSql('status')}, ${literal('accepted')})`,
+  },
+  {
+    // An open set (GSS codes): the domain is the codes the records in scope name, plus the two
+    // every table has. Listing a code tells no more than its cell does: a code in the domain is a
+    // cell above zero, which a complete table over every GSS code would show as a suppressed or
+    // published count anyway; cells get the same suppression and noise as any other dimension.
+    id: 'localAuthority',
+    label: victimField('localAuthority').label,
+    multiValued: false,
+    domain: ({ localAuthorities = [] }) => [...[...localAuthorities].filter((c) => c !== 'not_known' && c !== NOT_RECORDED).sort(), 'not_known', NOT_RECORDED],
+    expression: () => sql`coalesce(${personLocalAuthoritySql()}, ${literal(NOT_RECORDED)})`,
+  },
+  recordCodeDimension('closure.reason', [NOT_RECORDED], 'closureReason'),
+  recordCodeDimension('closure.riskLevelAtClosure', [NOT_RECORDED], 'riskLevelAtClosure'),
+  recordCodeDimension('closure.relationshipAtClosure', [NOT_RECORDED], 'relationshipAtClosure'),
+  {
+    id: 'onwardServiceType',
+    label: 'Onward referral: service type',
+    multiValued: true,
+    lateral: 'onward',
+    codeList: codeLists.serviceType,
+    domain: () => [...listCodes(codeLists.serviceType), NONE],
+    expression: () => sql`coalesce(o.value->>'serviceType', ${literal(NONE)})`,
+  },
+  {
+    id: 'onwardOutcome',
+    label: codeLists.onwardOutcome.label,
+    multiValued: true,
+    lateral: 'onward',
+    codeList: codeLists.onwardOutcome,
+    domain: () => [...listCodes(codeLists.onwardOutcome), NOT_RECORDED, NONE],
+    expression: () => sql`(case when o.value is null then ${literal(NONE)} else coalesce(o.value->>'outcome', ${literal(NOT_RECORDED)}) end)`,
+  },
+  {
+    ...listDimension('supportProvided', 'supportNeed', 'Support provided'),
+    codeList: codeLists.supportNeed,
+  },
+  moduleListDimension('securityMeasure', 'sanctuary.securityMeasures', 'Security measure'),
+  recordCodeDimension('sanctuary.tenure', [NOT_RECORDED], 'tenure'),
+  recordCodeDimension('housing.outcome', [NOT_RECORDED], 'housingOutcome'),
+  recordCodeDimension('court.outcome', [NOT_RECORDED], 'courtOutcome'),
+  recordCodeDimension('health.setting', [NOT_RECORDED], 'healthSetting'),
+  recordCodeDimension('programme.programmeType', [NOT_RECORDED], 'programmeType'),
+  recordCodeDimension('programme.stage', [NOT_RECORDED], 'programmeStage'),
+  {
+    id: 'perpetratorEthnicityGroup',
+    label: 'Perpetrator ethnic group',
+    multiValued: true,
+    lateral: 'perpetrator',
+    codeList: codeLists.ethnicityGroup,
+    domain: () => [...listCodes(codeLists.ethnicityGroup), 'not_known', 'prefer_not_to_say', NOT_RECORDED, NONE],
+    expression: () => {
+      const ethnicity = sql`(p.value->>'ethnicity')`;
+      return sql`(case when p.value is null then ${literal(NONE)} when ${ethnicity} is null then ${literal(NOT_RECORDED)} else ${ethnicityGroupSql(ethnicity)} end)`;
+    },
+  },
+  perpetratorCodeDimension('disability', 'perpetratorDisability', 'Perpetrator disability'),
+  {
+    id: 'perpetratorVulnerability',
+    label: 'Perpetrator vulnerability',
+    multiValued: true,
+    lateral: 'perpetratorVulnerability',
+    codeList: codeLists.vulnerability,
+    domain: () => [...listCodes(codeLists.vulnerability), NOT_RECORDED, NONE],
+    // No perpetrator, or a perpetrator with an empty list: none; the optional list left out: not_recorded.
+    expression: () =>
+      sql`(case when p.value is null then ${literal(NONE)} when jsonb_typeof(p.value->'vulnerabilities') is distinct from 'array' then ${literal(NOT_RECORDED)} else coalesce(pv.code, ${literal(NONE)}) end)`,
+  },
 ];
 
 export const dimensions: Record<string, Dimension> = Object.fromEntries(dimensionList.map((d) => [d.id, d]));
 
 export const dimensionIds = Object.keys(dimensions);
 
-/** The lateral joins the chosen dimensions need, each once. */
-export function lateralJoins(chosen: readonly Dimension[]): SQL {
-  const needed = [...new Set(chosen.flatMap((d) => (d.lateral ? [d.lateral] : [])))];
-  const joins: Record<string, SQL> = {
-    perpetrator: sql`left join lateral jsonb_array_elements(${fieldSql('perpetrators')}) as p(value) on true`,
+/**
+ * The lateral joins the chosen dimensions need, each once. `p` (one row per perpetrator, with its
+ * 0-based `position` in `perpetrators`, as `perpetrator_keys` numbers them) comes before the
+ * perpetrators' own lists; `o` is one row per onward referral. With `perpetratorRows` (the
+ * perpetrators measure) `p` is an inner join: a record without perpetrators has no one to count.
+ */
+export function lateralJoins(chosen: readonly Dimension[], options: { perpetratorRows?: boolean } = {}): SQL {
+  const wanted = new Set(chosen.flatMap((d) => (d.lateral ? [d.lateral] : [])));
+  if (wanted.has('perpetratorVulnerability') || options.perpetratorRows) wanted.add('perpetrator');
+  const order: Lateral[] = [
+    'perpetrator',
+    'perpetratorVulnerability',
+    'vawgType',
+    'vulnerability',
+    'supportNeed',
+    'supportProvided',
+    'securityMeasure',
+    'onward',
+  ];
+  const needed = order.filter((l) => wanted.has(l));
+  const perpetrators = sql`lateral (select e.value, e.n - 1 as position from jsonb_array_elements(${fieldSql('perpetrators')}) with ordinality as e(value, n)) as p`;
+  const joins: Record<Lateral, SQL> = {
+    perpetrator: options.perpetratorRows ? sql`join ${perpetrators} on true` : sql`left join ${perpetrators} on true`,
+    perpetratorVulnerability: sql`left join lateral jsonb_array_elements_text(case when jsonb_typeof(p.value->'vulnerabilities') = 'array' then p.value->'vulnerabilities' else '[]'::jsonb end) as pv(code) on true`,
     vawgType: sql`left join lateral unnest(${fieldSql('vawgTypes')}) as vawgType_value(code) on true`,
     vulnerability: sql`left join lateral unnest(${fieldSql('victim.vulnerabilities')}) as vulnerability_value(code) on true`,
     supportNeed: sql`left join lateral unnest(${fieldSql('supportNeeds')}) as supportNeed_value(code) on true`,
+    supportProvided: sql`left join lateral unnest(${fieldSql('supportProvided')}) as supportProvided_value(code) on true`,
+    securityMeasure: sql`left join lateral unnest(${fieldSql('sanctuary.securityMeasures')}) as securityMeasure_value(code) on true`,
+    onward: sql`left join lateral (select e.value, e.n - 1 as position from jsonb_array_elements(${fieldSql('onwardReferrals')}) with ordinality as e(value, n)) as o on true`,
   };
   return sql.join(
     needed.map((n) => joins[n]!),

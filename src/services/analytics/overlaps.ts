@@ -9,7 +9,8 @@ import type { Principal } from '../api-keys.js';
 import { cellKeyOf, describePerturbation } from './cell-key.js';
 import { applyDisclosureControl, describeDisclosureRule, isSmall, perturbPublished, type CellInput } from './disclosure.js';
 import { personAnchorJoin, personCellKeySql, personKeySql } from './people.js';
-import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, type ScopeQuery } from './scope.js';
+import { problem } from '../../lib/problem.js';
+import { currentRecordsIn, queryRows, readInOneSnapshot, resolveScope, scopeQueryOf, type ScopeQuery, type ScopeQueryInput } from './scope.js';
 
 /** An onward referral counts as found when the person reaches the receiving service within this many days. */
 export const ONWARD_WINDOW_DAYS = 183;
@@ -35,15 +36,14 @@ export interface OverlapParams extends ScopeQuery {
 }
 
 export interface ReadOverlapsParams {
-  query: ScopeQuery;
+  query: ScopeQueryInput;
   principal: Pick<Principal, 'role'>;
   threshold: number;
 }
 
 /** The overlaps a principal may see: admins get exact figures, everyone else the disclosure-controlled ones. */
 export async function readOverlaps(db: Database, { query, principal, threshold }: ReadOverlapsParams): Promise<Overlaps> {
-  const { period, from, to, service, serviceType, area } = query;
-  return computeOverlaps(db, { period, from, to, service, serviceType, area, exact: principal.role === 'admin', threshold });
+  return computeOverlaps(db, { ...scopeQueryOf(query), exact: principal.role === 'admin', threshold });
 }
 
 type Published = { value: number | null; status: 'ok' | 'suppressed' };
@@ -63,6 +63,17 @@ export async function computeOverlaps(db: Database, params: OverlapParams): Prom
 }
 
 async function overlapsInSnapshot(db: Database, params: OverlapParams) {
+  // Overlaps follow victims: their persons, and their onward referrals found at the receiving
+  // service. People who harm are counted across services by `measure=perpetrators`.
+  if (params.subject === 'perpetrator') {
+    throw problem(400, 'badRequest', 'overlaps are for victims: subject must be victim', [
+      {
+        parameter: 'subject',
+        code: 'not_supported',
+        detail: 'overlaps count victims; count people who harm across services with GET /v1/aggregates?measure=perpetrators&groupBy=service',
+      },
+    ]);
+  }
   const scope = await resolveScope(db, params);
   // `ck`: the person's cell-key contribution, a function of `pk`, so each person sums her key once per count.
   const seen = params.exact

@@ -25,6 +25,34 @@ export interface ScopeQuery {
 }
 
 export type Subject = 'victim' | 'perpetrator';
+
+/** A validated query's scope parameters, as the schema leaves them (strings), before narrowing. */
+export type ScopeQueryInput = { [K in keyof ScopeQuery]?: string | undefined };
+
+/**
+ * The scope parameters of a validated query, narrowed rather than cast: the schema has checked
+ * `subject` and `basis` against `SUBJECTS` and `BASES`, so a value outside them (a schema that
+ * drifted) is a 400 naming the parameter, never quoting it.
+ */
+export function scopeQueryOf(query: ScopeQueryInput): ScopeQuery {
+  const { period, from, to, service, serviceType, area, subject, localAuthority, basis } = query;
+  const narrow = <T extends string>(parameter: string, value: string | undefined, allowed: readonly T[]): T | undefined => {
+    if (value === undefined) return undefined;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    throw problem(400, 'badRequest', `${parameter} is not known`, [{ parameter, code: 'not_in_code_list', detail: `must be among: ${allowed.join(', ')}` }]);
+  };
+  return {
+    period,
+    from,
+    to,
+    service,
+    serviceType,
+    area,
+    subject: narrow('subject', subject, SUBJECTS),
+    localAuthority,
+    basis: narrow('basis', basis, BASES),
+  };
+}
 /**
  * Which records a period selects: `referral`, referrals received in it (the default); `closure`,
  * referrals closed in it (by the record or a later update); `activity`, cases open at any time in
@@ -156,6 +184,18 @@ export interface RecordsInOptions {
   basis?: Basis | 'all';
   /** Leaves out the subject and local-authority filters (a figure that counts both subjects). */
   anySubject?: boolean;
+  /**
+   * Leaves out the subject filter but keeps the local authority, read from each record's own
+   * person (the victim's, or the perpetrator referred): `measure=perpetrators` and `groupBy=subject`
+   * with no `subject` given cover both subjects.
+   */
+  bothSubjects?: boolean;
+}
+
+/** The local authority of the person a record is about: the victim's, or the perpetrator referred's. */
+export function personLocalAuthoritySql(alias = 'r'): SQL {
+  const r = sql.raw(alias);
+  return sql`(case when ${r}.subject = 'perpetrator' then ${r}.perpetrators -> 0 ->> 'localAuthority' else ${r}.victim_local_authority end)`;
 }
 
 /** The first and last day the scope's quarters cover (they are contiguous). */
@@ -190,7 +230,9 @@ export function subjectCondition(subject: Subject, alias = 'r'): SQL {
  */
 export function currentRecordsIn(scope: Scope, extraJoins: SQL = sql``, options: RecordsInOptions = {}): SQL {
   const filters: SQL[] = [basisCondition(scope, options.basis ?? scope.basis)];
-  if (!options.anySubject) {
+  if (options.bothSubjects && !options.anySubject) {
+    if (scope.localAuthority) filters.push(sql`${personLocalAuthoritySql()} = ${scope.localAuthority}`);
+  } else if (!options.anySubject) {
     filters.push(subjectCondition(scope.subject));
     if (scope.localAuthority)
       filters.push(
