@@ -387,7 +387,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a quarterly return (one record per referral), as JSON or CSV
-         * @description Accepted whole or rejected whole: any invalid record rejects the return with 422 listing every problem, and nothing is stored. Submitting again for the same service and period creates version N+1, which supersedes the earlier one; a locked period answers 409. CSV returns (`Content-Type: text/csv`) name the service and period in the query. Bodies larger than the configured size (`VAWG_ASYNC_RETURN_MB`, 10 MiB by default) are answered with 202 and a job to poll. `victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned.
+         * @description Accepted whole or rejected whole: any invalid record rejects the return with 422 listing every problem, and nothing is stored. Submitting again for the same service and period creates version N+1, which supersedes the earlier one; a locked period answers 409. CSV returns (`Content-Type: text/csv`) name the service and period in the query. Bodies larger than the configured size (`VAWG_ASYNC_RETURN_MB`, 10 MiB by default) are answered with 202 and a job to poll. `victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned. Updates (dataset 1.1.0 on): a version is everything the service sends for the quarter, its records and its `updates` of referrals received in earlier quarters (their closure, status, refuge, court, programme, housing or sanctuary as they stand now), applied field by field in quarter order while the version is current; superseding it withdraws them. A JSON return carries both. A CSV file carries one part: `kind=records` (the default) sends the records, and the new version keeps the updates of the current version of the service and period; `kind=updates` sends the updates (columns `referralId`, `referralPeriod`, then the status, closure and module columns as the records CSV names them), and the new version keeps the records of the current version, copied unchanged (none when there is no current version). So sending the records and then the updates as two CSV files gives versions N+1 and N+2, the latter holding both.
          */
         post: operations["submitReturn"];
         delete?: never;
@@ -405,7 +405,7 @@ export interface paths {
         };
         /**
          * Read one version of a return with its records and the list of all its versions
-         * @description Record-level data: every read is recorded in the audit log. Providers can read returns of their own services only. Linkage keys are never returned.
+         * @description Record-level data: every read is recorded in the audit log. Providers can read returns of their own services only. Linkage keys are never returned. `updates` lists the version's updates of referrals of earlier quarters as they were sent (`updateCount` how many); the records are shown as sent, not as later updates left them. `GET /v1/returns/{id}/diff` compares records only, not updates.
          */
         get: operations["getReturn"];
         put?: never;
@@ -445,7 +445,7 @@ export interface paths {
         };
         /**
          * Counts of referrals or people by dimensions, with disclosure control for analysts
-         * @description Only the current version of each return counts. Cells are complete (zeros included). Dimensions: `period`, `service`, `serviceType`, `area`, `referralSource`, `category`, `vawgType` (multi-valued), `nonVawgCrimeType`, `policeInvolvement`, `riskLevel`, `repeatReferral`, `ageBand`, `sex`, `genderIdentitySameAsSex`, `sexualOrientation`, `lgbtPlus`, `ethnicity`, `ethnicityGroup`, `minoritisedEthnicity`, `religion`, `disability`, `pregnancy`, `maritalStatus`, `interpreterRequired`, `relationshipToArea`, `residence`, `vulnerability` (multi-valued), `supportNeed` (multi-valued), `relationshipToVictim` (multi-valued), `perpetratorSex` (multi-valued), `perpetratorAgeBand` (multi-valued).
+         * @description Only the current version of each return counts. Cells are complete (zeros included). Dimensions: `period`, `service`, `serviceType`, `area`, `referralSource`, `category`, `vawgType` (multi-valued), `nonVawgCrimeType`, `policeInvolvement`, `riskLevel`, `repeatReferral`, `ageBand`, `sex`, `genderIdentitySameAsSex`, `sexualOrientation`, `lgbtPlus`, `ethnicity`, `ethnicityGroup`, `minoritisedEthnicity`, `religion`, `disability`, `pregnancy`, `maritalStatus`, `interpreterRequired`, `relationshipToArea`, `residence`, `vulnerability` (multi-valued), `supportNeed` (multi-valued), `relationshipToVictim` (multi-valued), `perpetratorSex` (multi-valued), `perpetratorAgeBand` (multi-valued), `subject`, `status`, `localAuthority`, `closureReason`, `riskLevelAtClosure`, `relationshipAtClosure`, `onwardServiceType` (multi-valued), `onwardOutcome` (multi-valued), `supportProvided` (multi-valued), `securityMeasure` (multi-valued), `tenure`, `housingOutcome`, `courtOutcome`, `healthSetting`, `programmeType`, `programmeStage`, `perpetratorEthnicityGroup` (multi-valued), `perpetratorDisability` (multi-valued), `perpetratorVulnerability` (multi-valued).
          */
         get: operations["getAggregates"];
         put?: never;
@@ -485,7 +485,7 @@ export interface paths {
         };
         /**
          * Which services submitted which quarters, on time or late, and how complete the victim fields are
-         * @description Every registered service in scope, with each quarter in scope: whether a return was submitted, its current version, when it was received and its record count. Against each service's reporting schedule (or, when none is set, the quarters from its first return to the current one: `schedule.basis` says which), each quarter also says whether a return is expected, its deadline, when version 1 arrived, and whether it was `on_time`, `late`, `missing`, `due` (deadline not yet passed), `not_expected` or `submitted_unscheduled`; `timeliness` counts them over the scope. Then, over the current records in scope, the share of known answers for each victim field that may be unknown. For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures. An `area` no service or registered area has answers 404.
+         * @description Every registered service in scope, with each quarter in scope: whether a return was submitted, its current version, when it was received and its record count. Against each service's reporting schedule (or, when none is set, the quarters from its first return to the current one: `schedule.basis` says which), each quarter also says whether a return is expected, its deadline, when version 1 arrived, and whether it was `on_time`, `late`, `missing`, `due` (deadline not yet passed), `not_expected` or `submitted_unscheduled`; `timeliness` counts them over the scope. Then, over the current records in scope, the share of known answers for each victim field that may be unknown; and in `recordFields` (dataset 1.1.0) the same for `victim.localAuthority`, `supportProvided` and each field of `closure` and of the service modules, over the records carrying the module. `subject`, `localAuthority` and `basis` narrow the records the fields are measured over (submissions are whole returns, by quarter). For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures. An `area` no service or registered area has answers 404.
          */
         get: operations["getCompleteness"];
         put?: never;
@@ -527,7 +527,7 @@ export interface paths {
         put?: never;
         /**
          * Re-match every current record into persons, optionally re-estimating the model (EM)
-         * @description Persons are kept current incrementally as returns arrive; this recomputes them all, e.g. after changing VAWG_MATCH_THRESHOLD.
+         * @description Persons are kept current incrementally as returns arrive; this recomputes them all, e.g. after changing VAWG_MATCH_THRESHOLD. Victims and alleged perpetrators are linked apart (`perpetrators`), never with each other.
          */
         post: operations["relinkPersons"];
         delete?: never;
@@ -1278,6 +1278,8 @@ export interface components {
              */
             status: "current" | "superseded";
             recordCount: number;
+            /** @description How many updates of referrals of earlier quarters the version carries (dataset 1.1.0); absent when none. */
+            updateCount?: number;
             /** @description The dataset version the return declared, and was validated against. */
             datasetVersion: string;
             /** Format: date-time */
@@ -1331,6 +1333,8 @@ export interface components {
             service: string;
             period: string;
             recordCount: number;
+            /** @description How many updates the return carries, all valid; absent when none. */
+            updateCount?: number;
             wouldBeVersion: number;
             warnings: components["schemas"]["FieldProblem"][];
         };
@@ -1343,6 +1347,18 @@ export interface components {
             service?: string;
             serviceType?: string;
             area?: string;
+            /**
+             * @description Stated when not the default (`victim`).
+             * @enum {string}
+             */
+            subject?: "victim" | "perpetrator";
+            /** @description The local authority the records were narrowed to, when one was given. */
+            localAuthority?: string;
+            /**
+             * @description Stated when not the default (`referral`).
+             * @enum {string}
+             */
+            basis?: "referral" | "closure" | "activity";
         };
         PublishedValue: {
             value: number | null;
@@ -1403,11 +1419,11 @@ export interface components {
          * @description A dimension to group counts by.
          * @enum {string}
          */
-        Dimension: "period" | "service" | "serviceType" | "area" | "referralSource" | "category" | "vawgType" | "nonVawgCrimeType" | "policeInvolvement" | "riskLevel" | "repeatReferral" | "ageBand" | "sex" | "genderIdentitySameAsSex" | "sexualOrientation" | "lgbtPlus" | "ethnicity" | "ethnicityGroup" | "minoritisedEthnicity" | "religion" | "disability" | "pregnancy" | "maritalStatus" | "interpreterRequired" | "relationshipToArea" | "residence" | "vulnerability" | "supportNeed" | "relationshipToVictim" | "perpetratorSex" | "perpetratorAgeBand";
+        Dimension: "period" | "service" | "serviceType" | "area" | "referralSource" | "category" | "vawgType" | "nonVawgCrimeType" | "policeInvolvement" | "riskLevel" | "repeatReferral" | "ageBand" | "sex" | "genderIdentitySameAsSex" | "sexualOrientation" | "lgbtPlus" | "ethnicity" | "ethnicityGroup" | "minoritisedEthnicity" | "religion" | "disability" | "pregnancy" | "maritalStatus" | "interpreterRequired" | "relationshipToArea" | "residence" | "vulnerability" | "supportNeed" | "relationshipToVictim" | "perpetratorSex" | "perpetratorAgeBand" | "subject" | "status" | "localAuthority" | "closureReason" | "riskLevelAtClosure" | "relationshipAtClosure" | "onwardServiceType" | "onwardOutcome" | "supportProvided" | "securityMeasure" | "tenure" | "housingOutcome" | "courtOutcome" | "healthSetting" | "programmeType" | "programmeStage" | "perpetratorEthnicityGroup" | "perpetratorDisability" | "perpetratorVulnerability";
         Aggregate: {
             /** @enum {string} */
-            measure: "referrals" | "people";
-            /** @description What a value counts: referrals (records) or people (de-duplicated persons). */
+            measure: "referrals" | "people" | "perpetrators";
+            /** @description What a value counts: referrals (records), people (de-duplicated persons) or perpetrators (de-duplicated perpetrator persons). */
             unit: string;
             groupBy: components["schemas"]["Dimension"][];
             period: components["schemas"]["Scope"];
@@ -1474,7 +1490,7 @@ export interface components {
             value: number | null;
             /** @description For unit `rate`: value × 100, rounded half-up to 1 decimal place. */
             percent?: number | null;
-            /** @description `referrals`, `people`, `children`, `perpetrators`, `rate`, `per 1,000 population` or `per 10,000 adult females`. */
+            /** @description `referrals`, `people`, `children`, `perpetrators`, `onward referrals`, `rate`, `per 1,000 population` or `per 10,000 adult females`. */
             unit: string;
             /**
              * @description `suppressed`: withheld by disclosure control; `not_available`: no denominator (nothing in scope, or no population figure).
@@ -3117,6 +3133,11 @@ export interface operations {
                  */
                 period?: string;
                 /**
+                 * @description CSV returns only: what the file carries. `records` (the default): the quarter's records; the new version keeps the updates of the current version of this service and period. `updates` (dataset 1.1.0 on): updates of referrals of earlier quarters, columns `referralId`, `referralPeriod` and the status, closure and module columns as the records CSV names them (an empty cell leaves the field as it is; `null` sets a nullable field to null); the new version keeps the records of the current version (none when there is none). Either way the new version is the whole quarter's return and supersedes the current one.
+                 * @example updates
+                 */
+                kind?: "records" | "updates";
+                /**
                  * @description CSV returns only: the dataset version the records follow (`GET /v1/dataset/versions`); the current one when absent. JSON returns carry `datasetVersion` in the body.
                  * @example 1.1.0
                  */
@@ -3142,6 +3163,212 @@ export interface operations {
                      */
                     datasetVersion?: string;
                     records: components["schemas"]["DatasetRecord"][];
+                    /** @description Dataset 1.1.0 and later: events of this quarter about referrals the service received in earlier quarters (a closure, a status, a refuge departure, a court outcome, a programme stage…). Each names the referral (`referralId`, `referralPeriod`: its quarter, earlier than this return's) in the current version of that quarter's return. Its fields replace the referral's, fields left out keep their values, an explicit null sets a nullable field to null; a later quarter's update replaces an earlier one's fields. `closure.closedDate` and `refuge.departureDate`, when given, fall inside this return's quarter, and the referral once updated is still a valid record (a closure an update adds has its closedDate and reason). Superseding this return withdraws its updates. */
+                    updates?: {
+                        /**
+                         * Referral ID
+                         * @description The referralId of the record this update is about, as the return of its quarter gave it.
+                         */
+                        referralId: string;
+                        /**
+                         * Referral period
+                         * @description The quarter of the return the referral arrived in (e.g. 2022-23-Q1): earlier than this return's period.
+                         */
+                        referralPeriod: string;
+                        /**
+                         * Status
+                         * @description The outcome of the referral at intake. Absent means accepted, and is stored and shown as absent (not as accepted). Every status counts in the referrals received.
+                         * @enum {string}
+                         */
+                        status?: "accepted" | "duplicate" | "inappropriate" | "declined" | "no_contact";
+                        /**
+                         * Closure
+                         * @description Outcome and service-user feedback at the end of contact (review section 4.6).
+                         */
+                        closure?: {
+                            /**
+                             * Closed date
+                             * Format: date
+                             * @description The date contact ended; on or after the referral date.
+                             */
+                            closedDate?: string;
+                            /**
+                             * Reason
+                             * @description Why contact ended.
+                             * @enum {string}
+                             */
+                            reason?: "support_completed" | "referred_on" | "declined_support" | "disengaged" | "moved_away" | "not_eligible" | "other_reason";
+                            /**
+                             * Risk reduced
+                             * @description Risk was reduced at closure; null when not assessed.
+                             */
+                            riskReduced?: boolean | null;
+                            /**
+                             * Feels safer
+                             * @description The person said they feel safer; null when not asked or not answered.
+                             */
+                            feelsSafer?: boolean | null;
+                            /**
+                             * Abuse reduced
+                             * @description The abuse reduced or stopped at closure; null (or absent) when not asked or not answered.
+                             */
+                            abuseReduced?: boolean | null;
+                            /**
+                             * Quality of life improved
+                             * @description The person said their quality of life improved at closure; null (or absent) when not asked or not answered.
+                             */
+                            qualityOfLifeImproved?: boolean | null;
+                            /**
+                             * Children safer
+                             * @description The children of the household are safer at closure; null (or absent) when not asked or not answered.
+                             */
+                            childrenSafer?: boolean | null;
+                            /**
+                             * Risk level at closure
+                             * @description The risk level at the end of contact, in the codes of riskLevel.
+                             * @enum {string}
+                             */
+                            riskLevelAtClosure?: "standard" | "medium" | "high" | "not_assessed";
+                            /**
+                             * Relationship at closure
+                             * @description The relationship with the person who harmed them, at the end of contact.
+                             * @enum {string}
+                             */
+                            relationshipAtClosure?: "ended" | "continuing" | "not_applicable" | "not_known";
+                        };
+                        /**
+                         * Sanctuary Scheme
+                         * @description Security work a Sanctuary Scheme did so the person can stay safely at home.
+                         */
+                        sanctuary?: {
+                            /**
+                             * Security measures
+                             * @description The security measures fitted (empty when none yet).
+                             */
+                            securityMeasures?: ("door_reinforcement" | "lock_change" | "window_locks" | "sanctuary_room" | "alarm" | "cctv_or_video_doorbell" | "fire_safety" | "lighting" | "other_measure")[];
+                            /**
+                             * Property secured
+                             * @description The property was made secure.
+                             */
+                            propertySecured?: boolean;
+                            /**
+                             * Tenure
+                             * @description The tenure of the home.
+                             * @enum {string}
+                             */
+                            tenure?: "council" | "housing_association" | "private_rented" | "owner_occupier" | "temporary_accommodation" | "other_tenure" | "not_known";
+                        };
+                        /**
+                         * Housing
+                         * @description A housing or homelessness service’s work with the household.
+                         */
+                        housing?: {
+                            /**
+                             * Homelessness approach
+                             * @description The household approached the council as homeless or at risk of homelessness.
+                             */
+                            homelessnessApproach?: boolean;
+                            /**
+                             * Temporary accommodation
+                             * @description The household was placed in temporary accommodation.
+                             */
+                            temporaryAccommodation?: boolean;
+                            /**
+                             * Moved due to abuse
+                             * @description The household moved home because of the abuse.
+                             */
+                            movedDueToAbuse?: boolean;
+                            /**
+                             * Housing outcome
+                             * @description Where the household ended up.
+                             * @enum {string}
+                             */
+                            outcome?: "remained_safely" | "moved_social_housing" | "moved_private_rented" | "refuge" | "temporary_accommodation" | "perpetrator_removed" | "managed_reciprocal" | "other_outcome" | "not_known";
+                        };
+                        /**
+                         * Refuge
+                         * @description A stay in refuge.
+                         */
+                        refuge?: {
+                            /**
+                             * Admission date
+                             * Format: date
+                             * @description The date the woman was admitted to the refuge (ISO 8601).
+                             */
+                            admissionDate?: string;
+                            /**
+                             * Departure date
+                             * Format: date
+                             * @description The date she left (ISO 8601), on or after the admission date; absent while she is resident.
+                             */
+                            departureDate?: string;
+                            /**
+                             * Children accommodated
+                             * @description Children accommodated in the refuge with her.
+                             */
+                            childrenAccommodated?: number;
+                        };
+                        /**
+                         * Court
+                         * @description The criminal case, for a specialist domestic abuse court or court support service.
+                         */
+                        court?: {
+                            /**
+                             * Case heard
+                             * @description The case was heard at court.
+                             */
+                            caseHeard?: boolean;
+                            /**
+                             * Attended court
+                             * @description The victim-survivor attended court.
+                             */
+                            attendedCourt?: boolean;
+                            /**
+                             * Support at court
+                             * @description The victim-survivor was supported at court (by an IDVA or court advocate).
+                             */
+                            supportAtCourt?: boolean;
+                            /**
+                             * Court outcome
+                             * @description The outcome of the case; ongoing until it is finalised.
+                             * @enum {string}
+                             */
+                            outcome?: "convicted" | "acquitted" | "discontinued" | "withdrawn" | "ongoing" | "other_outcome";
+                            /**
+                             * Early guilty plea
+                             * @description The defendant pleaded guilty at the first hearing; null when not known or not applicable.
+                             */
+                            earlyGuiltyPlea?: boolean | null;
+                            /**
+                             * Pre-sentence report
+                             * @description A pre-sentence report was prepared; null when not known or not applicable.
+                             */
+                            preSentenceReport?: boolean | null;
+                        };
+                        /**
+                         * Programme
+                         * @description A programme for people who harm, young people or survivors, and how far the person got.
+                         */
+                        programme?: {
+                            /**
+                             * Programme type
+                             * @description The kind of programme.
+                             * @enum {string}
+                             */
+                            programmeType?: "community_perpetrator_programme" | "young_people" | "child_to_parent" | "survivor_group" | "one_to_one" | "other_programme";
+                            /**
+                             * Stage
+                             * @description The furthest stage reached: each stage implies the ones before it.
+                             * @enum {string}
+                             */
+                            stage?: "referred" | "contacted" | "assessed" | "suitable" | "started" | "midway" | "completed";
+                            /**
+                             * Partner supported
+                             * @description The partner or ex-partner was offered support alongside the programme; null when not known.
+                             */
+                            partnerSupported?: boolean | null;
+                        };
+                    }[];
                 };
                 "text/csv": string;
             };
@@ -3324,6 +3551,8 @@ export interface operations {
                          */
                         status: "current" | "superseded";
                         recordCount: number;
+                        /** @description How many updates of referrals of earlier quarters the version carries (dataset 1.1.0); absent when none. */
+                        updateCount?: number;
                         /** @description The dataset version the return declared, and was validated against. */
                         datasetVersion: string;
                         /** Format: date-time */
@@ -3348,6 +3577,212 @@ export interface operations {
                         }[];
                         /** @description The records as submitted; linkage keys are never returned. */
                         records: components["schemas"]["DatasetRecord"][];
+                        /** @description The version's updates of referrals of earlier quarters, in order, each as it was sent (the fields it gave). They count only while this version is current; the referrals' current state is what analytics use. */
+                        updates: {
+                            /**
+                             * Referral ID
+                             * @description The referralId of the record this update is about, as the return of its quarter gave it.
+                             */
+                            referralId: string;
+                            /**
+                             * Referral period
+                             * @description The quarter of the return the referral arrived in (e.g. 2022-23-Q1): earlier than this return's period.
+                             */
+                            referralPeriod: string;
+                            /**
+                             * Status
+                             * @description The outcome of the referral at intake. Absent means accepted, and is stored and shown as absent (not as accepted). Every status counts in the referrals received.
+                             * @enum {string}
+                             */
+                            status?: "accepted" | "duplicate" | "inappropriate" | "declined" | "no_contact";
+                            /**
+                             * Closure
+                             * @description Outcome and service-user feedback at the end of contact (review section 4.6).
+                             */
+                            closure?: {
+                                /**
+                                 * Closed date
+                                 * Format: date
+                                 * @description The date contact ended; on or after the referral date.
+                                 */
+                                closedDate?: string;
+                                /**
+                                 * Reason
+                                 * @description Why contact ended.
+                                 * @enum {string}
+                                 */
+                                reason?: "support_completed" | "referred_on" | "declined_support" | "disengaged" | "moved_away" | "not_eligible" | "other_reason";
+                                /**
+                                 * Risk reduced
+                                 * @description Risk was reduced at closure; null when not assessed.
+                                 */
+                                riskReduced?: boolean | null;
+                                /**
+                                 * Feels safer
+                                 * @description The person said they feel safer; null when not asked or not answered.
+                                 */
+                                feelsSafer?: boolean | null;
+                                /**
+                                 * Abuse reduced
+                                 * @description The abuse reduced or stopped at closure; null (or absent) when not asked or not answered.
+                                 */
+                                abuseReduced?: boolean | null;
+                                /**
+                                 * Quality of life improved
+                                 * @description The person said their quality of life improved at closure; null (or absent) when not asked or not answered.
+                                 */
+                                qualityOfLifeImproved?: boolean | null;
+                                /**
+                                 * Children safer
+                                 * @description The children of the household are safer at closure; null (or absent) when not asked or not answered.
+                                 */
+                                childrenSafer?: boolean | null;
+                                /**
+                                 * Risk level at closure
+                                 * @description The risk level at the end of contact, in the codes of riskLevel.
+                                 * @enum {string}
+                                 */
+                                riskLevelAtClosure?: "standard" | "medium" | "high" | "not_assessed";
+                                /**
+                                 * Relationship at closure
+                                 * @description The relationship with the person who harmed them, at the end of contact.
+                                 * @enum {string}
+                                 */
+                                relationshipAtClosure?: "ended" | "continuing" | "not_applicable" | "not_known";
+                            };
+                            /**
+                             * Sanctuary Scheme
+                             * @description Security work a Sanctuary Scheme did so the person can stay safely at home.
+                             */
+                            sanctuary?: {
+                                /**
+                                 * Security measures
+                                 * @description The security measures fitted (empty when none yet).
+                                 */
+                                securityMeasures?: ("door_reinforcement" | "lock_change" | "window_locks" | "sanctuary_room" | "alarm" | "cctv_or_video_doorbell" | "fire_safety" | "lighting" | "other_measure")[];
+                                /**
+                                 * Property secured
+                                 * @description The property was made secure.
+                                 */
+                                propertySecured?: boolean;
+                                /**
+                                 * Tenure
+                                 * @description The tenure of the home.
+                                 * @enum {string}
+                                 */
+                                tenure?: "council" | "housing_association" | "private_rented" | "owner_occupier" | "temporary_accommodation" | "other_tenure" | "not_known";
+                            };
+                            /**
+                             * Housing
+                             * @description A housing or homelessness service’s work with the household.
+                             */
+                            housing?: {
+                                /**
+                                 * Homelessness approach
+                                 * @description The household approached the council as homeless or at risk of homelessness.
+                                 */
+                                homelessnessApproach?: boolean;
+                                /**
+                                 * Temporary accommodation
+                                 * @description The household was placed in temporary accommodation.
+                                 */
+                                temporaryAccommodation?: boolean;
+                                /**
+                                 * Moved due to abuse
+                                 * @description The household moved home because of the abuse.
+                                 */
+                                movedDueToAbuse?: boolean;
+                                /**
+                                 * Housing outcome
+                                 * @description Where the household ended up.
+                                 * @enum {string}
+                                 */
+                                outcome?: "remained_safely" | "moved_social_housing" | "moved_private_rented" | "refuge" | "temporary_accommodation" | "perpetrator_removed" | "managed_reciprocal" | "other_outcome" | "not_known";
+                            };
+                            /**
+                             * Refuge
+                             * @description A stay in refuge.
+                             */
+                            refuge?: {
+                                /**
+                                 * Admission date
+                                 * Format: date
+                                 * @description The date the woman was admitted to the refuge (ISO 8601).
+                                 */
+                                admissionDate?: string;
+                                /**
+                                 * Departure date
+                                 * Format: date
+                                 * @description The date she left (ISO 8601), on or after the admission date; absent while she is resident.
+                                 */
+                                departureDate?: string;
+                                /**
+                                 * Children accommodated
+                                 * @description Children accommodated in the refuge with her.
+                                 */
+                                childrenAccommodated?: number;
+                            };
+                            /**
+                             * Court
+                             * @description The criminal case, for a specialist domestic abuse court or court support service.
+                             */
+                            court?: {
+                                /**
+                                 * Case heard
+                                 * @description The case was heard at court.
+                                 */
+                                caseHeard?: boolean;
+                                /**
+                                 * Attended court
+                                 * @description The victim-survivor attended court.
+                                 */
+                                attendedCourt?: boolean;
+                                /**
+                                 * Support at court
+                                 * @description The victim-survivor was supported at court (by an IDVA or court advocate).
+                                 */
+                                supportAtCourt?: boolean;
+                                /**
+                                 * Court outcome
+                                 * @description The outcome of the case; ongoing until it is finalised.
+                                 * @enum {string}
+                                 */
+                                outcome?: "convicted" | "acquitted" | "discontinued" | "withdrawn" | "ongoing" | "other_outcome";
+                                /**
+                                 * Early guilty plea
+                                 * @description The defendant pleaded guilty at the first hearing; null when not known or not applicable.
+                                 */
+                                earlyGuiltyPlea?: boolean | null;
+                                /**
+                                 * Pre-sentence report
+                                 * @description A pre-sentence report was prepared; null when not known or not applicable.
+                                 */
+                                preSentenceReport?: boolean | null;
+                            };
+                            /**
+                             * Programme
+                             * @description A programme for people who harm, young people or survivors, and how far the person got.
+                             */
+                            programme?: {
+                                /**
+                                 * Programme type
+                                 * @description The kind of programme.
+                                 * @enum {string}
+                                 */
+                                programmeType?: "community_perpetrator_programme" | "young_people" | "child_to_parent" | "survivor_group" | "one_to_one" | "other_programme";
+                                /**
+                                 * Stage
+                                 * @description The furthest stage reached: each stage implies the ones before it.
+                                 * @enum {string}
+                                 */
+                                stage?: "referred" | "contacted" | "assessed" | "suitable" | "started" | "midway" | "completed";
+                                /**
+                                 * Partner supported
+                                 * @description The partner or ex-partner was offered support alongside the programme; null when not known.
+                                 */
+                                partnerSupported?: boolean | null;
+                            };
+                        }[];
                     };
                 };
             };
@@ -3518,9 +3953,9 @@ export interface operations {
     getAggregates: {
         parameters: {
             query?: {
-                /** @description `referrals` counts records; `people` counts distinct persons across all services in scope. */
-                measure?: "referrals" | "people";
-                /** @description Dimensions, comma-separated (`groupBy=category,riskLevel`), at most 4, each once. */
+                /** @description `referrals` counts records (grouped by an onward-referral dimension, onward-referral entries); `people` counts distinct persons across all services in scope; `perpetrators` counts distinct perpetrator persons across the services in scope, one per entry of the records’ `perpetrators`, by their linkage (entries sharing a linkage key are one person before linkage has run; an entry without one is a person of its own). With no `subject` given it counts both perpetrators alleged in victims’ records and people who harm referred themselves; `subject` keeps it to one. Like `people`, it is protected by suppression and cell key noise. */
+                measure?: "referrals" | "people" | "perpetrators";
+                /** @description Dimensions, comma-separated (`groupBy=category,riskLevel`), at most 4, each once. Onward-referral dimensions (`onwardServiceType`, `onwardOutcome`) count onward-referral entries; perpetrator dimensions count each perpetrator. `localAuthority` (the person’s) takes the GSS codes the records in scope name, with `not_known` and `not_recorded`: a code listed is a cell above zero, which a table of every GSS code would show as well, and its cells are suppressed and perturbed as any other’s. */
                 groupBy?: components["schemas"]["Dimension"][];
                 /** @description The age-band set for `ageBand` and `perpetratorAgeBand`. */
                 ageBands?: "marac" | "five_year" | "csew";
@@ -3538,6 +3973,12 @@ export interface operations {
                 serviceType?: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
                 /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
                 area?: string;
+                /** @description Whom the records are about: `victim` (the default: victim-survivors referred) or `perpetrator` (people who harm referred themselves). Not given, `measure=perpetrators` and `groupBy=subject` cover both subjects (every perpetrator person, alleged in a victim’s record or referred themselves); given, they keep to that subject. Overlaps are for victims: `perpetrator` is a 400 there. */
+                subject?: "victim" | "perpetrator";
+                /** @description Only records whose person lives in this local authority (ONS GSS code, or `not_known`): the victim’s `victim.localAuthority`, or for subject `perpetrator` the person referred’s. */
+                localAuthority?: string;
+                /** @description Which records the period selects: `referral` (the default: referrals received in it), `closure` (referrals closed in it, by the record or a later update, whatever quarter they arrived in) or `activity` (cases open at any time in it). Records are read as their updates leave them. */
+                basis?: "referral" | "closure" | "activity";
             };
             header?: never;
             path?: never;
@@ -3655,6 +4096,12 @@ export interface operations {
                 serviceType?: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
                 /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
                 area?: string;
+                /** @description Whom the records are about: `victim` (the default: victim-survivors referred) or `perpetrator` (people who harm referred themselves). Not given, `measure=perpetrators` and `groupBy=subject` cover both subjects (every perpetrator person, alleged in a victim’s record or referred themselves); given, they keep to that subject. Overlaps are for victims: `perpetrator` is a 400 there. */
+                subject?: "victim" | "perpetrator";
+                /** @description Only records whose person lives in this local authority (ONS GSS code, or `not_known`): the victim’s `victim.localAuthority`, or for subject `perpetrator` the person referred’s. */
+                localAuthority?: string;
+                /** @description Which records the period selects: `referral` (the default: referrals received in it), `closure` (referrals closed in it, by the record or a later update, whatever quarter they arrived in) or `activity` (cases open at any time in it). Records are read as their updates leave them. */
+                basis?: "referral" | "closure" | "activity";
                 /** @description `csv` (or `Accept: text/csv`) returns the same indicators as a CSV table, one row each. */
                 format?: "json" | "csv";
             };
@@ -3775,6 +4222,12 @@ export interface operations {
                 serviceType?: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
                 /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
                 area?: string;
+                /** @description Whom the records are about: `victim` (the default: victim-survivors referred) or `perpetrator` (people who harm referred themselves). Not given, `measure=perpetrators` and `groupBy=subject` cover both subjects (every perpetrator person, alleged in a victim’s record or referred themselves); given, they keep to that subject. Overlaps are for victims: `perpetrator` is a 400 there. */
+                subject?: "victim" | "perpetrator";
+                /** @description Only records whose person lives in this local authority (ONS GSS code, or `not_known`): the victim’s `victim.localAuthority`, or for subject `perpetrator` the person referred’s. */
+                localAuthority?: string;
+                /** @description Which records the period selects: `referral` (the default: referrals received in it), `closure` (referrals closed in it, by the record or a later update, whatever quarter they arrived in) or `activity` (cases open at any time in it). Records are read as their updates leave them. */
+                basis?: "referral" | "closure" | "activity";
                 /** @description `csv` (or `Accept: text/csv`) returns the same figures as one CSV table, its `table` column naming the part of the JSON a row comes from. */
                 format?: "json" | "csv";
             };
@@ -3870,7 +4323,21 @@ export interface operations {
                             label: string;
                             /** @description Records with a known answer (not null, not `not_known`). */
                             known: number | null;
-                            /** @description Current records in scope. */
+                            /** @description Current records in scope the field applies to: all of them, or for a field of a module (`sanctuary.tenure`) or of `closure` the records carrying it. */
+                            total: number | null;
+                            /** @description known ÷ total, a fraction from 0 to 1. */
+                            completeness: number | null;
+                            /** @enum {string} */
+                            status: "ok" | "suppressed" | "not_available";
+                        }[];
+                        /** @description Dataset 1.1.0: the record fields `victim.localAuthority` and `supportProvided` over the current records in scope, then each field of `closure` and of each service module (`sanctuary.tenure`…) over the records carrying it (`total`: the records with that module; `not_available` when none has it). Disclosure control as for `fields`. */
+                        recordFields?: {
+                            /** @description Dotted field path, e.g. `victim.ethnicity`. */
+                            path: string;
+                            label: string;
+                            /** @description Records with a known answer (not null, not `not_known`). */
+                            known: number | null;
+                            /** @description Current records in scope the field applies to: all of them, or for a field of a module (`sanctuary.tenure`) or of `closure` the records carrying it. */
                             total: number | null;
                             /** @description known ÷ total, a fraction from 0 to 1. */
                             completeness: number | null;
@@ -3983,6 +4450,12 @@ export interface operations {
                 serviceType?: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
                 /** @description ONS GSS area code, e.g. `E09000001` (City of London). */
                 area?: string;
+                /** @description Whom the records are about: `victim` (the default: victim-survivors referred) or `perpetrator` (people who harm referred themselves). Not given, `measure=perpetrators` and `groupBy=subject` cover both subjects (every perpetrator person, alleged in a victim’s record or referred themselves); given, they keep to that subject. Overlaps are for victims: `perpetrator` is a 400 there. */
+                subject?: "victim" | "perpetrator";
+                /** @description Only records whose person lives in this local authority (ONS GSS code, or `not_known`): the victim’s `victim.localAuthority`, or for subject `perpetrator` the person referred’s. */
+                localAuthority?: string;
+                /** @description Which records the period selects: `referral` (the default: referrals received in it), `closure` (referrals closed in it, by the record or a later update, whatever quarter they arrived in) or `activity` (cases open at any time in it). Records are read as their updates leave them. */
+                basis?: "referral" | "closure" | "activity";
                 /** @description `csv` (or `Accept: text/csv`) returns the same figures as one CSV table, its `table` column naming the part of the JSON a row comes from. */
                 format?: "json" | "csv";
             };
@@ -4170,6 +4643,16 @@ export interface operations {
                         linkedPairs: number;
                         clusters: number;
                         refusedMerges: number;
+                        /** @description The alleged perpetrators' keys, matched with the same model and threshold but only with each other: a victim and a perpetrator are never joined, even with the same key. */
+                        perpetrators: {
+                            /** @description Current perpetrator entries with a linkage key. */
+                            records: number;
+                            candidatePairs: number;
+                            linkedPairs: number;
+                            /** @description Perpetrator persons: people who harm, counted once across services. */
+                            clusters: number;
+                            refusedMerges: number;
+                        };
                     };
                 };
             };
