@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 import { parseQuarter, QUARTER_PATTERN } from '../lib/periods.js';
 import { presentProblems, type FieldProblem } from '../lib/problem.js';
 import { describeCrosswalkUse, locateInCsv, readCsvRecords, type CsvRecord } from '../services/returns/csv-records.js';
-import { createRecordChecker, validateReturn } from '../services/returns/validate-return.js';
+import { createUpdateChecker, versionHasUpdates } from '../services/returns/record-updates.js';
+import { createRecordChecker, declaredDatasetVersion, validateReturn } from '../services/returns/validate-return.js';
 import { DATASET_VERSION, DATASET_VERSIONS, datasetVersionDefinition } from '../schema/dataset/index.js';
 import { formatReport, plural, ProblemTally, type ProblemReport, type ReturnFormat } from './report.js';
 import { parseFileCommandLine, resolveOptions, UsageError, type CommandIo } from './command-line.js';
@@ -138,7 +139,7 @@ function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
 const ECHO_OFFLINE = true;
 
 const NOT_CHECKED_OFFLINE =
-  'not checked offline: that the service is registered and your key may submit for it, and that the period is not locked (vawg submit --dry-run checks these)';
+  'not checked offline: that the service is registered and your key may submit for it, that the period is not locked, and that the referrals updates name exist in their quarters (vawg submit --dry-run checks these)';
 
 function onwardServicesNote(count: number): string {
   return `not checked offline: ${plural(count, 'onward referral names a service', 'onward referrals name a service')} (onwardReferrals.N.service); the server rejects services that are not registered`;
@@ -226,6 +227,14 @@ export async function validateJsonFile(file: string, flags: { period?: string | 
   }
   const result = validateReturn(body);
   tally.add(presentProblems(result.problems, ECHO_OFFLINE));
+  const updates = typeof body === 'object' && body !== null ? (body as { updates?: unknown }).updates : undefined;
+  const version = declaredDatasetVersion((body as { datasetVersion?: unknown } | null)?.datasetVersion);
+  const period = (body as { period?: unknown } | null)?.period;
+  // An update's own rules hold offline; whether its referral exists needs the server (NOT_CHECKED_OFFLINE).
+  if (Array.isArray(updates) && version !== undefined && versionHasUpdates(version) && typeof period === 'string') {
+    const checker = createUpdateChecker({ period, datasetVersion: version, locate: (at, pointer) => `/updates/${at}${pointer}` });
+    updates.forEach((update, i) => tally.add(presentProblems(checker.check(update, i), ECHO_OFFLINE)));
+  }
   if (result.problemCount > result.problems.length) {
     tally.list.count = result.problemCount;
     tally.rowsExact = false;

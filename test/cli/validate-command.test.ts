@@ -240,3 +240,35 @@ t.test('--dataset-version: a CSV file checked against the version it follows', a
   const flagWithJson = await run([json, '--dataset-version', '1.0.0']);
   t.equal(flagWithJson.code, 2, 'a JSON return names its own version');
 });
+
+t.test('a JSON return with updates: their own rules are checked offline, the referrals they name by the server', async (t) => {
+  const dir = await makeTempDir(t, 'validate');
+  const body = {
+    service: 'col-vva',
+    period: '2022-23-Q2',
+    records: makeRecords(2, '2022-23-Q2'),
+    updates: [
+      {
+        referralId: 'R-1',
+        referralPeriod: '2022-23-Q1',
+        closure: { closedDate: '2022-08-01', reason: 'support_completed', riskReduced: true, feelsSafer: null },
+      },
+      { referralId: 'R-2', referralPeriod: '2022-23-Q2', status: 'declined' },
+      { referralId: 'R-3', referralPeriod: '2022-23-Q1', refuge: { departureDate: '2022-12-01' } },
+      { referralId: 'R-1', referralPeriod: '2022-23-Q1', court: { outcome: 'not_a_code' } },
+    ],
+  };
+  const file = await writeIn(dir, 'returns.json', JSON.stringify(body));
+  const { code, stdout } = await run([file]);
+  t.equal(code, 1, stdout);
+  t.match(stdout, /^\/updates\/1\/referralPeriod: must be a quarter before 2022-23-Q2/m, 'an update of this quarter');
+  t.match(stdout, /^\/updates\/2\/refuge\/departureDate: an event an update reports must fall inside this return's quarter/m);
+  t.match(stdout, /^\/updates\/3\/referralId: an update of the same referral/m, 'one update per referral');
+  t.match(stdout, /^\/updates\/3\/court\/outcome: must be one of/m);
+  t.notMatch(stdout, /^\/updates\/0/m, 'the first is valid offline');
+  t.match(stdout, /not checked offline: .*the referrals updates name exist/);
+
+  const valid = await writeIn(dir, 'valid.json', JSON.stringify({ ...body, updates: body.updates.slice(0, 1) }));
+  const ok = await run([valid]);
+  t.equal(ok.code, 0, ok.stdout);
+});

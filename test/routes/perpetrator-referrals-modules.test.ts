@@ -186,7 +186,11 @@ t.test("a perpetrator's referral, perpetrators' keys and the service modules", a
   });
 
   await t.test('GET /v1/dataset says which service types each module is for', async (t) => {
-    const fields = (await app.inject({ method: 'GET', url: '/v1/dataset' })).json().fields as Json[];
+    const description = (await app.inject({ method: 'GET', url: '/v1/dataset' })).json();
+    const fields = description.fields as Json[];
+    t.same(description.updates.groups, ['status', 'closure', 'sanctuary', 'housing', 'refuge', 'court', 'programme'], 'what an update may carry');
+    t.same(description.updates.eventDatesInPeriod, ['closure.closedDate', 'refuge.departureDate']);
+    t.notOk('updates' in (await app.inject({ method: 'GET', url: '/v1/dataset/1.0.0' })).json(), '1.0.0 has no updates');
     const byPath = new Map(fields.map((f) => [f.path, f]));
     t.same(byPath.get('refuge')!.serviceTypes, ['refuge']);
     t.ok((byPath.get('programme')!.serviceTypes as string[]).includes('perpetrator_programme'));

@@ -8,7 +8,16 @@ import { readFileSync } from 'node:fs';
 import { ageBandSets } from './derived.js';
 import { acceptedCodes, type FieldDefinition } from './fields.js';
 import { buildRecordJsonSchema } from './record-schema.js';
-import { codeListsAt, DATASET_VERSION_LIST, datasetVersionStatus, fieldsAt, LATEST_DATASET_VERSION, type DatasetVersionStatus } from './versions.js';
+import { UPDATE_EVENT_DATES, UPDATES_SINCE, updatableGroups } from './update-schema.js';
+import {
+  codeListsAt,
+  compareVersions,
+  DATASET_VERSION_LIST,
+  datasetVersionStatus,
+  fieldsAt,
+  LATEST_DATASET_VERSION,
+  type DatasetVersionStatus,
+} from './versions.js';
 
 /** Semver of the current dataset, versioned separately from the API path (`/v1`): what a return is validated against unless it names another. */
 export const DATASET_VERSION = LATEST_DATASET_VERSION;
@@ -159,6 +168,17 @@ export function describeDataset(version: string = DATASET_VERSION) {
     datasetVersion: version,
     unit: 'One record per referral received by a service in a quarter.',
     fields: fieldsAt(version).map((f) => describeField(f, f.name)),
+    ...(compareVersions(version, UPDATES_SINCE) >= 0
+      ? {
+          updates: {
+            since: UPDATES_SINCE,
+            definition:
+              "Later events about referrals the same service received in earlier quarters, carried by a return's top-level `updates` (CSV: POST with ?kind=updates). Each names the referral (referralId, referralPeriod: an earlier quarter whose current return has it) and gives any of these groups with any of their fields: applied field by field in quarter order (null sets null, a field left out keeps its value), and the referral as updated must still be a valid record. Superseding the return withdraws its updates.",
+            groups: updatableGroups.filter((group) => fieldsAt(version).some((f) => f.name === group.name)).map((group) => group.name),
+            eventDatesInPeriod: UPDATE_EVENT_DATES,
+          },
+        }
+      : {}),
     codeLists: Object.values(codeListsAt(version)),
     ageBandSets: Object.values(ageBandSets),
     derived: [

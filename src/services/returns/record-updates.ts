@@ -126,39 +126,15 @@ export interface CheckUpdatesParams {
 }
 
 /**
- * Checks every update (all problems collected into `list`) and, while the return has no problem,
- * stores them. Returns how many updates the return carries.
+ * The checks an update needs no database for: its schema (types, codes, the groups an update may
+ * carry), an earlier referral period, one update per referral, and event dates inside the return's
+ * quarter. The server runs them before looking the referral up; `vawg validate` runs them offline.
  */
-export async function checkUpdates(
-  db: Pick<Database, 'select' | 'execute'>,
-  params: CheckUpdatesParams,
-  updates: AsyncIterable<IncomingUpdate> | Iterable<IncomingUpdate>,
-): Promise<number> {
-  const { locate, list, period } = params;
+export function createUpdateChecker(params: Pick<CheckUpdatesParams, 'period' | 'datasetVersion' | 'locate'>) {
+  const { locate, period } = params;
   const quarter = parseQuarter(period);
   const { update: validateUpdate, tree } = validatorsOf(params.datasetVersion);
   const firstUse = new Map<string, number>();
-  let pending: Pending[] = [];
-  let position = 0;
-  for await (const { at, update, problems = [] } of updates) {
-    const convertedAt = new Set(problems.map((p) => p.pointer));
-    const found: FieldProblem[] = [...problems];
-    if (!validateUpdate(update))
-      for (const p of problemsFromAjv(validateUpdate.errors ?? [])) {
-        const pointer = locate(at, p.pointer === '/' ? '' : p.pointer!);
-        if (!convertedAt.has(pointer)) found.push({ ...explain(p, tree), pointer });
-      }
-    if (isObject(update)) found.push(...ownProblems(update, at));
-    list.add(found);
-    if (found.length === 0) pending.push({ at, position, update: update as Json });
-    position++;
-    if (pending.length === UPDATE_CHUNK) {
-      await checkAgainstDatabase(db, params, pending);
-      pending = [];
-    }
-  }
-  if (pending.length > 0) await checkAgainstDatabase(db, params, pending);
-  return position;
 
   /** The rules one update states on its own: an earlier referral period, unique referrals, event dates in this quarter. */
   function ownProblems(update: Json, at: number): FieldProblem[] {
@@ -198,6 +174,47 @@ export async function checkUpdates(
     }
     return found;
   }
+
+  return {
+    /** Every problem of one update, located with `locate`; `problems`: those found before (a CSV cell), whose pointers are not repeated. */
+    check(update: unknown, at: number, problems: readonly FieldProblem[] = []): FieldProblem[] {
+      const convertedAt = new Set(problems.map((p) => p.pointer));
+      const found: FieldProblem[] = [...problems];
+      if (!validateUpdate(update))
+        for (const p of problemsFromAjv(validateUpdate.errors ?? [])) {
+          const pointer = locate(at, p.pointer === '/' ? '' : p.pointer!);
+          if (!convertedAt.has(pointer)) found.push({ ...explain(p, tree), pointer });
+        }
+      if (isObject(update)) found.push(...ownProblems(update, at));
+      return found;
+    },
+  };
+}
+
+/**
+ * Checks every update (all problems collected into `list`) and, while the return has no problem,
+ * stores them. Returns how many updates the return carries.
+ */
+export async function checkUpdates(
+  db: Pick<Database, 'select' | 'execute'>,
+  params: CheckUpdatesParams,
+  updates: AsyncIterable<IncomingUpdate> | Iterable<IncomingUpdate>,
+): Promise<number> {
+  const checker = createUpdateChecker(params);
+  let pending: Pending[] = [];
+  let position = 0;
+  for await (const { at, update, problems = [] } of updates) {
+    const found = checker.check(update, at, problems);
+    params.list.add(found);
+    if (found.length === 0) pending.push({ at, position, update: update as Json });
+    position++;
+    if (pending.length === UPDATE_CHUNK) {
+      await checkAgainstDatabase(db, params, pending);
+      pending = [];
+    }
+  }
+  if (pending.length > 0) await checkAgainstDatabase(db, params, pending);
+  return position;
 }
 
 /**
