@@ -275,6 +275,55 @@ export const perpetratorKeys = pgTable(
   (t) => [unique().on(t.recordId, t.position), index().on(t.slk581Token), index().on(t.personId), index().on(t.linkageBirthDate)],
 );
 
+/**
+ * Count returns (contract 1.1 section 5): services that report totals (police, helplines, courts)
+ * send a quarter's counts, versioned per service and period exactly as returns are, but apart from
+ * them: a count return never supersedes a return of records, nor the other way round.
+ */
+export const countReturns = pgTable(
+  'count_returns',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    serviceId: text()
+      .notNull()
+      .references(() => services.id),
+    period: text().notNull(),
+    version: integer().notNull(),
+    cellCount: integer().notNull(),
+    warnings: jsonb().notNull().default([]),
+    submittedBy: uuid().references(() => apiKeys.id),
+    receivedAt: createdAt(),
+    /** Set when a later version of the same service and period is accepted. */
+    supersededAt: timestamp({ withTimezone: true, mode: 'date' }),
+  },
+  (t) => [unique().on(t.serviceId, t.period, t.version), index().on(t.period, t.serviceId)],
+);
+
+/** One count of a count return: a measure of the catalogue, in an area (GSS code), optionally broken down. */
+export const countCells = pgTable(
+  'count_cells',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    countReturnId: uuid()
+      .notNull()
+      .references(() => countReturns.id, { onDelete: 'cascade' }),
+    position: integer().notNull(),
+    measure: text().notNull(),
+    area: text().notNull(),
+    value: integer().notNull(),
+    /** The breakdown the count is for (`{ "sex": "female" }`); null for the total. */
+    breakdown: jsonb(),
+    /**
+     * The cell key of the ONS cell key method for a count that arrives as a total (no records to sum
+     * keys over): uniform on 0–255, drawn by the database as the cell is stored.
+     */
+    cellKey: integer()
+      .notNull()
+      .default(sql`floor(random() * 256)::int`),
+  },
+  (t) => [index().on(t.countReturnId, t.position), index().on(t.measure, t.area)],
+);
+
 /** The links that joined records into persons, with their match weights, for explanation. */
 export const personLinks = pgTable(
   'person_links',

@@ -12,6 +12,8 @@ export type AuditAction =
   | 'return.submitted'
   | 'return.rejected'
   | 'return.read'
+  | 'count_return.submitted'
+  | 'count_return.rejected'
   | 'return.diff_read'
   | 'linkage.persons_read'
   | 'api_key.created'

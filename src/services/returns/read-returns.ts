@@ -1,8 +1,8 @@
 /** Lists and reads returns, their versions and records, within what the caller may see. */
-import { and, asc, count, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
+import { versionListFilters, type VersionListParams } from '../version-list-filters.js';
 import { records, returns } from '../../db/tables.js';
-import { quartersOf } from '../../lib/periods.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
 import { recordAuditEvent } from '../audit.js';
@@ -31,37 +31,10 @@ export function toReturnSummary(row: ReturnRow, updateCount: number) {
   };
 }
 
-export interface ListReturnsParams {
-  principal: Principal;
-  service?: string | undefined;
-  period?: string | undefined;
-  status: string;
-  limit: number;
-  offset: number;
-}
+export type ListReturnsParams = VersionListParams;
 
 export async function listReturns(db: Database, params: ListReturnsParams) {
-  const filters: SQL[] = [];
-  if (params.service) {
-    assertServiceAccess(params.principal, params.service);
-    filters.push(eq(returns.serviceId, params.service));
-  } else if (params.principal.role === 'provider') {
-    filters.push(inArray(returns.serviceId, params.principal.services));
-  }
-  if (params.period) {
-    const quarters = quartersOf(params.period);
-    if (!quarters)
-      throw problem(400, 'badRequest', `period ${params.period} is not a financial year or quarter`, [
-        { parameter: 'period', code: 'invalid_format', detail: 'use 2022-23 or 2022-23-Q1' },
-      ]);
-    filters.push(
-      inArray(
-        returns.period,
-        quarters.map((q) => q.id),
-      ),
-    );
-  }
-  if (params.status === 'current') filters.push(isNull(returns.supersededAt));
+  const filters = versionListFilters(returns, params);
   const where = and(...filters);
   const [total] = await db.select({ n: count() }).from(returns).where(where);
   const rows = await db
