@@ -26,6 +26,8 @@ import apiKeyRoutes from './routes/api-keys.js';
 import areaRoutes from './routes/areas.js';
 import auditRoutes from './routes/audit.js';
 import completenessRoutes from './routes/completeness.js';
+import countReturnRoutes from './routes/count-returns.js';
+import countRoutes from './routes/counts.js';
 import datasetFileRoutes from './routes/dataset-files.js';
 import datasetVersionRoutes from './routes/dataset-versions.js';
 import healthRoutes from './routes/health.js';
@@ -43,6 +45,7 @@ import { AggregateSchema, DimensionSchema, PublishedValueSchema } from './schema
 import { DisclosureSchema, ScopeSchema } from './schema/api/analytics.js';
 import { AreaSchema } from './schema/api/areas.js';
 import { AuditEventSchema } from './schema/api/audit.js';
+import { CountTableSchema } from './schema/api/counts.js';
 import { sharedSchemas } from './schema/api/common.js';
 import { PeriodLockSchema } from './schema/api/periods.js';
 import { JobSchema } from './schema/api/jobs.js';
@@ -149,6 +152,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     DimensionSchema,
     AggregateSchema,
     IndicatorSchema,
+    CountTableSchema,
     AuditEventSchema,
     PeriodLockSchema,
   ];
@@ -211,11 +215,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     uploadDir: config.uploadDir,
     idempotencyTtlHours: config.idempotencyTtlHours,
   });
+  await app.register(countReturnRoutes, { idempotencyTtlHours: config.idempotencyTtlHours });
   await app.register(jobRoutes);
   await app.register(aggregateRoutes, { suppressBelow: config.suppressBelow });
   await app.register(indicatorRoutes, { suppressBelow: config.suppressBelow });
   await app.register(completenessRoutes, { suppressBelow: config.suppressBelow });
   await app.register(overlapRoutes, { suppressBelow: config.suppressBelow });
+  await app.register(countRoutes, { suppressBelow: config.suppressBelow });
   await app.register(linkageRoutes, { linkageSettings: { threshold: config.matchThreshold } });
   await app.register(returnDiffRoutes);
   await app.register(periodRoutes);

@@ -416,6 +416,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/count-measures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The count-measure catalogue: what a count return may report, with definitions, units and breakdowns
+         * @description Measures services report as totals (helpline calls, police domestic-abuse incidents, offences and sanction detections, sexual and rape offences, DVPNs and DVPOs, court cases, convictions, early guilty pleas, pre-sentence reports), each with the breakdown dimensions a count may carry; and the derived measures (rates) computed from two of them.
+         */
+        get: operations["getCountMeasures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/count-returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List count returns and their versions (providers see their own services only)
+         * @description Filtered by `service`, `period` (a quarter or a financial year) and `status` (`current` for the versions that count), paginated with `limit` and `offset`. Counts are not included: read one count return for them.
+         */
+        get: operations["listCountReturns"];
+        put?: never;
+        /**
+         * Submit a count return (totals by measure and area), as JSON or CSV
+         * @description For services that report counts rather than records (police, helplines, courts). Accepted whole or rejected whole: any invalid count rejects the return with 422 listing every problem (`/counts/3/value`, or `row 4, column value` in CSV), and nothing is stored. Each count names a measure of `GET /v1/count-measures`, an area (a local authority GSS code: a national helpline reports calls by caller's area), a whole number and optionally a breakdown the measure allows; each (measure, area, breakdown) once. Submitting again for the same service and period creates version N+1, which supersedes the earlier one; a locked period answers 409. CSV (`Content-Type: text/csv`) names the service and period in the query. `Idempotency-Key` makes retries safe, as for returns.
+         */
+        post: operations["submitCountReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/count-returns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one version of a count return with its counts and the list of all its versions
+         * @description Providers can read count returns of their own services only.
+         */
+        get: operations["getCountReturn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}": {
         parameters: {
             query?: never;
@@ -508,6 +572,26 @@ export interface paths {
          * @description People are de-duplicated across services by linkage. An onward referral is `found` when the same person has a referral at a receiving service (that service, or one of that type) within 183 days after it, `not_found` otherwise (unmet need or a lost referral), and `untraceable` when the referring record has no linkage key.
          */
         get: operations["getOverlaps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Counts services report as totals (police, helplines, courts), by area and period, with rates per 1,000
+         * @description Sums the cells of the current version of each count return in scope (a superseded version never counts). `ratePer1000` uses the area’s population for the latest year at or before the start of the period’s financial year, and states the year. Derived measures give numerator, denominator and their quotient. For analysts, each table is protected as aggregates are (small counts suppressed with complementary suppression, then cell key noise) and rates come from the published figures; admins see exact figures.
+         */
+        get: operations["getCounts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1507,6 +1591,168 @@ export interface components {
              * @enum {string}
              */
             reason?: "no_denominator" | "no_population" | "not_collected" | "service_type_not_in_scope";
+        };
+        /** @description Counts reported by services, from the current version of each count return. */
+        CountTable: {
+            /** @enum {string} */
+            measure: "helpline_calls" | "police_da_incidents" | "police_da_offences" | "police_da_sanction_detections" | "police_sexual_offences" | "police_rape_offences" | "police_dvpn" | "police_dvpo" | "court_cases_finalised" | "court_convictions" | "court_early_guilty_pleas" | "court_pre_sentence_reports" | "police_da_sanction_detection_rate" | "police_da_offence_conversion_rate" | "court_conviction_rate";
+            label: string;
+            /** @description What a value counts; `proportion` for a derived measure. */
+            unit: string;
+            /** @description For a derived measure: the measures it divides. */
+            derived?: {
+                numerator: string;
+                denominator: string;
+            };
+            groupBy: string[];
+            period: components["schemas"]["Scope"];
+            compareWith?: {
+                /** @enum {string} */
+                comparison: "previous_year";
+                quarters: string[];
+            };
+            cells: {
+                /** @description The cell’s code for each `groupBy` dimension. */
+                key: {
+                    [key: string]: string;
+                };
+                /** @description The count (for a derived measure, numerator ÷ denominator); null when suppressed. */
+                value: number | null;
+                /**
+                 * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                 * @enum {string}
+                 */
+                status: "ok" | "suppressed";
+                /**
+                 * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                 * @enum {string}
+                 */
+                suppression?: "primary" | "complementary";
+                numerator?: {
+                    value: number | null;
+                    /**
+                     * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                     * @enum {string}
+                     */
+                    status: "ok" | "suppressed";
+                    /**
+                     * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                     * @enum {string}
+                     */
+                    suppression?: "primary" | "complementary";
+                };
+                denominator?: {
+                    value: number | null;
+                    /**
+                     * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                     * @enum {string}
+                     */
+                    status: "ok" | "suppressed";
+                    /**
+                     * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                     * @enum {string}
+                     */
+                    suppression?: "primary" | "complementary";
+                };
+                /** @description value ÷ population × 1,000, unrounded: present for a reported measure when the cell is of one area (grouped by `area`, or `area` given) whose population is known; null when the value is suppressed. */
+                ratePer1000?: number | null;
+                /** @description The population year `ratePer1000` uses: the latest at or before the start of the financial year of the cell’s period (else the earliest known). */
+                populationYear?: number;
+                /** @description The population of that year. */
+                population?: number;
+                /** @description With `compareWith=previous_year`: the value a year earlier; null when suppressed or not reported. */
+                previousValue?: number | null;
+                /** @description (value − previousValue) ÷ previousValue, unrounded; null when either is null or previousValue is 0. */
+                changeRate?: number | null;
+            }[];
+            totals: {
+                overall: {
+                    value: number | null;
+                    /**
+                     * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                     * @enum {string}
+                     */
+                    status: "ok" | "suppressed";
+                    /**
+                     * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                     * @enum {string}
+                     */
+                    suppression?: "primary" | "complementary";
+                    numerator?: {
+                        value: number | null;
+                        /**
+                         * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                         * @enum {string}
+                         */
+                        status: "ok" | "suppressed";
+                        /**
+                         * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                         * @enum {string}
+                         */
+                        suppression?: "primary" | "complementary";
+                    };
+                    denominator?: {
+                        value: number | null;
+                        /**
+                         * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                         * @enum {string}
+                         */
+                        status: "ok" | "suppressed";
+                        /**
+                         * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                         * @enum {string}
+                         */
+                        suppression?: "primary" | "complementary";
+                    };
+                };
+                /** @description With two or more dimensions: the totals by each dimension alone. */
+                byDimension: {
+                    [key: string]: {
+                        /** @description The cell’s code for each `groupBy` dimension. */
+                        key: {
+                            [key: string]: string;
+                        };
+                        value: number | null;
+                        /**
+                         * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                         * @enum {string}
+                         */
+                        status: "ok" | "suppressed";
+                        /**
+                         * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                         * @enum {string}
+                         */
+                        suppression?: "primary" | "complementary";
+                        numerator?: {
+                            value: number | null;
+                            /**
+                             * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                             * @enum {string}
+                             */
+                            status: "ok" | "suppressed";
+                            /**
+                             * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                             * @enum {string}
+                             */
+                            suppression?: "primary" | "complementary";
+                        };
+                        denominator?: {
+                            value: number | null;
+                            /**
+                             * @description `suppressed`: withheld by disclosure control (the value is null); `ok`: published.
+                             * @enum {string}
+                             */
+                            status: "ok" | "suppressed";
+                            /**
+                             * @description On suppressed values only: `primary` when the value itself is small (1 to threshold − 1), `complementary` when it was withheld so that a small value cannot be recovered by subtraction from the published ones.
+                             * @enum {string}
+                             */
+                            suppression?: "primary" | "complementary";
+                        };
+                    }[];
+                };
+            };
+            disclosure: components["schemas"]["Disclosure"];
         };
         /** @description One entry of the audit log. */
         AuditEvent: {
@@ -3857,6 +4103,549 @@ export interface operations {
             };
         };
     };
+    getCountMeasures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue of count measures. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Measures a count return reports. */
+                        measures: {
+                            id: string;
+                            label: string;
+                            definition: string;
+                            /** @description What one unit of a count is, e.g. `calls`, `offences`. */
+                            unit: string;
+                            /** @description The dimensions a count of this measure may be broken down by; empty: totals only. */
+                            breakdowns: {
+                                /** @description The dimension, named as in a count's `breakdown` and as a CSV column. */
+                                id: string;
+                                label: string;
+                                /** @description The dataset code list the codes come from (`GET /v1/dataset`). */
+                                codeList?: string;
+                                codes: {
+                                    code: string;
+                                    label: string;
+                                    definition?: string;
+                                }[];
+                            }[];
+                        }[];
+                        /** @description Measures computed from two reported ones (numerator ÷ denominator), never reported. */
+                        derived: {
+                            id: string;
+                            label: string;
+                            definition: string;
+                            /** @description The reported measure divided. */
+                            numerator: string;
+                            /** @description The reported measure it is divided by, for the same area and period. */
+                            denominator: string;
+                        }[];
+                        /** @description The columns of a CSV count return: `measure,area,value`, then one per breakdown dimension. */
+                        csvColumns: string[];
+                    };
+                };
+            };
+        };
+    };
+    listCountReturns: {
+        parameters: {
+            query?: {
+                /** @description Service slug, e.g. `col-vva`. */
+                service?: string;
+                /** @description A quarter (`2022-23-Q1`) or a financial year (`2022-23`). */
+                period?: string;
+                status?: "current" | "all";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of count returns, with the total that match. */
+            200: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            service: string;
+                            period: string;
+                            version: number;
+                            /**
+                             * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                             * @enum {string}
+                             */
+                            status: "current" | "superseded";
+                            /** @description How many counts the version carries. */
+                            cellCount: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            supersededAt: string | null;
+                            warnings: components["schemas"]["FieldProblem"][];
+                        }[];
+                        total: number;
+                        limit: number;
+                        offset: number;
+                    };
+                };
+            };
+            /** @description Malformed request (unparseable body or invalid parameter). */
+            400: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key does not have the role or service this needs. */
+            403: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
+            503: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submitCountReturn: {
+        parameters: {
+            query?: {
+                /** @description Validate and report without storing anything. */
+                dryRun?: boolean;
+                /**
+                 * @description CSV only: the service the count return is for (JSON carries it in the body).
+                 * @example met-police-ce
+                 */
+                service?: string;
+                /**
+                 * @description CSV only: the quarter the count return is for.
+                 * @example 2022-23-Q4
+                 */
+                period?: string;
+            };
+            header?: {
+                /** @description Makes retries safe: the same key with the same request replays the first response (with `Idempotent-Replayed: true`); with a different request it is 422; while the first is still being processed it is 409. Kept at least 24 hours. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "service": "met-police-ce",
+                 *       "period": "2022-23-Q4",
+                 *       "counts": [
+                 *         {
+                 *           "measure": "police_da_incidents",
+                 *           "area": "E09000003",
+                 *           "value": 1262
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Service slug, e.g. `col-vva`. */
+                    service: string;
+                    /** @description UK financial quarter, e.g. `2022-23-Q1` (April–June 2022). */
+                    period: string;
+                    /** @description Each (measure, area, breakdown) at most once. */
+                    counts: {
+                        /**
+                         * @description A measure of the catalogue (`GET /v1/count-measures`).
+                         * @enum {string}
+                         */
+                        measure: "helpline_calls" | "police_da_incidents" | "police_da_offences" | "police_da_sanction_detections" | "police_sexual_offences" | "police_rape_offences" | "police_dvpn" | "police_dvpo" | "court_cases_finalised" | "court_convictions" | "court_early_guilty_pleas" | "court_pre_sentence_reports";
+                        /** @description The ONS GSS code of the local authority the count is for, e.g. `E09000007` (Camden). */
+                        area: string;
+                        /** @description The count: a whole number, 0 when there were none. */
+                        value: number;
+                        /**
+                         * @description The breakdown the count is for, one code per dimension (dimensions: sex; which a measure allows: `GET /v1/count-measures`). Absent: the total.
+                         * @example {
+                         *       "sex": "female"
+                         *     }
+                         */
+                        breakdown?: {
+                            [key: string]: string;
+                        };
+                    }[];
+                };
+                /**
+                 * @example measure,area,value,sex
+                 *     helpline_calls,E09000007,120,
+                 *     helpline_calls,E09000007,101,female
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Dry run (`dryRun=true`): valid, nothing stored. */
+            200: {
+                headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        dryRun: true;
+                        service: string;
+                        period: string;
+                        cellCount: number;
+                        wouldBeVersion: number;
+                        warnings: components["schemas"]["FieldProblem"][];
+                    };
+                };
+            };
+            /** @description Accepted and stored as the current version. */
+            201: {
+                headers: {
+                    /** @description Where the count return is read: `/v1/count-returns/{id}`. */
+                    location?: string;
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        service: string;
+                        period: string;
+                        version: number;
+                        /**
+                         * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                         * @enum {string}
+                         */
+                        status: "current" | "superseded";
+                        /** @description How many counts the version carries. */
+                        cellCount: number;
+                        /** Format: date-time */
+                        receivedAt: string;
+                        supersededAt: string | null;
+                        warnings: components["schemas"]["FieldProblem"][];
+                    };
+                };
+            };
+            /** @description Malformed request (unparseable body or invalid parameter). */
+            400: {
+                headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key does not have the role or service this needs. */
+            403: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the configured limit. */
+            413: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but invalid content; `errors` lists every problem. */
+            422: {
+                headers: {
+                    "idempotent-replayed": components["headers"]["IdempotentReplayed"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
+            503: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCountReturn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version with its counts, and every version of its service and period. */
+            200: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        service: string;
+                        period: string;
+                        version: number;
+                        /**
+                         * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                         * @enum {string}
+                         */
+                        status: "current" | "superseded";
+                        /** @description How many counts the version carries. */
+                        cellCount: number;
+                        /** Format: date-time */
+                        receivedAt: string;
+                        supersededAt: string | null;
+                        warnings: components["schemas"]["FieldProblem"][];
+                        /** @description Every version of this service and period, oldest first. */
+                        versions: {
+                            /** Format: uuid */
+                            id: string;
+                            version: number;
+                            /**
+                             * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                             * @enum {string}
+                             */
+                            status: "current" | "superseded";
+                            cellCount: number;
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /** @description The API key that submitted this version (see `GET /v1/audit`). */
+                            submittedBy: string | null;
+                        }[];
+                        /** @description The counts as submitted, in order. */
+                        counts: {
+                            /**
+                             * @description A measure of the catalogue (`GET /v1/count-measures`).
+                             * @enum {string}
+                             */
+                            measure: "helpline_calls" | "police_da_incidents" | "police_da_offences" | "police_da_sanction_detections" | "police_sexual_offences" | "police_rape_offences" | "police_dvpn" | "police_dvpo" | "court_cases_finalised" | "court_convictions" | "court_early_guilty_pleas" | "court_pre_sentence_reports";
+                            /** @description The ONS GSS code of the local authority the count is for, e.g. `E09000007` (Camden). */
+                            area: string;
+                            /** @description The count: a whole number, 0 when there were none. */
+                            value: number;
+                            /**
+                             * @description The breakdown the count is for, one code per dimension (dimensions: sex; which a measure allows: `GET /v1/count-measures`). Absent: the total.
+                             * @example {
+                             *       "sex": "female"
+                             *     }
+                             */
+                            breakdown?: {
+                                [key: string]: string;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Malformed request (unparseable body or invalid parameter). */
+            400: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key does not have the role or service this needs. */
+            403: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
+            503: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getJob: {
         parameters: {
             query?: never;
@@ -4532,6 +5321,129 @@ export interface operations {
                      *     onwardReferrals,onward referrals,,,,,,,,,idva,Independent Domestic Violence Advocate (IDVA),found,Found at the receiving service,12,ok
                      *     onwardReferrals,onward referrals,,,,,,,,,idva,Independent Domestic Violence Advocate (IDVA),not_found,Not found (unmet need or a lost referral),17,ok
                      *     onwardReferrals,onward referrals,,,,,,,,,idva,Independent Domestic Violence Advocate (IDVA),untraceable,Untraceable (no linkage key),,suppressed
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request (unparseable body or invalid parameter). */
+            400: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key does not have the role or service this needs. */
+            403: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
+            503: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCounts: {
+        parameters: {
+            query: {
+                /** @description A measure of the catalogue (`GET /v1/count-measures`). A derived measure (`police_da_sanction_detection_rate`, `police_da_offence_conversion_rate`, `court_conviction_rate`) gives each cell its numerator, its denominator and their quotient as `value`. */
+                measure: "helpline_calls" | "police_da_incidents" | "police_da_offences" | "police_da_sanction_detections" | "police_sexual_offences" | "police_rape_offences" | "police_dvpn" | "police_dvpo" | "court_cases_finalised" | "court_convictions" | "court_early_guilty_pleas" | "court_pre_sentence_reports" | "police_da_sanction_detection_rate" | "police_da_offence_conversion_rate" | "court_conviction_rate";
+                /** @description Dimensions, comma-separated (`groupBy=area,period`), each once, among: `area`, `period`, `service`, `sex`. `area` is the area a count is of (a GSS code), not the reporting service’s. Grouping by a breakdown (`sex`) sums the cells reported with that breakdown; without it only the totals reported without a breakdown are summed (a breakdown’s cells need not add up to the total). Only cells some current count return reports are listed: a count not reported is not a zero. */
+                groupBy?: ("area" | "period" | "service" | "sex")[];
+                /** @description `previous_year` adds to each cell `previousValue`, the same cell for the same quarters a year earlier (published under the same disclosure control), and `changeRate`, (value − previousValue) ÷ previousValue; for a derived measure, the earlier rate and the change of the rate. */
+                compareWith?: "previous_year";
+                /** @description A quarter (`2022-23-Q1`) or a financial year (`2022-23`). Give this or `from`/`to`. */
+                period?: string;
+                /** @description First quarter of a range, e.g. `2022-23-Q1`. */
+                from?: string;
+                /** @description Last quarter of a range (inclusive), e.g. `2022-23-Q2`. */
+                to?: string;
+                /** @description Service slug, e.g. `col-vva`. */
+                service?: string;
+                /** @description Service type (code list `serviceType`). */
+                serviceType?: "vva" | "idva" | "isva" | "marac" | "sanctuary_scheme" | "housing" | "homelessness_rough_sleeping" | "childrens_social_care" | "adult_social_care" | "substance_misuse" | "mental_health" | "acute_health" | "maternity" | "sexual_health" | "primary_care" | "police" | "specialist_da_court" | "refuge" | "advocacy_counselling" | "helpline" | "perpetrator_programme" | "other";
+                /** @description Only counts of this area (the ONS GSS code of a local authority, e.g. `E09000001`). */
+                area?: string;
+                /** @description `csv` (or `Accept: text/csv`) returns the same table as CSV. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table, as JSON or (with `format=csv` or `Accept: text/csv`) CSV. */
+            200: {
+                headers: {
+                    /** @description With CSV only: `attachment; filename="vawg-<endpoint>-…-<period>.csv"`, the name made of the query’s validated values. */
+                    "content-disposition"?: string;
+                    /** @description `Accept`: the answer is JSON or CSV by it (and by `format`). */
+                    vary?: string;
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CountTable"];
+                    /**
+                     * @example rowType,area,areaLabel,period,periodLabel,helpline_calls,status,suppression,ratePer1000,populationYear,population
+                     *     cell,E09000001,City of London,2020-21-Q3,2020-21 Q3 (October to December 2020),44,ok,,5.714285714285714,2018,7700
+                     *     dimension_total,E09000001,City of London,total,Total,44,ok,,5.714285714285714,2018,7700
+                     *     grand_total,total,Total,total,Total,44,ok,,,,
                      */
                     "text/csv": string;
                 };

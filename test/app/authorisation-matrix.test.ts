@@ -54,6 +54,23 @@ const calls: Record<string, Call> = {
   listReturns: () => ({ method: 'GET', url: '/v1/returns' }),
   getReturn: ({ returnId }) => ({ method: 'GET', url: `/v1/returns/${returnId}` }),
   getJob: ({ jobId }) => ({ method: 'GET', url: `/v1/jobs/${jobId}` }),
+  getCountMeasures: () => ({ method: 'GET', url: '/v1/count-measures' }),
+  submitCountReturn: () => ({
+    method: 'POST',
+    url: '/v1/count-returns',
+    payload: { service: 'svc-a', period: '2022-23-Q2', counts: [{ measure: 'police_dvpn', area: 'E09000001', value: 3 }] },
+  }),
+  listCountReturns: () => ({ method: 'GET', url: '/v1/count-returns' }),
+  getCounts: () => ({ method: 'GET', url: '/v1/counts?measure=helpline_calls&period=2022-23' }),
+  getCountReturn: async ({ app }) => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/count-returns',
+      headers: admin,
+      payload: { service: 'svc-a', period: '2022-23-Q1', counts: [{ measure: 'police_dvpn', area: 'E09000001', value: 2 }] },
+    });
+    return { method: 'GET', url: `/v1/count-returns/${created.json().id}` };
+  },
   getAggregates: () => ({ method: 'GET', url: '/v1/aggregates?period=2022-23&groupBy=period' }),
   getIndicators: () => ({ method: 'GET', url: '/v1/indicators?period=2022-23' }),
   getCompleteness: () => ({ method: 'GET', url: '/v1/completeness?period=2022-23' }),

@@ -147,6 +147,25 @@ t.test('Prism, as a validating proxy over a whole session, finds no violation', 
   t.equal(area.headers.get('location'), '/v1/areas/E09000001', 'Location of a new area');
   t.equal((await call('PUT', '/v1/areas/E09000001', { json: { name: 'City of London', population } })).status, 200);
   await call('GET', '/v1/areas/E09000001');
+
+  // Count returns (contract 1.1 §5): the catalogue, JSON and CSV intake, a dry run, a 422, the list and one read.
+  await call('GET', '/v1/count-measures', { key: null });
+  const countBody = {
+    service: 'col-vva',
+    period: '2022-23-Q1',
+    counts: [{ measure: 'helpline_calls', area: 'E09000001', value: 12, breakdown: { sex: 'female' } }],
+  };
+  const countReturn = await call('POST', '/v1/count-returns', { json: countBody });
+  t.equal(countReturn.status, 201);
+  t.equal((await call('POST', '/v1/count-returns?dryRun=true', { json: countBody })).status, 200);
+  t.equal((await call('POST', '/v1/count-returns?service=col-vva&period=2022-23-Q1', { text: 'measure,area,value\npolice_dvpn,E09000001,3\n' })).status, 201);
+  t.equal(
+    (await call('POST', '/v1/count-returns', { json: { ...countBody, counts: [{ measure: 'helpline_calls', area: 'E09000001', value: -1 }] }, invalid: true }))
+      .status,
+    422,
+  );
+  await call('GET', '/v1/count-returns?service=col-vva');
+  await call('GET', `/v1/count-returns/${(countReturn.body as { id: string }).id}`);
   t.equal((await call('GET', '/v1/areas/E09000002')).status, 404);
 
   const providerKey = (await call('POST', '/v1/api-keys', { json: { role: 'provider', services: ['col-idva'], label: 'IDVA case system' } })).body!
@@ -217,6 +236,9 @@ t.test('Prism, as a validating proxy over a whole session, finds no violation', 
   await call('GET', '/v1/indicators?period=2022-23&area=E09000001', { key: ADMIN_KEY });
   await call('GET', '/v1/completeness?period=2022-23', analyst);
   await call('GET', '/v1/overlaps?period=2022-23', analyst);
+  await call('GET', '/v1/counts?measure=helpline_calls&period=2022-23&groupBy=area,sex', analyst);
+  await call('GET', '/v1/counts?measure=helpline_calls&period=2022-23-Q1&compareWith=previous_year', { key: ADMIN_KEY });
+  t.equal((await call('GET', '/v1/counts?measure=not_a_measure&period=2022-23', { ...analyst, invalid: true })).status, 400);
   await call('GET', '/v1/services', analyst);
   await call('GET', '/v1/periods', analyst);
   t.equal((await call('GET', '/v1/aggregates?period=2022-23', provider)).status, 403);
