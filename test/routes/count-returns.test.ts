@@ -183,6 +183,15 @@ t.test('count returns', async (t) => {
       ['service required', 'row 1, column area missing_header', 'row 1, column (header) unknown_field'],
     );
     t.notOk(header.body.includes('colour'), 'an unknown column is not named back');
+    const twice = await submitCsv(
+      'measure,area,value,colour,colour,value\npolice_dvpn,E09000003,1,red,red,1\n',
+      'service=barnet-police&period=2022-23-Q2',
+      admin,
+    );
+    t.equal(twice.statusCode, 422);
+    const duplicates = (twice.json().errors as Array<{ pointer: string; code: string }>).filter((e) => e.code === 'duplicate').map((e) => e.pointer);
+    t.same(duplicates, ['row 1, column 5', 'row 1, column value'], 'a column named twice: by position unless it is one of ours');
+    t.notOk(twice.body.includes('colour'), 'and never named back');
     t.equal(await total(), before, 'nothing stored');
   });
 

@@ -49,10 +49,11 @@ export function readCountCsv(text: string): { header: FieldProblem[]; cells: Csv
     if (!columns.includes(required))
       header.push({ pointer: `row 1, column ${required}`, code: 'missing_header', detail: `the header must name the column ${required}` });
   const seen = new Set<string>();
-  columns.forEach((name) => {
-    // A column name is the caller's text: named back only when it is one of ours.
-    if (seen.has(name)) header.push({ pointer: `row 1, column ${name}`, code: 'duplicate', detail: 'the column is named twice' });
-    else if (!(countCsvFixedColumns as readonly string[]).includes(name) && !countBreakdownIds.includes(name))
+  columns.forEach((name, index) => {
+    const known = (countCsvFixedColumns as readonly string[]).includes(name) || countBreakdownIds.includes(name);
+    // A column name is the caller's text: named back only when it is one of ours, else by position.
+    if (seen.has(name)) header.push({ pointer: `row 1, column ${known ? name : index + 1}`, code: 'duplicate', detail: 'the column is named twice' });
+    else if (!known)
       header.push({
         pointer: 'row 1, column (header)',
         code: 'unknown_field',
