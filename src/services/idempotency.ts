@@ -14,7 +14,7 @@ import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connect.js';
 import { idempotencyKeys } from '../db/tables.js';
-import { problem } from '../lib/problem.js';
+import { documentOfClientError, problem, type ClientError } from '../lib/problem.js';
 
 /** A claim left in flight longer than this belonged to a process that died: another request may take it over. */
 const LEASE_MINUTES = 15;
@@ -164,6 +164,27 @@ async function retryRelease(db: Writer, claim: ClaimedKey, log: FastifyBaseLogge
     }
   }
   log.warn('gave up freeing an Idempotency-Key; it frees itself when its lease expires');
+}
+
+/** Client errors a retry would get again: their answer is kept under the key; any other failure frees it. */
+export const REPLAYABLE_ERRORS: ReadonlySet<number> = new Set([400, 422]);
+
+/**
+ * A request that failed: its answer is kept under the key when a retry would get the same (400,
+ * 422), else the key is freed. Never throws, so the request's own error is what the client gets.
+ * `instance`: the path the stored problem document names (`/v1/returns`).
+ */
+export async function settleFailedClaim(db: Writer, log: FastifyBaseLogger, claim: ClaimedKey, error: unknown, instance: string): Promise<void> {
+  const status = (error as { statusCode?: number }).statusCode ?? 500;
+  if (REPLAYABLE_ERRORS.has(status)) {
+    const stored = { status, body: documentOfClientError(error as ClientError, instance), headers: {} };
+    const kept = await completeIdempotencyKey(db, claim, stored).then(
+      () => true,
+      () => false,
+    );
+    if (kept) return;
+  }
+  await releaseIdempotencyKeySoon(db, claim, log);
 }
 
 /** Stores a job's final response under the key that answered 202 for it (`null` frees the key instead). */

@@ -16,7 +16,7 @@
  *
  * Seeds: [000] tri-borough VAWG Strategic Partnership Annual Report 2016-17; [001] the same
  * partnership's VAWG Annual Report 2019-20; [003] Barnet Domestic Abuse and VAWG Annual Report
- * 2022/23 (see /work/shared/seeds/README.md).
+ * 2022/23 (see ../shared/seeds/README.md beside the checkout).
  */
 import { parseQuarter } from '../../src/lib/periods.js';
 import { quarterOfDate } from '../../src/services/returns/validate-return.js';

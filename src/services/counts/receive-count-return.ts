@@ -7,16 +7,15 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/connect.js';
-import { documentOfClientError, type ClientError, type FieldProblem } from '../../lib/problem.js';
+import type { FieldProblem } from '../../lib/problem.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKeySoon, type ClaimedKey, type StoredResponse } from '../idempotency.js';
+import { claimIdempotencyKey, completeIdempotencyKey, settleFailedClaim, type ClaimedKey, type StoredResponse } from '../idempotency.js';
 import { readCountCsv } from './csv-count-cells.js';
 import { submitCountReturn, type IncomingCountReturn } from './submit-count-return.js';
 import { locateCountInCsv, locateCountInJson, periodProblems, validateCountEnvelope } from './validate-count-return.js';
 
 export const COUNT_RETURN_OPERATION = 'POST /v1/count-returns';
 /** Problems that depend only on the request replay under its key; others (a lock) may pass on a retry. */
-const REPLAYABLE_ERRORS = new Set([400, 422]);
 
 export interface CountIntake {
   db: Database;
@@ -118,25 +117,11 @@ export async function receiveCountReturn(intake: CountIntake, params: ReceiveCou
     );
     return accepted(result);
   } catch (error) {
-    if (claim) await settleFailedClaim(intake, claim, error);
+    if (claim) await settleFailedClaim(intake.db, intake.log, claim, error, '/v1/count-returns');
     throw error;
   }
 }
 
 function accepted(summary: { id: string }): StoredResponse {
   return { status: 201, body: summary, headers: { location: `/v1/count-returns/${summary.id}` } };
-}
-
-/** A failed request's answer is kept when a retry would get the same (400, 422), else the key is freed. Never throws. */
-async function settleFailedClaim(intake: CountIntake, claim: ClaimedKey, error: unknown): Promise<void> {
-  const status = (error as { statusCode?: number }).statusCode ?? 500;
-  if (REPLAYABLE_ERRORS.has(status)) {
-    const stored = { status, body: documentOfClientError(error as ClientError, '/v1/count-returns'), headers: {} };
-    const kept = await completeIdempotencyKey(intake.db, claim, stored).then(
-      () => true,
-      () => false,
-    );
-    if (kept) return;
-  }
-  await releaseIdempotencyKeySoon(intake.db, claim, intake.log);
 }

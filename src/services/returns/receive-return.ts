@@ -9,14 +9,14 @@ import { rm } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/connect.js';
-import { documentOfClientError, type ClientError } from '../../lib/problem.js';
 import { spoolToFile, type SpooledBody } from '../../lib/spool.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
-  releaseIdempotencyKeySoon,
+  REPLAYABLE_ERRORS,
   resolveJobIdempotencyKey,
+  settleFailedClaim,
   type ClaimedKey,
   type IdempotencyScope,
   type StoredResponse,
@@ -49,7 +49,6 @@ export interface ReceiveReturnParams {
 }
 
 /** Problems that depend only on the request replay under its Idempotency-Key; others (a lock, a crash) may pass on a retry. */
-const REPLAYABLE_ERRORS = new Set([400, 422]);
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -170,29 +169,12 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
       if (claim && response.status === 200) await completeIdempotencyKey(intake.db, claim, response);
       return response;
     } catch (error) {
-      if (claim) await settleFailedClaim(intake, claim, error);
+      if (claim) await settleFailedClaim(intake.db, intake.log, claim, error, '/v1/returns');
       throw error;
     }
   } finally {
     if (file && !fileOwnedByJob) await rm(file.path, { force: true });
   }
-}
-
-/**
- * A request that failed: its answer is kept when a retry would get the same (400, 422), else the
- * key is freed. Never throws, so the request's own error is what the client gets.
- */
-async function settleFailedClaim(intake: ReturnIntake, claim: ClaimedKey, error: unknown): Promise<void> {
-  const status = (error as { statusCode?: number }).statusCode ?? 500;
-  if (REPLAYABLE_ERRORS.has(status)) {
-    const stored = { status, body: documentOfClientError(error as ClientError, '/v1/returns'), headers: {} };
-    const kept = await completeIdempotencyKey(intake.db, claim, stored).then(
-      () => true,
-      () => false,
-    );
-    if (kept) return;
-  }
-  await releaseIdempotencyKeySoon(intake.db, claim, intake.log);
 }
 
 interface SubmitOptions {
