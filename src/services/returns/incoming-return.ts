@@ -69,16 +69,20 @@ export function incomingFromCsv(body: Readable, query: CsvReturnQuery): Incoming
   const recordTree = datasetVersionDefinition(version)!.fields;
   if (query.kind === 'updates' && !versionHasUpdates(version))
     problems.push({ parameter: 'kind', code: 'unknown_field', detail: `updates ${addedLaterText(UPDATES_SINCE)}` });
+  // Common to both kinds of CSV: the envelope is the query, cells are located by row and column.
+  const envelope = {
+    format: 'csv' as const,
+    service: query.service,
+    period: query.period,
+    datasetVersion: version,
+    envelopeProblems: problems,
+    locateEnvelope: (field: 'service' | 'period') => ({ parameter: field }),
+    locate: locateInCsv,
+  };
   if (query.kind === 'updates') {
     const updateTree = updateFieldTree(recordTree);
     return {
-      format: 'csv',
-      service: query.service,
-      period: query.period,
-      datasetVersion: version,
-      envelopeProblems: problems,
-      locateEnvelope: (field) => ({ parameter: field }),
-      locate: locateInCsv,
+      ...envelope,
       records: [],
       // A version without updates is refused above; the file is not read then.
       updates: versionHasUpdates(version)
@@ -92,13 +96,7 @@ export function incomingFromCsv(body: Readable, query: CsvReturnQuery): Incoming
     };
   }
   return {
-    format: 'csv',
-    service: query.service,
-    period: query.period,
-    datasetVersion: version,
-    envelopeProblems: problems,
-    locateEnvelope: (field) => ({ parameter: field }),
-    locate: locateInCsv,
+    ...envelope,
     records: (async function* () {
       for await (const { row, record, problems: cellProblems, crosswalked } of readCsvRecords(body, recordTree))
         yield { at: row, record, problems: cellProblems, crosswalked };
