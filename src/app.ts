@@ -18,6 +18,7 @@ import authPlugin from './plugins/auth.js';
 import connectionsPlugin, { serverTimeouts } from './plugins/connections.js';
 import databasePlugin from './plugins/database.js';
 import deprecationPlugin from './plugins/deprecation.js';
+import dashboardPlugin from './plugins/dashboard.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js';
 import inputPlugin from './plugins/input.js';
 import jobsPlugin from './plugins/jobs.js';
@@ -226,6 +227,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(returnDiffRoutes);
   await app.register(periodRoutes);
   await app.register(auditRoutes);
+  await app.register(dashboardPlugin);
 
   app.addHook('onReady', async () => {
     await bootstrapAdminAccess(app.db, { bootstrapAdminKey: config.bootstrapAdminKey, databaseKind: app.databaseKind, dataDir: config.dataDir }, app.log);

@@ -141,7 +141,8 @@ export default fp(
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? request.url;
       const allowed = allowedMethods(routes, path);
-      if (allowed.length > 0) {
+      // A route that answers this method and found nothing (a static file that is not there) is a 404, not a 405.
+      if (allowed.length > 0 && !allowed.includes(request.method)) {
         reply.header('allow', allowed.join(', '));
         return sendProblem(
           request,

@@ -1,0 +1,208 @@
+/**
+ * The dashboard in a real browser over the seeds' Barnet MARAC year (seed 003) and Barnet police
+ * counts, with a three-referral service beside them so that disclosure control has something to
+ * suppress. The page is checked against the API it reads: the indicator table equals
+ * `/v1/indicators` for the same filters, a suppressed figure is shown as suppressed, the filters
+ * live in the address (never the key), a CSV downloads, and screenshots are kept in test-artifacts/.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import t from 'tap';
+import type { Page } from 'playwright-core';
+import { browserUnavailable, launchBrowser } from '../support/browser.js';
+import { BARNET_MARAC, buildBarnetMaracReturns } from '../support/barnet-marac.js';
+import { makeRecord } from '../support/records.js';
+import { barnetPolice, putArea, seedBarnetPolice } from '../support/seed-counts.js';
+import type { App } from '../../src/app.js';
+import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
+
+const skip = browserUnavailable();
+const ARTIFACTS = new URL('../../test-artifacts/dashboard/', import.meta.url);
+/** Seed 003 gives no population; 12.1 incidents per 1,000 from 5,048 incidents implies about 417,000. */
+const BARNET_POPULATION = 417_000;
+
+interface ApiIndicator {
+  id: string;
+  value: number | null;
+  percent?: number | null;
+  unit: string;
+  status: string;
+}
+
+async function seed(app: App): Promise<void> {
+  await putArea(app, admin, BARNET_MARAC.area, 'Barnet', [{ year: 2022, total: BARNET_POPULATION }]);
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/services',
+    headers: admin,
+    payload: { id: BARNET_MARAC.id, name: 'Barnet MARAC', serviceType: BARNET_MARAC.serviceType, area: BARNET_MARAC.area },
+  });
+  if (created.statusCode !== 201) throw new Error(created.body);
+  for (const payload of buildBarnetMaracReturns()) {
+    const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload });
+    if (res.statusCode !== 201) throw new Error(res.body);
+  }
+  await registerService(app, 'barnet-vva', 'vva', BARNET_MARAC.area);
+  const small = await app.inject({
+    method: 'POST',
+    url: '/v1/returns',
+    headers: admin,
+    payload: { service: 'barnet-vva', period: '2022-23-Q1', records: [0, 1, 2].map((i) => makeRecord(1000 + i, '2022-23-Q1')) },
+  });
+  if (small.statusCode !== 201) throw new Error(small.body);
+  await seedBarnetPolice(app, admin);
+}
+
+/** The figure as the dashboard's indicator table shows it, from the API's own answer. */
+function shownText(indicator: ApiIndicator): string {
+  if (indicator.status === 'suppressed') return 'suppressed';
+  if (indicator.status !== 'ok' || indicator.value === null) return 'not available';
+  if (indicator.unit === 'rate') return `${indicator.percent}%`;
+  return new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 }).format(indicator.value);
+}
+
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.body.dataset.loading === 'false' && !document.querySelector('[data-panel][data-state="loading"]'), null, {
+    timeout: 60_000,
+  });
+}
+
+async function indicatorTexts(page: Page): Promise<Map<string, string>> {
+  const rows = await page.$$eval('[data-panel="indicators"] tr[data-indicator-id]', (trs) =>
+    trs.map((tr) => [(tr as HTMLElement).dataset.indicatorId!, tr.querySelector('[data-role="value"]')?.textContent ?? '']),
+  );
+  return new Map(rows as Array<[string, string]>);
+}
+
+t.test('the dashboard in headless Chromium', { skip }, async (t) => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const app = await buildTestApp(t);
+  await seed(app);
+  const analystKey = await createKey(app, 'analyst');
+  const providerKey = await createKey(app, 'provider', [BARNET_MARAC.id]);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  const origin = `http://127.0.0.1:${address.port}`;
+  const api = async <T>(url: string): Promise<T> => (await app.inject({ url, headers: bearer(analystKey) })).json() as T;
+
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+
+  await t.test('a provider key is refused with a reason', async (t) => {
+    await page.goto(`${origin}/dashboard`);
+    t.equal(new URL(page.url()).pathname, '/dashboard/', '/dashboard redirects to the page');
+    await page.fill('#api-key', providerKey);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForFunction(() => (document.getElementById('sign-in-error')?.textContent ?? '') !== '');
+    t.match(await page.textContent('#sign-in-error'), /analyst or admin key/);
+    t.equal(await page.evaluate(() => sessionStorage.length), 0, 'the refused key is not kept');
+    problems.length = 0; // the refused request's 403 is logged by the browser
+  });
+
+  await t.test('signing in shows the Barnet MARAC year, equal to the API', async (t) => {
+    await page.goto(`${origin}/dashboard/?year=2022-23&countMeasure=police_da_incidents`);
+    await page.fill('#api-key', analystKey);
+    await page.click('#sign-in-form button[type=submit]');
+    await settled(page);
+    t.notOk(page.url().includes(analystKey), 'the key is not in the address');
+    t.equal(await page.evaluate(() => Object.values(sessionStorage).length), 1, 'the key is in session storage');
+    const panels = await page.$$eval('[data-panel]', (els) => els.map((e) => (e as HTMLElement).dataset.panel));
+    t.ok(panels.length >= 16, `${panels.length} panels`);
+    t.same(await page.$$eval('[data-panel][data-state="error"]', (els) => els.map((e) => e.textContent)), [], 'no panel failed');
+
+    const { indicators } = await api<{ indicators: ApiIndicator[] }>('/v1/indicators?period=2022-23');
+    const shown = await indicatorTexts(page);
+    t.equal(shown.size, indicators.length, 'one row per indicator');
+    for (const indicator of indicators) t.equal(shown.get(indicator.id), shownText(indicator), `indicator ${indicator.id}`);
+
+    const byQuarter = await api<{ cells: Array<{ key: { period: string }; value: number | null }> }>(
+      '/v1/aggregates?measure=referrals&groupBy=period&period=2022-23',
+    );
+    const quarterCells = await page.$$eval('[data-panel="referrals-by-quarter"] tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
+    t.same(
+      quarterCells,
+      byQuarter.cells.map((c) => new Intl.NumberFormat('en-GB').format(c.value!)),
+      'referrals by quarter as the API publishes them',
+    );
+    const police = await api<{ cells: Array<{ ratePer1000: number }> }>('/v1/counts?measure=police_da_incidents&groupBy=area&period=2022-23');
+    const rate = await page.$$eval('[data-panel="counts-per-1000"] tbody td', (tds) => tds.map((td) => td.textContent));
+    t.equal(rate[1], police.cells[0]!.ratePer1000.toFixed(1), 'incidents per 1,000 as the API gives them');
+    t.equal(rate[1], ((barnetPolice.years['2022-23'].incidents / BARNET_POPULATION) * 1000).toFixed(1), '12.1 per 1,000, as seed 003 publishes');
+    t.notOk(await page.locator('text=/\\bmarac\\b|\\bhigh\\b/').count(), 'no code is shown in place of a label');
+    await page.screenshot({ path: new URL('barnet-marac-2022-23.png', ARTIFACTS).pathname, fullPage: false });
+  });
+
+  await t.test('a suppressed figure is shown as suppressed, and the filters are in the address', async (t) => {
+    await page.selectOption('select[name="serviceType"]', 'vva');
+    await settled(page);
+    const address = new URL(page.url());
+    t.equal(address.searchParams.get('serviceType'), 'vva');
+    t.notOk(page.url().includes(analystKey));
+    const { indicators } = await api<{ indicators: ApiIndicator[] }>('/v1/indicators?period=2022-23&serviceType=vva');
+    const referrals = indicators.find((i) => i.id === 'referrals')!;
+    t.equal(referrals.status, 'suppressed', 'three referrals are suppressed by the API');
+    const shown = await indicatorTexts(page);
+    t.equal(shown.get('referrals'), 'suppressed', 'and shown as suppressed');
+    for (const indicator of indicators) t.equal(shown.get(indicator.id), shownText(indicator), `indicator ${indicator.id} for vva`);
+    const suppressedCells = await page.locator('[data-panel="referrals-by-quarter"] td[data-status="suppressed"]').count();
+    t.ok(suppressedCells > 0, 'the quarter table marks the suppressed cell');
+    t.ok((await page.locator('[data-panel="referrals-by-quarter"] td', { hasText: /^0$/ }).count()) < 8, 'suppressed is not written as 0');
+    await page.screenshot({ path: new URL('suppressed-vva.png', ARTIFACTS).pathname });
+  });
+
+  await t.test("a panel's table downloads as CSV with labels", async (t) => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-panel="referrals-by-quarter"] button', { hasText: 'CSV' }).click(),
+    ]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    t.match(download.suggestedFilename(), /^referrals-by-quarter-2022-23.*\.csv$/);
+    t.equal(csv.split('\r\n')[0], 'Quarter,Referrals,People');
+    t.match(csv, /Q1 2022\/23,suppressed,suppressed/, 'suppressed in the CSV too');
+    const [png] = await Promise.all([page.waitForEvent('download'), page.locator('[data-panel="referrals-by-quarter"] button', { hasText: 'PNG' }).click()]);
+    t.equal(
+      readFileSync(await png.path())
+        .subarray(1, 4)
+        .toString(),
+      'PNG',
+      'the chart downloads as a PNG',
+    );
+  });
+
+  await t.test('a shared link opens the same view for a colleague with their own key', async (t) => {
+    const shared = page.url();
+    const colleague = await (await browser.newContext()).newPage();
+    await colleague.goto(shared);
+    await colleague.fill('#api-key', analystKey);
+    await colleague.click('#sign-in-form button[type=submit]');
+    await settled(colleague);
+    t.equal(await colleague.inputValue('select[name="serviceType"]'), 'vva');
+    t.equal((await indicatorTexts(colleague)).get('referrals'), 'suppressed');
+    await colleague.context().close();
+  });
+
+  await t.test('the page prints to A4 without its controls', async (t) => {
+    await page.emulateMedia({ media: 'print' });
+    t.notOk(await page.isVisible('#filters'), 'filters are not printed');
+    t.notOk(await page.locator('.panel-actions').first().isVisible(), 'buttons are not printed');
+    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    t.equal(pdf.subarray(0, 4).toString(), '%PDF');
+    await page.emulateMedia({ media: 'screen' });
+  });
+
+  await t.test('signing out forgets the key', async (t) => {
+    await page.click('#sign-out');
+    t.ok(await page.isVisible('#sign-in'));
+    t.equal(await page.evaluate(() => sessionStorage.length), 0);
+    t.equal(await page.locator('[data-panel]').count(), 0, 'no figure is left on the page');
+  });
+
+  t.same(problems, [], 'no page error or console error');
+});
