@@ -50,23 +50,41 @@ function breakdownPanel(name: string, title: string, dimension: string, measure:
       const answer = await aggregate(scope, measure, dimension, extra);
       const withPopulation = answer.cells.some((c) => c.populationShare !== undefined && c.populationShare !== null);
       const heading = measure === 'people' ? 'People' : 'Referrals';
+      const rowHeading = title
+        .replace(/^By /, '')
+        .replace(/,.*$/, '')
+        .replace(/^./, (c) => c.toUpperCase());
+      if (!withPopulation)
+        return {
+          table: { rowHeading, series: [heading], rows: answer.cells.map((c) => ({ label: labelOf(dimension, c.key[dimension] ?? ''), cells: [cellOf(c)] })) },
+          counts: answer.unit,
+          disclosure: answer.disclosure,
+          chartSeries: [0],
+        };
+      // Against the population: each group's share of the published total beside its share of the area's residents.
+      const total = answer.totals.overall.status === 'ok' ? answer.totals.overall.value : null;
+      const shareOf = (c: PublishedValue): Cell =>
+        c.status !== 'ok' || c.value === null || !total
+          ? { value: null, status: c.status === 'suppressed' || answer.totals.overall.status === 'suppressed' ? 'suppressed' : 'not_available' }
+          : { value: (c.value / total) * 100, status: 'ok', text: percentText(c.value / total) };
       return {
         table: {
-          rowHeading: title.replace(/^By /, '').replace(/^./, (c) => c.toUpperCase()),
-          series: withPopulation ? [heading, "Share of the area's population"] : [heading],
+          rowHeading,
+          series: [heading, `Share of ${heading.toLowerCase()}`, "Share of the area's population"],
           rows: answer.cells.map((c) => ({
             label: labelOf(dimension, c.key[dimension] ?? ''),
-            cells: withPopulation
-              ? [
-                  cellOf(c),
-                  { value: c.populationShare ?? null, status: c.populationShare == null ? 'not_available' : 'ok', text: percentText(c.populationShare) },
-                ]
-              : [cellOf(c)],
+            cells: [
+              cellOf(c),
+              shareOf(c),
+              c.populationShare === null || c.populationShare === undefined
+                ? { value: null, status: 'not_available' }
+                : { value: c.populationShare * 100, status: 'ok', text: percentText(c.populationShare) },
+            ],
           })),
         },
-        counts: answer.unit,
+        counts: `${answer.unit}, and the share of each group among them and among the area's residents (percentages)`,
         disclosure: answer.disclosure,
-        chartSeries: [0],
+        chartSeries: [1, 2],
       };
     },
   };

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { browserUnavailable, launchBrowser } from '../support/browser.js';
 import { BARNET_MARAC, buildBarnetMaracReturns } from '../support/barnet-marac.js';
 import { makeRecord } from '../support/records.js';
-import { barnetPolice, putArea, seedBarnetPolice } from '../support/seed-counts.js';
+import { barnetPolice, seedBarnetPolice } from '../support/seed-counts.js';
 import type { App } from '../../src/app.js';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
@@ -19,6 +19,7 @@ const skip = browserUnavailable();
 const ARTIFACTS = new URL('../../test-artifacts/dashboard/', import.meta.url);
 /** Seed 003 gives no population; 12.1 incidents per 1,000 from 5,048 incidents implies about 417,000. */
 const BARNET_POPULATION = 417_000;
+const ETHNIC_GROUPS = { white: 240_000, mixed: 22_000, asian: 80_000, black: 33_000, other: 42_000 };
 
 interface ApiIndicator {
   id: string;
@@ -29,7 +30,17 @@ interface ApiIndicator {
 }
 
 async function seed(app: App): Promise<void> {
-  await putArea(app, admin, BARNET_MARAC.area, 'Barnet', [{ year: 2022, total: BARNET_POPULATION }]);
+  // The ethnic groups are illustrative (they sum to the total), to draw the panel against the population.
+  const area = await app.inject({
+    method: 'PUT',
+    url: `/v1/areas/${BARNET_MARAC.area}`,
+    headers: admin,
+    payload: {
+      name: 'Barnet',
+      population: [{ year: 2022, total: BARNET_POPULATION, byGroup: { ethnicityGroup: ETHNIC_GROUPS } }],
+    },
+  });
+  if (area.statusCode >= 300) throw new Error(area.body);
   const created = await app.inject({
     method: 'POST',
     url: '/v1/services',
@@ -136,6 +147,18 @@ t.test('the dashboard in headless Chromium', { skip }, async (t) => {
     t.equal(rate[1], police.cells[0]!.ratePer1000.toFixed(1), 'incidents per 1,000 as the API gives them');
     t.equal(rate[1], ((barnetPolice.years['2022-23'].incidents / BARNET_POPULATION) * 1000).toFixed(1), '12.1 per 1,000, as seed 003 publishes');
     t.notOk(await page.locator('text=/\\bmarac\\b|\\bhigh\\b/').count(), 'no code is shown in place of a label');
+
+    const ethnic = await api<{ cells: Array<{ key: { ethnicityGroup: string }; populationShare: number | null }> }>(
+      '/v1/aggregates?measure=people&groupBy=ethnicityGroup&period=2022-23',
+    );
+    const shares = await page.$$eval('[data-panel="ethnic-group"] tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[2]?.textContent));
+    t.same(
+      shares,
+      // not_known and prefer_not_to_say have no population share.
+      ethnic.cells.map((c) => (c.populationShare === null ? 'not available' : `${(c.populationShare * 100).toFixed(1)}%`)),
+      "each ethnic group's share of the area's population, as the API gives it",
+    );
+    t.equal(ethnic.cells.find((c) => c.key.ethnicityGroup === 'white')!.populationShare, ETHNIC_GROUPS.white / BARNET_POPULATION);
     await page.screenshot({ path: new URL('barnet-marac-2022-23.png', ARTIFACTS).pathname, fullPage: false });
   });
 
