@@ -88,6 +88,9 @@ export function renderPanel(frame: PanelFrame, spec: PanelSpec, data: PanelData,
     holder.append(canvas);
     figures.append(holder, table);
     frame.chart = drawBarChart(canvas, data.table, data.chartSeries);
+    // The categories drawn hatched, for a reader of the page's structure (and automated checks).
+    const hatched = data.table.rows.filter((row) => data.chartSeries.some((i) => row.cells[i]?.status === 'suppressed')).map((row) => row.label);
+    if (hatched.length > 0) holder.dataset.suppressed = hatched.join('|');
     actions.append(button('Download chart (PNG)', () => download(`${stem}.png`, canvas.toDataURL('image/png'))));
   } else {
     figures.append(table);

@@ -177,7 +177,34 @@ t.test('the dashboard in headless Chromium', { skip }, async (t) => {
     const suppressedCells = await page.locator('[data-panel="referrals-by-quarter"] td[data-status="suppressed"]').count();
     t.ok(suppressedCells > 0, 'the quarter table marks the suppressed cell');
     t.ok((await page.locator('[data-panel="referrals-by-quarter"] td', { hasText: /^0$/ }).count()) < 8, 'suppressed is not written as 0');
+    t.match(
+      await page.getAttribute('[data-panel="referrals-by-quarter"] .chart', 'data-suppressed'),
+      /Q1 2022\/23/,
+      'the chart draws the suppressed quarter hatched',
+    );
     await page.screenshot({ path: new URL('suppressed-vva.png', ARTIFACTS).pathname });
+  });
+
+  await t.test('a range of quarters is compared with the range before it', async (t) => {
+    await page.selectOption('select[name="serviceType"]', '');
+    await settled(page);
+    await page.selectOption('select[name="from"]', '2022-23-Q3');
+    await page.selectOption('select[name="to"]', '2022-23-Q4');
+    await settled(page);
+    const address = new URL(page.url());
+    t.same([address.searchParams.get('from'), address.searchParams.get('to'), address.searchParams.get('year')], ['2022-23-Q3', '2022-23-Q4', null]);
+    const now = await api<{ indicators: ApiIndicator[] }>('/v1/indicators?from=2022-23-Q3&to=2022-23-Q4');
+    const before = await api<{ indicators: ApiIndicator[] }>('/v1/indicators?from=2022-23-Q1&to=2022-23-Q2');
+    const rows = await page.$$eval('[data-panel="indicators"] tr[data-indicator-id="referrals"] td', (tds) => tds.map((td) => td.textContent));
+    const referrals = (list: ApiIndicator[]) => list.find((i) => i.id === 'referrals')!;
+    t.equal(rows[0], shownText(referrals(now.indicators)), 'the range as the API gives it');
+    t.equal(rows[1], shownText(referrals(before.indicators)), 'the previous period is the two quarters before');
+    const change = ((referrals(now.indicators).value! - referrals(before.indicators).value!) / referrals(before.indicators).value!) * 100;
+    t.equal(rows[2], `${change > 0 ? '+' : '−'}${Math.abs(change).toFixed(1)}%`, 'the change from them');
+    await page.selectOption('select[name="year"]', '2022-23');
+    await settled(page);
+    await page.selectOption('select[name="serviceType"]', 'vva');
+    await settled(page);
   });
 
   await t.test("a panel's table downloads as CSV with labels", async (t) => {
