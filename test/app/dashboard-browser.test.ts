@@ -119,14 +119,24 @@ t.test('the dashboard in headless Chromium', { skip }, async (t) => {
 
   await t.test('signing in shows the Barnet MARAC year, equal to the API', async (t) => {
     await page.goto(`${origin}/dashboard/?year=2022-23&countMeasure=police_da_incidents`);
-    await page.fill('#api-key', analystKey);
-    await page.click('#sign-in-form button[type=submit]');
+    // By keyboard alone: the key field, then Enter.
+    await page.locator('#api-key').focus();
+    await page.keyboard.type(analystKey);
+    await page.keyboard.press('Enter');
     await settled(page);
     t.notOk(page.url().includes(analystKey), 'the key is not in the address');
     t.equal(await page.evaluate(() => Object.values(sessionStorage).length), 1, 'the key is in session storage');
     const panels = await page.$$eval('[data-panel]', (els) => els.map((e) => (e as HTMLElement).dataset.panel));
     t.ok(panels.length >= 16, `${panels.length} panels`);
     t.same(await page.$$eval('[data-panel][data-state="error"]', (els) => els.map((e) => e.textContent)), [], 'no panel failed');
+    const charts = await page.$$eval('[data-panel] canvas', (canvases) =>
+      canvases.map((c) => ({ label: c.getAttribute('aria-label'), table: !!c.closest('.panel-figures')?.querySelector('table caption') })),
+    );
+    t.ok(charts.length >= 10, `${charts.length} charts`);
+    t.ok(
+      charts.every((c) => c.label && c.table),
+      'every chart is labelled and has a captioned text table beside it',
+    );
 
     const { indicators } = await api<{ indicators: ApiIndicator[] }>('/v1/indicators?period=2022-23');
     const shown = await indicatorTexts(page);
