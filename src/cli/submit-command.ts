@@ -18,6 +18,7 @@ import type { FieldProblem } from '../lib/problem.js';
 import { formatCount, formatProblem, formatReport, formatWarnings, plural, tallyOfProblemDocument, type ReturnFormat } from './report.js';
 import { parseFileCommandLine, resolveOptions, UsageError, type CommandIo } from './command-line.js';
 import { Progress, type ProgressClock } from './progress.js';
+import { checkKind, detectFileKind, type FileKind } from './count-files.js';
 import { checkPeriod, checkReadable, checkService, describeSystemError, formatOf } from './validate-command.js';
 
 export const submitUsage = `Usage: vawg submit <file.csv|file.json> --service <id> --period <quarter> [options]
@@ -41,6 +42,9 @@ Options:
       --idempotency-key <key> Reuse the key of an earlier attempt (printed when one fails), so the
                               server answers with that attempt's outcome instead of storing twice
       --format <csv|json>     The file's format when its name does not end in .csv or .json
+      --kind <records|counts> A record return (POST /v1/returns) or a count return (totals by
+                              measure and area, POST /v1/count-returns). Default: told from the
+                              file (a JSON \`counts\` array, or a CSV header with measure and value)
       --json                  Print the server's final answer as JSON instead
   -h, --help                  Show this help
 
@@ -75,6 +79,7 @@ interface SubmitOptions {
   service: string | undefined;
   period: string | undefined;
   datasetVersion: string | undefined;
+  kind: FileKind | undefined;
   base: URL;
   key: string;
   keyFromOption: boolean;
@@ -99,6 +104,7 @@ function parseSubmitArgs(args: string[], env: Record<string, string | undefined>
         retries: { type: 'string' },
         'idempotency-key': { type: 'string' },
         format: { type: 'string' },
+        kind: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
@@ -107,6 +113,7 @@ function parseSubmitArgs(args: string[], env: Record<string, string | undefined>
   if (parsed === 'help') return 'help';
   const { values, file } = parsed;
   const format = formatOf(file, values.format);
+  const kind = checkKind(values.kind);
   checkPeriod(values.period);
   checkService(values.service);
   if (format === 'csv' && (values.service === undefined || values.period === undefined))
@@ -137,6 +144,7 @@ function parseSubmitArgs(args: string[], env: Record<string, string | undefined>
     service: values.service,
     period: values.period,
     datasetVersion: values['dataset-version'],
+    kind,
     base,
     key,
     keyFromOption: values.key !== undefined,
@@ -288,25 +296,30 @@ interface JobBody {
   result?: { status: number; body: unknown } | null;
 }
 
-function summaryLine(body: Record<string, unknown>): string {
-  return `${String(body.service)} ${String(body.period)}, ${plural(Number(body.recordCount ?? 0), 'record')}`;
+function summaryLine(body: Record<string, unknown>, kind: FileKind): string {
+  const count = kind === 'counts' ? plural(Number(body.cellCount ?? 0), 'cell') : plural(Number(body.recordCount ?? 0), 'record');
+  return `${String(body.service)} ${String(body.period)}, ${count}`;
 }
 
 /** The readable outcome and the exit code. */
-function renderOutcome(response: { status: number; body: unknown; headers?: IncomingHttpHeaders }, format: ReturnFormat): { text: string; code: number } {
+function renderOutcome(
+  response: { status: number; body: unknown; headers?: IncomingHttpHeaders },
+  format: ReturnFormat,
+  kind: FileKind = 'records',
+): { text: string; code: number } {
   const body = (typeof response.body === 'object' && response.body !== null ? response.body : {}) as Record<string, unknown>;
   const warnings = Array.isArray(body.warnings) ? (body.warnings as FieldProblem[]) : [];
   if (response.status === 201) {
     const replayed =
       response.headers?.['idempotent-replayed'] === 'true' ? 'note: this submission had already been accepted; the server replayed its answer\n' : '';
     return {
-      text: `${formatWarnings(warnings)}${replayed}accepted: version ${String(body.version)} of ${summaryLine(body)} (return ${String(body.id)})\n`,
+      text: `${formatWarnings(warnings)}${replayed}accepted: version ${String(body.version)} of ${summaryLine(body, kind)} (${kind === 'counts' ? 'count return' : 'return'} ${String(body.id)})\n`,
       code: 0,
     };
   }
   if (response.status === 200 && body.dryRun === true)
     return {
-      text: `${formatWarnings(warnings)}valid (dry run): would be version ${String(body.wouldBeVersion)} of ${summaryLine(body)}; nothing was stored\n`,
+      text: `${formatWarnings(warnings)}valid (dry run): would be version ${String(body.wouldBeVersion)} of ${summaryLine(body, kind)}; nothing was stored\n`,
       code: 0,
     };
   const detail =
@@ -346,6 +359,11 @@ export async function runSubmitCommand(args: string[], io: CommandIo, deps: Subm
   });
   if (typeof options === 'number') return options;
   const { file, format, base, retries } = options;
+  const kind = options.kind ?? (await detectFileKind(file, format));
+  if (kind === 'counts' && options.datasetVersion !== undefined) {
+    io.stderr.write(`vawg submit: --dataset-version is for record returns; a count return has none\n\n${submitUsage}`);
+    return 2;
+  }
   const log = (message: string) => io.stderr.write(`vawg submit: ${message}\n`);
   if (options.keyFromOption) log('warning: --key is kept in your shell history; set the VAWG_API_KEY environment variable instead');
   const readable = await checkReadable(file);
@@ -362,12 +380,12 @@ export async function runSubmitCommand(args: string[], io: CommandIo, deps: Subm
   if (format === 'csv') {
     query.set('service', options.service!);
     query.set('period', options.period!);
-    if (options.datasetVersion !== undefined) query.set('datasetVersion', options.datasetVersion);
+    if (options.datasetVersion !== undefined && kind === 'records') query.set('datasetVersion', options.datasetVersion);
   }
   if (options.dryRun) query.set('dryRun', 'true');
   const size = readable.size;
   const upload = () =>
-    exchange(endpoint(base, '/v1/returns', query), {
+    exchange(endpoint(base, kind === 'counts' ? '/v1/count-returns' : '/v1/returns', query), {
       method: 'POST',
       headers: {
         ...auth,
@@ -434,7 +452,7 @@ export async function runSubmitCommand(args: string[], io: CommandIo, deps: Subm
     }
   }
 
-  const rendered = renderOutcome(final, format);
+  const rendered = renderOutcome(final, format, kind);
   if (options.json) {
     io.stdout.write(
       `${JSON.stringify({ status: final.status, body: final.body, idempotencyKey: options.idempotencyKey, attempts: outcome.attempts, ...(jobId ? { jobId } : {}) }, null, 2)}\n`,

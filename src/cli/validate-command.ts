@@ -20,6 +20,7 @@ import { createRecordChecker, declaredDatasetVersion, validateReturn } from '../
 import { DATASET_VERSION, DATASET_VERSIONS, datasetVersionDefinition } from '../schema/dataset/index.js';
 import { formatReport, plural, ProblemTally, type ProblemReport, type ReturnFormat } from './report.js';
 import { parseFileCommandLine, resolveOptions, UsageError, type CommandIo } from './command-line.js';
+import { checkKind, detectFileKind, validateCountCsvFile, validateCountJsonFile, type FileKind } from './count-files.js';
 
 export const validateUsage = `Usage: vawg validate <file.csv|file.json> [options]
 
@@ -36,6 +37,10 @@ Options:
                            The dataset version the file follows, e.g. 1.0.0 (CSV only: a JSON
                            return names its own datasetVersion). Default: the current one.
       --format <csv|json>  The file's format when its name does not end in .csv or .json
+      --kind <records|counts>
+                           Whether the file is a record return or a count return (totals by
+                           measure and area). Default: told from the file (a JSON \`counts\` array,
+                           or a CSV header with measure and value columns)
       --json               Print the report as JSON instead
   -h, --help               Show this help
 
@@ -99,6 +104,7 @@ interface ValidateOptions {
   period: string | undefined;
   service: string | undefined;
   datasetVersion: string | undefined;
+  kind: FileKind | undefined;
   json: boolean;
 }
 
@@ -112,6 +118,7 @@ function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
         service: { type: 'string' },
         'dataset-version': { type: 'string' },
         format: { type: 'string' },
+        kind: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
@@ -119,6 +126,7 @@ function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
   );
   if (parsed === 'help') return 'help';
   const { values, file } = parsed;
+  const kind = checkKind(values.kind);
   checkPeriod(values.period);
   checkService(values.service);
   checkDatasetVersion(values['dataset-version']);
@@ -131,6 +139,7 @@ function parseValidateArgs(args: string[]): ValidateOptions | 'help' {
     period: values.period,
     service: values.service,
     datasetVersion: values['dataset-version'],
+    kind,
     json: values.json,
   };
 }
@@ -261,6 +270,13 @@ export async function runValidateCommand(args: string[], io: CommandIo): Promise
   if ('error' in readable) {
     io.stderr.write(`vawg validate: ${readable.error}\n`);
     return 1;
+  }
+  if ((options.kind ?? (await detectFileKind(file, format))) === 'counts') {
+    const counts = format === 'csv' ? await validateCountCsvFile(file, { service, period }) : await validateCountJsonFile(file);
+    if (options.json)
+      io.stdout.write(`${JSON.stringify({ file, kind: 'counts', service: service ?? null, period: period ?? null, ...counts.report }, null, 2)}\n`);
+    else io.stdout.write(formatReport(counts.report, { verdict: counts.verdict }));
+    return counts.report.valid ? 0 : 1;
   }
   const report = format === 'csv' ? await validateCsvFile(file, period, datasetVersion) : await validateJsonFile(file, { period, service });
   if (options.json) io.stdout.write(`${JSON.stringify({ file, service: service ?? null, period: period ?? null, ...report }, null, 2)}\n`);

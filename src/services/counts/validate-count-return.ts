@@ -142,6 +142,8 @@ export interface CountValidationReport {
   problems: FieldProblem[];
   problemCount: number;
   cellCount: number;
+  /** Data-quality warnings: the return is still accepted (see `countReturnWarnings`). */
+  warnings: FieldProblem[];
 }
 
 /** Validates a whole JSON count return held in memory (the offline `vawg validate` uses this too). */
@@ -151,5 +153,5 @@ export function validateCountReturn(body: unknown): CountValidationReport {
   const cells = isObject(body) && Array.isArray(body.counts) ? (body.counts as unknown[]) : [];
   const checker = createCountCellChecker(locateCountInJson);
   cells.forEach((cell, i) => list.add(checker.check(cell, i)));
-  return { problems: list.problems, problemCount: list.count, cellCount: cells.length };
+  return { problems: list.problems, problemCount: list.count, cellCount: cells.length, warnings: [] };
 }
