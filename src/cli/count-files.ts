@@ -8,7 +8,7 @@ import { presentProblems, type FieldProblem } from '../lib/problem.js';
 import { readCountCsv } from '../services/counts/csv-count-cells.js';
 import { createCountCellChecker, locateCountInCsv, periodProblems, validateCountReturn } from '../services/counts/validate-count-return.js';
 import { plural, ProblemTally, type ProblemReport, type ReturnFormat } from './report.js';
-import { describeSystemError } from './validate-command.js';
+import { addCsvReadError, readJsonFile } from './validate-command.js';
 import { UsageError } from './command-line.js';
 
 export type FileKind = 'records' | 'counts';
@@ -64,18 +64,8 @@ export interface CountFileReport {
 /** Checks a JSON count return exactly as `POST /v1/count-returns` does (bar the database). */
 export async function validateCountJsonFile(file: string): Promise<CountFileReport> {
   const tally = new ProblemTally();
-  let body: unknown;
-  try {
-    body = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    tally.add([
-      {
-        code: 'invalid_json',
-        detail: error instanceof SyntaxError ? `the file is not valid JSON: ${error.message}` : `cannot read the file (${describeSystemError(error)})`,
-      },
-    ]);
-    return { report: tally.report({ format: 'json', recordCount: null }), verdict: verdict(tally, null, 'cell') };
-  }
+  const { body, readable } = await readJsonFile(file, tally);
+  if (!readable) return { report: tally.report({ format: 'json', recordCount: null }), verdict: verdict(tally, null, 'cell') };
   const result = validateCountReturn(body);
   tally.add(presentProblems(result.problems, ECHO_OFFLINE));
   if (result.problemCount > result.problems.length) {
@@ -106,13 +96,7 @@ export async function validateCountCsvFile(file: string, flags: { service?: stri
       cellCount = cells.length;
     }
   } catch (error) {
-    const { statusCode, errors, message } = error as { statusCode?: number; errors?: FieldProblem[]; message?: string };
-    if (statusCode === undefined && !(error instanceof Error && 'syscall' in error)) throw error;
-    if (errors && errors.length > 0) tally.add(errors);
-    else
-      tally.add([
-        { code: statusCode === 400 ? 'invalid_csv' : 'unreadable', detail: (message ?? describeSystemError(error)).replace(/^the body\b/, 'the file') },
-      ]);
+    addCsvReadError(tally, error);
   }
   const notes: string[] = [];
   if (flags.service === undefined || flags.period === undefined)

@@ -202,13 +202,7 @@ export async function validateCsvFile(file: string, period: string | undefined, 
     tally.add(checker.finish());
   } catch (error) {
     recordCount = null;
-    const { statusCode, errors, message } = error as { statusCode?: number; errors?: FieldProblem[]; message?: string };
-    if (statusCode === undefined && !(error instanceof Error && 'syscall' in error)) throw error;
-    if (errors && errors.length > 0) tally.add(errors);
-    else
-      tally.add([
-        { code: statusCode === 400 ? 'invalid_csv' : 'unreadable', detail: (message ?? describeSystemError(error)).replace(/^the body\b/, 'the file') },
-      ]);
+    addCsvReadError(tally, error);
   }
   const warnings = tally.count === 0 ? checker.warnings() : [];
   if (crosswalked > 0) warnings.push(describeCrosswalkUse(crosswalked, locateInCsv));
@@ -219,12 +213,21 @@ export async function validateCsvFile(file: string, period: string | undefined, 
   return tally.report({ format: 'csv', recordCount, warnings, notes });
 }
 
-/** Checks a JSON return (`{ service, period, records }`) exactly as `POST /v1/returns` does. */
-export async function validateJsonFile(file: string, flags: { period?: string | undefined; service?: string | undefined } = {}): Promise<ProblemReport> {
-  const tally = new ProblemTally();
-  let body: unknown;
+/** A CSV file the reader refused (malformed CSV, a read error) as the tally's problem; any other error is thrown on. */
+export function addCsvReadError(tally: ProblemTally, error: unknown): void {
+  const { statusCode, errors, message } = error as { statusCode?: number; errors?: FieldProblem[]; message?: string };
+  if (statusCode === undefined && !(error instanceof Error && 'syscall' in error)) throw error;
+  if (errors && errors.length > 0) tally.add(errors);
+  else
+    tally.add([
+      { code: statusCode === 400 ? 'invalid_csv' : 'unreadable', detail: (message ?? describeSystemError(error)).replace(/^the body\b/, 'the file') },
+    ]);
+}
+
+/** A JSON file's document, or (`readable: false`) the problem of reading or parsing it added to `tally`. */
+export async function readJsonFile(file: string, tally: ProblemTally): Promise<{ body: unknown; readable: boolean }> {
   try {
-    body = JSON.parse(await readFile(file, 'utf8'));
+    return { body: JSON.parse(await readFile(file, 'utf8')), readable: true };
   } catch (error) {
     tally.add([
       {
@@ -232,8 +235,15 @@ export async function validateJsonFile(file: string, flags: { period?: string | 
         detail: error instanceof SyntaxError ? `the file is not valid JSON: ${error.message}` : `cannot read the file (${describeSystemError(error)})`,
       },
     ]);
-    return tally.report({ format: 'json', recordCount: null });
+    return { body: undefined, readable: false };
   }
+}
+
+/** Checks a JSON return (`{ service, period, records }`) exactly as `POST /v1/returns` does. */
+export async function validateJsonFile(file: string, flags: { period?: string | undefined; service?: string | undefined } = {}): Promise<ProblemReport> {
+  const tally = new ProblemTally();
+  const { body, readable } = await readJsonFile(file, tally);
+  if (!readable) return tally.report({ format: 'json', recordCount: null });
   const result = validateReturn(body);
   tally.add(presentProblems(result.problems, ECHO_OFFLINE));
   const updates = typeof body === 'object' && body !== null ? (body as { updates?: unknown }).updates : undefined;
