@@ -6,7 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import { presentProblems, type FieldProblem } from '../lib/problem.js';
 import { readCountCsv } from '../services/counts/csv-count-cells.js';
-import { createCountCellChecker, locateCountInCsv, periodProblems, validateCountReturn } from '../services/counts/validate-count-return.js';
+import {
+  countCellWarnings,
+  createCountCellChecker,
+  locateCountInCsv,
+  type CountCellInput,
+  periodProblems,
+  validateCountReturn,
+} from '../services/counts/validate-count-return.js';
 import { plural, ProblemTally, type ProblemReport, type ReturnFormat } from './report.js';
 import { addCsvReadError, readJsonFile } from './validate-command.js';
 import { UsageError } from './command-line.js';
@@ -72,9 +79,7 @@ export async function validateCountJsonFile(file: string): Promise<CountFileRepo
     tally.list.count = result.problemCount;
     tally.rowsExact = false;
   }
-  // `warnings` is newer than this command: absent, there are none.
-  const warnings = (result as { warnings?: FieldProblem[] }).warnings ?? [];
-  const report = tally.report({ format: 'json', recordCount: result.cellCount, warnings, notes: [NOT_CHECKED_OFFLINE] });
+  const report = tally.report({ format: 'json', recordCount: result.cellCount, warnings: result.warnings, notes: [NOT_CHECKED_OFFLINE] });
   return { report, verdict: verdict(tally, result.cellCount, 'cell') };
 }
 
@@ -82,6 +87,7 @@ export async function validateCountJsonFile(file: string): Promise<CountFileRepo
 export async function validateCountCsvFile(file: string, flags: { service?: string | undefined; period?: string | undefined }): Promise<CountFileReport> {
   const tally = new ProblemTally();
   let cellCount: number | null = null;
+  let warnings: FieldProblem[] = [];
   try {
     const { header, cells } = readCountCsv(await readFile(file, 'utf8'));
     if (flags.period !== undefined) tally.add(periodProblems(flags.period, () => ({ parameter: 'period' })));
@@ -94,6 +100,11 @@ export async function validateCountCsvFile(file: string, flags: { service?: stri
         tally.add(presentProblems([...problems, ...checker.check(cell, row).filter((p) => !readAt.has(p.pointer))], ECHO_OFFLINE));
       }
       cellCount = cells.length;
+      if (tally.count === 0)
+        warnings = countCellWarnings(
+          cells.map(({ row, cell }) => ({ at: row, cell: cell as unknown as CountCellInput })),
+          locateCountInCsv,
+        );
     }
   } catch (error) {
     addCsvReadError(tally, error);
@@ -102,5 +113,5 @@ export async function validateCountCsvFile(file: string, flags: { service?: stri
   if (flags.service === undefined || flags.period === undefined)
     notes.push('a CSV count file is submitted with --service and --period (vawg submit needs both)');
   notes.push(NOT_CHECKED_OFFLINE);
-  return { report: tally.report({ format: 'csv', recordCount: cellCount, notes }), verdict: verdict(tally, cellCount, 'row') };
+  return { report: tally.report({ format: 'csv', recordCount: cellCount, warnings, notes }), verdict: verdict(tally, cellCount, 'row') };
 }

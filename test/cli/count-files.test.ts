@@ -43,6 +43,7 @@ t.test('vawg validate: CSV count files give the server’s problems at the serve
     'good.csv': 'measure,area,value,sex\nhelpline_calls,E09000007,120,\nhelpline_calls,E09000007,101,female\n',
     'bad-cell.csv': 'measure,area,value,sex\nhelpline_calls,E09000007,120,\nhelpline_calls,E09000007,many,female\npolice_da_incidents,E09000003,5,male\n',
     'header.csv': 'measure,value,colour\nhelpline_calls,3,red\n',
+    'warns.csv': 'measure,area,value,sex\nhelpline_calls,E09000007,10,\nhelpline_calls,E09000007,11,female\nhelpline_calls,E09000001,7,male\n',
   };
   for (const [name, csv] of Object.entries(files)) {
     const file = await writeIn(dir, name, csv);
@@ -63,7 +64,19 @@ t.test('vawg validate: CSV count files give the server’s problems at the serve
       new Set(server.problems.map((p: { pointer: string; code: string }) => `${p.pointer} ${p.code}`)),
       `${name}: the same problems at the same pointers`,
     );
+    const key = (w: { pointer: string; code: string }) => `${w.pointer} ${w.code}`;
+    t.same(
+      (offline.warnings ?? []).map(key),
+      server.valid ? (res.json().warnings as Array<{ pointer: string; code: string }>).map(key) : [],
+      `${name}: the same warnings`,
+    );
   }
+  const warned = JSON.parse((await validate([`${dir}/warns.csv`, '--json'])).stdout);
+  t.same(
+    warned.warnings.map((w: { pointer: string; code: string }) => `${w.pointer} ${w.code}`),
+    ['row 2, column value breakdown_exceeds_total', 'row 4, column sex total_missing'],
+    'a breakdown above its total, and one without a total, are warned of offline',
+  );
   const bad = await validate([`${dir}/bad-cell.csv`]);
   t.equal(bad.code, 1);
   t.match(bad.stdout, /^row 3, column value: must be a whole number/m);

@@ -293,6 +293,38 @@ t.test('count returns', async (t) => {
     t.match(csv.json(), { dryRun: true, cellCount: 1, wouldBeVersion: 3 });
   });
 
+  await t.test('a breakdown above its total, or without one, is accepted with a warning naming only positions', async (t) => {
+    const counts = [
+      { measure: 'helpline_calls', area: CAMDEN, value: 100 },
+      { measure: 'helpline_calls', area: CAMDEN, value: 80, breakdown: { sex: 'female' } },
+      { measure: 'helpline_calls', area: CAMDEN, value: 30, breakdown: { sex: 'male' } },
+      { measure: 'helpline_calls', area: HACKNEY, value: 57, breakdown: { sex: 'female' } },
+      { measure: 'helpline_calls', area: HACKNEY, value: 12, breakdown: { sex: 'male' } },
+    ];
+    const expected = [
+      { pointer: '/counts/0/value', code: 'breakdown_exceeds_total' },
+      { pointer: '/counts/3/breakdown/sex', code: 'total_missing' },
+    ];
+    const dry = await submit({ service: 'national-helpline', period: '2021-22-Q1', counts }, bearer(helplineKey), '?dryRun=true');
+    t.equal(dry.statusCode, 200, dry.body);
+    t.match(dry.json().warnings, expected, 'a dry run warns');
+    const res = await submit({ service: 'national-helpline', period: '2021-22-Q1', counts }, bearer(helplineKey));
+    t.equal(res.statusCode, 201, res.body);
+    t.match(res.json().warnings, expected);
+    t.equal(res.json().warnings.length, 2, 'one warning per total, not one per breakdown cell');
+    const read = await app.inject({ method: 'GET', url: `/v1/count-returns/${res.json().id}`, headers: admin });
+    t.match(read.json().warnings, expected, 'kept with the return');
+    for (const warning of res.json().warnings as Array<{ detail: string }>) t.notMatch(warning.detail, /\d/, 'no count is quoted');
+
+    const csv = ['measure,area,value,sex', ...counts.map((c) => `${c.measure},${c.area},${c.value},${c.breakdown?.sex ?? ''}`)].join('\n');
+    const fromCsv = await submitCsv(csv, 'service=national-helpline&period=2021-22-Q2', bearer(helplineKey));
+    t.equal(fromCsv.statusCode, 201, fromCsv.body);
+    t.match(fromCsv.json().warnings, [
+      { pointer: 'row 2, column value', code: 'breakdown_exceeds_total' },
+      { pointer: 'row 5, column sex', code: 'total_missing' },
+    ]);
+  });
+
   await t.test("another service's key is refused 403, before any content is judged", async (t) => {
     const before = await total();
     const json = await submit(

@@ -14,7 +14,7 @@ import { recordAuditEvent } from '../audit.js';
 import { assertPeriodOpen } from '../period-locks.js';
 import { ProblemList } from '../returns/validate-return.js';
 import { toCountReturnSummary, type CountReturnSummary } from './count-return-summary.js';
-import { createCountCellChecker, periodProblems, type CountCellInput, type LocateCount } from './validate-count-return.js';
+import { countCellWarnings, createCountCellChecker, periodProblems, type CountCellInput, type LocateCount } from './validate-count-return.js';
 
 /** Only a service id shaped like one is named back in a problem. */
 const SERVICE_SLUG = /^(?=.{2,64}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -96,12 +96,16 @@ export async function submitCountReturn(db: Database, params: SubmitCountReturnP
     cells.push(cell as CountCellInput);
   }
   if (list.count > 0) throw await audited(db, params, rejection(list), list.count);
+  const warnings = countCellWarnings(
+    incoming.cells.map(({ at, cell }) => ({ at, cell: cell as CountCellInput })),
+    incoming.locate,
+  );
   const service = incoming.service!;
   const period = incoming.period!;
 
   if (dryRun) {
     await assertPeriodOpen(db, period);
-    return { dryRun: true, service, period, cellCount: cells.length, wouldBeVersion: await nextVersion(db, service, period), warnings: [] };
+    return { dryRun: true, service, period, cellCount: cells.length, wouldBeVersion: await nextVersion(db, service, period), warnings };
   }
 
   return db.transaction(async (tx) => {
@@ -111,7 +115,7 @@ export async function submitCountReturn(db: Database, params: SubmitCountReturnP
     const version = await nextVersion(tx, service, period);
     const [created] = await tx
       .insert(countReturns)
-      .values({ serviceId: service, period, version, cellCount: cells.length, warnings: [], submittedBy: principal.keyId })
+      .values({ serviceId: service, period, version, cellCount: cells.length, warnings, submittedBy: principal.keyId })
       .returning();
     const countReturnId = created!.id;
     for (let i = 0; i < cells.length; i += INSERT_CHUNK)

@@ -114,6 +114,48 @@ export function createCountCellChecker(locate: LocateCount): CountCellChecker {
   };
 }
 
+/**
+ * Data-quality warnings over a return's valid cells (the return is still accepted): a breakdown
+ * summing to more than its total, and a breakdown sent without its total (a breakdown need not sum
+ * to the total, so the total cannot be derived from it). Positions only, never a value.
+ */
+export function countCellWarnings(cells: ReadonlyArray<{ at: number; cell: CountCellInput }>, locate: LocateCount): FieldProblem[] {
+  const totals = new Map<string, { at: number; value: number }>();
+  const breakdowns = new Map<string, { at: number; total: string; dimension: string; sum: number }>();
+  for (const { at, cell } of cells) {
+    const total = JSON.stringify([cell.measure, cell.area]);
+    const dimensions = Object.keys(cell.breakdown ?? {});
+    if (dimensions.length === 0) totals.set(total, { at, value: cell.value });
+    else if (dimensions.length === 1) {
+      const key = JSON.stringify([cell.measure, cell.area, dimensions[0]]);
+      const group = breakdowns.get(key) ?? { at, total, dimension: dimensions[0]!, sum: 0 };
+      group.sum += cell.value;
+      breakdowns.set(key, group);
+    }
+  }
+  const warnings: FieldProblem[] = [];
+  const missingTotalFor = new Set<string>();
+  for (const group of breakdowns.values()) {
+    const total = totals.get(group.total);
+    if (!total) {
+      if (missingTotalFor.has(group.total)) continue;
+      missingTotalFor.add(group.total);
+      warnings.push({
+        pointer: locate(group.at, `breakdown/${group.dimension}`),
+        code: 'total_missing',
+        detail:
+          'a breakdown is sent without the total for its measure and area: send the total too (a breakdown need not add up to it, so it cannot be derived)',
+      });
+    } else if (group.sum > total.value)
+      warnings.push({
+        pointer: locate(total.at, 'value'),
+        code: 'breakdown_exceeds_total',
+        detail: `the ${group.dimension} breakdown of this measure and area adds up to more than this total: check the total, or whether a breakdown cell counts something else`,
+      });
+  }
+  return warnings;
+}
+
 /** The envelope (`service`, `period`, `counts`) of a JSON count return. */
 export function validateCountEnvelope(body: unknown): FieldProblem[] {
   if (!isObject(body)) return [{ pointer: '/', code: 'wrong_type', detail: 'the body must be an object with service, period and counts' }];
@@ -142,7 +184,7 @@ export interface CountValidationReport {
   problems: FieldProblem[];
   problemCount: number;
   cellCount: number;
-  /** Data-quality warnings: the return is still accepted (see `countReturnWarnings`). */
+  /** Data-quality warnings: the return is still accepted (see `countCellWarnings`). */
   warnings: FieldProblem[];
 }
 
@@ -153,5 +195,13 @@ export function validateCountReturn(body: unknown): CountValidationReport {
   const cells = isObject(body) && Array.isArray(body.counts) ? (body.counts as unknown[]) : [];
   const checker = createCountCellChecker(locateCountInJson);
   cells.forEach((cell, i) => list.add(checker.check(cell, i)));
-  return { problems: list.problems, problemCount: list.count, cellCount: cells.length, warnings: [] };
+  // As the server does: warnings only for a return that would be accepted.
+  const warnings =
+    list.count === 0
+      ? countCellWarnings(
+          cells.map((cell, at) => ({ at, cell: cell as CountCellInput })),
+          locateCountInJson,
+        )
+      : [];
+  return { problems: list.problems, problemCount: list.count, cellCount: cells.length, warnings };
 }
