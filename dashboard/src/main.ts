@@ -56,11 +56,18 @@ async function loadReference(): Promise<Reference> {
   };
 }
 
+function currentFinancialYear(today: Date): string {
+  const start = today.getMonth() >= 3 ? today.getFullYear() : today.getFullYear() - 1;
+  return `${start}-${String((start + 1) % 100).padStart(2, '0')}`;
+}
+
 /** The filters' options from what the service holds; the state itself comes from the address. */
 function fillFilters(reference: Reference, filters: Filters): Filters {
   const form = byId<HTMLFormElement>('filters');
   const select = (name: string) => form.elements.namedItem(name) as HTMLSelectElement;
-  const years = [...new Set(reference.quarters.map((q) => q.slice(0, 7)))].sort().reverse();
+  const held = [...new Set(reference.quarters.map((q) => q.slice(0, 7)))].sort().reverse();
+  // Before the first return, the current financial year: panels read zeros rather than fail for want of a period.
+  const years = held.length > 0 ? held : [currentFinancialYear(new Date())];
   fillSelect(
     select('year'),
     years.map((y) => [y, labelOfYear(y)]),

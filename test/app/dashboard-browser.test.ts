@@ -13,7 +13,7 @@ import { BARNET_MARAC, buildBarnetMaracReturns } from '../support/barnet-marac.j
 import { makeRecord } from '../support/records.js';
 import { barnetPolice, seedBarnetPolice } from '../support/seed-counts.js';
 import type { App } from '../../src/app.js';
-import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
+import { ADMIN_KEY, admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
 
 const skip = browserUnavailable();
 const ARTIFACTS = new URL('../../test-artifacts/dashboard/', import.meta.url);
@@ -265,4 +265,23 @@ t.test('the dashboard in headless Chromium', { skip }, async (t) => {
   });
 
   t.same(problems, [], 'no page error or console error');
+});
+
+t.test('before the first return the dashboard shows the current year, not errors', { skip }, async (t) => {
+  const app = await buildTestApp(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${address.port}/dashboard/`);
+  await page.fill('#api-key', ADMIN_KEY);
+  await page.click('#sign-in-form button[type=submit]');
+  await settled(page);
+  const today = new Date();
+  const start = today.getMonth() >= 3 ? today.getFullYear() : today.getFullYear() - 1;
+  t.equal(await page.inputValue('select[name="year"]'), `${start}-${String((start + 1) % 100).padStart(2, '0')}`);
+  t.same(await page.$$eval('[data-panel][data-state="error"]', (els) => els.map((e) => e.getAttribute('data-panel'))), [], 'no panel failed');
+  t.match(await page.textContent('[data-panel="indicators"] .panel-rule'), /not applied/, 'an admin is told the figures are exact');
 });
