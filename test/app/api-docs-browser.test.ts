@@ -4,18 +4,14 @@
  * operation is opened (the fault issue #12 found was a CSP error from Swagger UI's inline style).
  */
 import t from 'tap';
-import { browserUnavailable, launchBrowser } from '../support/browser.js';
+import { browserUnavailable, serveToBrowser } from '../support/browser.js';
 import { buildTestApp } from '../helper.js';
 
 const skip = browserUnavailable();
 
 t.test('/docs in headless Chromium', { skip }, async (t) => {
   const app = await buildTestApp(t);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  const browser = await launchBrowser();
-  t.teardown(() => browser.close());
+  const { origin, browser } = await serveToBrowser(t, app);
   const page = await browser.newPage();
 
   const problems: string[] = [];
@@ -30,7 +26,7 @@ t.test('/docs in headless Chromium', { skip }, async (t) => {
     });
   });
 
-  const response = await page.goto(`http://127.0.0.1:${address.port}/docs`, { waitUntil: 'networkidle' });
+  const response = await page.goto(`${origin}/docs`, { waitUntil: 'networkidle' });
   t.equal(response?.status(), 200);
   t.ok(response?.headers()['content-security-policy'], 'the page carries a policy');
   await page.waitForSelector('.opblock', { timeout: 30_000 });

@@ -5,6 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import type { Test } from 'tap';
+import type { App } from '../../src/app.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -30,4 +32,14 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** Serves `app` on a free local port and launches a browser closed at the test's end: the page's origin and the browser. */
+export async function serveToBrowser(t: Test, app: App): Promise<{ origin: string; browser: Browser }> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  return { origin: `http://127.0.0.1:${address.port}`, browser };
 }
