@@ -1654,11 +1654,11 @@ export interface components {
                      */
                     suppression?: "primary" | "complementary";
                 };
-                /** @description value ÷ population × 1,000, unrounded: present for a reported measure when the cell is of one area (grouped by `area`, or `area` given) whose population is known; null when the value is suppressed. */
+                /** @description value ÷ population × 1,000, unrounded: present for a reported measure when every area the row counts has a population figure for a year they share (a cell grouped by `area` counts one area; a total, or a cell not grouped by area, the areas of the counts it sums); null when the value is suppressed. */
                 ratePer1000?: number | null;
-                /** @description The population year `ratePer1000` uses: the latest at or before the start of the financial year of the cell’s period (else the earliest known). */
+                /** @description The population year `ratePer1000` uses: the latest at or before the start of the financial year of the row’s period (the first quarter asked for when not grouped by period) that every area it counts has (else the earliest they share). */
                 populationYear?: number;
-                /** @description The population of that year. */
+                /** @description The population of that year: of the areas the row counts, summed. */
                 population?: number;
                 /** @description With `compareWith=previous_year`: the value a year earlier; null when suppressed or not reported. */
                 previousValue?: number | null;
@@ -1704,6 +1704,12 @@ export interface components {
                          */
                         suppression?: "primary" | "complementary";
                     };
+                    /** @description value ÷ population × 1,000, unrounded: present for a reported measure when every area the row counts has a population figure for a year they share (a cell grouped by `area` counts one area; a total, or a cell not grouped by area, the areas of the counts it sums); null when the value is suppressed. */
+                    ratePer1000?: number | null;
+                    /** @description The population year `ratePer1000` uses: the latest at or before the start of the financial year of the row’s period (the first quarter asked for when not grouped by period) that every area it counts has (else the earliest they share). */
+                    populationYear?: number;
+                    /** @description The population of that year: of the areas the row counts, summed. */
+                    population?: number;
                 };
                 /** @description With two or more dimensions: the totals by each dimension alone. */
                 byDimension: {
@@ -1749,6 +1755,12 @@ export interface components {
                              */
                             suppression?: "primary" | "complementary";
                         };
+                        /** @description value ÷ population × 1,000, unrounded: present for a reported measure when every area the row counts has a population figure for a year they share (a cell grouped by `area` counts one area; a total, or a cell not grouped by area, the areas of the counts it sums); null when the value is suppressed. */
+                        ratePer1000?: number | null;
+                        /** @description The population year `ratePer1000` uses: the latest at or before the start of the financial year of the row’s period (the first quarter asked for when not grouped by period) that every area it counts has (else the earliest they share). */
+                        populationYear?: number;
+                        /** @description The population of that year: of the areas the row counts, summed. */
+                        population?: number;
                     }[];
                 };
             };

@@ -55,6 +55,40 @@ t.test('GET /v1/counts', async (t) => {
     t.equal(body.disclosure.applied, false, 'admins see exact figures');
   });
 
+  await t.test('a row totalling several areas: the rate of their summed populations, for a year they share', async (t) => {
+    const sixAreas = helplineTable.rows.reduce((sum, row) => sum + row.population, 0);
+    const table = (await get(`measure=helpline_calls&groupBy=area&period=${helplineTable.period}`)).json();
+    t.equal(table.totals.overall.population, sixAreas, 'the six populations summed');
+    t.equal(table.totals.overall.populationYear, 2018);
+    t.equal(table.totals.overall.ratePer1000, (1267 / sixAreas) * 1000, 'the six areas together, per 1,000');
+    const unGrouped = (await get(`measure=helpline_calls&period=${helplineTable.period}`)).json();
+    t.equal(unGrouped.totals.overall.ratePer1000, (1267 / sixAreas) * 1000, 'with no groupBy the same total has the same rate');
+    const byPeriod = (await get(`measure=helpline_calls&groupBy=period&period=${helplineTable.period}`)).json();
+    t.equal(byPeriod.cells[0].population, sixAreas, 'a cell grouped by period counts every area it sums');
+
+    // The City has 2018 and 2021 figures, Camden only 2018: for 2024-25 the City alone is read against
+    // 2021, the two together against 2018, the latest year both have.
+    await registerService(app, 'rate-line', 'helpline', 'E09000001');
+    await postCountReturn(app, admin, 'rate-line', '2024-25-Q1', [
+      { measure: 'helpline_calls', area: 'E09000001', value: 43 },
+      { measure: 'helpline_calls', area: 'E09000007', value: 200 },
+    ]);
+    const later = (await get('measure=helpline_calls&groupBy=area,period&period=2024-25-Q1&service=rate-line')).json();
+    const city = cellOf(later, { area: 'E09000001' });
+    t.same([city.populationYear, city.population, city.ratePer1000], [2021, 8_600, (43 / 8_600) * 1000], 'the City alone: its latest year');
+    const quarterTotal = later.totals.byDimension.period[0];
+    t.same([quarterTotal.populationYear, quarterTotal.population], [2018, 7_700 + 253_000], 'the City and Camden: the year both have');
+    t.equal(quarterTotal.ratePer1000, (243 / (7_700 + 253_000)) * 1000);
+    t.equal(later.totals.byDimension.area.find((m: Json) => m.key.area === 'E09000001').populationYear, 2021, 'an area total is of its one area');
+
+    // Hammersmith & Fulham and Kensington & Chelsea have no population registered: the boroughs' total has no rate.
+    const police = (await get('measure=police_da_incidents&groupBy=area&period=2019-20&service=met-central-west')).json();
+    t.type(cellOf(police, { area: 'E09000033' }).ratePer1000, 'number', 'Westminster has its rate');
+    t.equal(cellOf(police, { area: 'E09000020' }).ratePer1000, undefined, 'RBKC has none');
+    t.equal(police.totals.overall.ratePer1000, undefined, 'a partial denominator would overstate the rate: none is given');
+    t.equal(police.totals.overall.population, undefined);
+  });
+
   await t.test('seed 001: incidents, offences and sanction detections by borough, and the rates', async (t) => {
     for (const [measure, field] of [
       ['police_da_incidents', 'incidents'],

@@ -62,6 +62,25 @@ const CountFigureSchema = Type.Object({
   suppression: SuppressionKindSchema,
 });
 
+/** A row's rate per 1,000 population, for a reported measure (contract 1.1 §5, §8). */
+const RateProperties = {
+  ratePer1000: Type.Optional(
+    Type.Union([Type.Number(), Type.Null()], {
+      description:
+        'value ÷ population × 1,000, unrounded: present for a reported measure when every area the row counts has a population figure for a year they share ' +
+        '(a cell grouped by `area` counts one area; a total, or a cell not grouped by area, the areas of the counts it sums); null when the value is suppressed.',
+    }),
+  ),
+  populationYear: Type.Optional(
+    Type.Integer({
+      description:
+        'The population year `ratePer1000` uses: the latest at or before the start of the financial year of the row’s period (the first quarter asked for when not grouped by period) ' +
+        'that every area it counts has (else the earliest they share).',
+    }),
+  ),
+  population: Type.Optional(Type.Integer({ description: 'The population of that year: of the areas the row counts, summed.' })),
+};
+
 /** A total: for a derived measure, the quotient of the totals of its numerator and denominator. */
 const TotalSchema = Type.Object({
   value: NullableNumber,
@@ -69,6 +88,7 @@ const TotalSchema = Type.Object({
   suppression: SuppressionKindSchema,
   numerator: Type.Optional(CountFigureSchema),
   denominator: Type.Optional(CountFigureSchema),
+  ...RateProperties,
 });
 
 export const CountCellSchema = Type.Object({
@@ -78,19 +98,7 @@ export const CountCellSchema = Type.Object({
   suppression: SuppressionKindSchema,
   numerator: Type.Optional(CountFigureSchema),
   denominator: Type.Optional(CountFigureSchema),
-  ratePer1000: Type.Optional(
-    Type.Union([Type.Number(), Type.Null()], {
-      description:
-        'value ÷ population × 1,000, unrounded: present for a reported measure when the cell is of one area (grouped by `area`, or `area` given) whose population is known; null when the value is suppressed.',
-    }),
-  ),
-  populationYear: Type.Optional(
-    Type.Integer({
-      description:
-        'The population year `ratePer1000` uses: the latest at or before the start of the financial year of the cell’s period (else the earliest known).',
-    }),
-  ),
-  population: Type.Optional(Type.Integer({ description: 'The population of that year.' })),
+  ...RateProperties,
   previousValue: Type.Optional(
     Type.Union([Type.Number(), Type.Null()], {
       description: 'With `compareWith=previous_year`: the value a year earlier; null when suppressed or not reported.',

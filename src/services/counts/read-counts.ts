@@ -183,30 +183,53 @@ async function readRows(db: Database, measures: readonly string[], quarters: rea
   );
 }
 
+const codesOf = (key: string, k: number) => (k === 0 ? [] : key.split(SEP));
+const keyObject = (groupBy: readonly string[], key: string) => Object.fromEntries(codesOf(key, groupBy.length).map((code, i) => [groupBy[i]!, code]));
+
 /**
- * One measure's table for a set of quarters: cells by the groupBy codes. Without a breakdown
- * dimension only cells reported without one count (the totals); with one, only the cells
+ * The rows of one measure's table, each with its codes for the groupBy dimensions. Without a
+ * breakdown dimension only cells reported without one count (the totals); with one, only the cells
  * broken down by exactly the breakdowns grouped by (a breakdown's cells need not sum to the total).
- * The cell key of a sum is the sum of its count cells' keys modulo 256.
  */
-function tabulate(rows: readonly RawRow[], measure: string, groupBy: readonly string[], shift: (period: string) => string): Map<string, Count> {
+function* rowsOfTable(rows: readonly RawRow[], measure: string, groupBy: readonly string[], shift: (period: string) => string) {
   const breakdowns = groupBy.filter((d) => !['area', 'period', 'service'].includes(d)).sort();
-  const cells = new Map<string, Count>();
   for (const row of rows) {
     if (row.measure !== measure) continue;
     const breakdown = row.breakdown === null ? {} : (JSON.parse(row.breakdown) as Record<string, string>);
     const own = Object.keys(breakdown).sort();
     if (own.length !== breakdowns.length || own.some((d, i) => d !== breakdowns[i])) continue;
     const codes = groupBy.map((d) => (d === 'area' ? row.area : d === 'period' ? shift(row.period) : d === 'service' ? row.service : breakdown[d]!));
-    const key = codes.join(SEP);
+    yield { row, key: codes.join(SEP) };
+  }
+}
+
+/** One measure's table for a set of quarters: cells by the groupBy codes. The cell key of a sum is the sum of its count cells' keys modulo 256. */
+function tabulate(rows: readonly RawRow[], measure: string, groupBy: readonly string[], shift: (period: string) => string): Map<string, Count> {
+  const cells = new Map<string, Count>();
+  for (const { row, key } of rowsOfTable(rows, measure, groupBy, shift)) {
     const before = cells.get(key) ?? { n: 0, k: 0 };
     cells.set(key, { n: before.n + Number(row.n), k: cellKeyOf(before.k + cellKeyOf(row.k)) });
   }
   return cells;
 }
 
-const codesOf = (key: string, k: number) => (k === 0 ? [] : key.split(SEP));
-const keyObject = (groupBy: readonly string[], key: string) => Object.fromEntries(codesOf(key, groupBy.length).map((code, i) => [groupBy[i]!, code]));
+/** The areas each cell, each dimension total and the grand total of a table count, for their populations. */
+interface AreasOfTable {
+  cells: Map<string, Set<string>>;
+  margins: Record<string, Map<string, Set<string>>>;
+  total: Set<string>;
+}
+
+function findAreasOfTable(rows: readonly RawRow[], measure: string, groupBy: readonly string[]): AreasOfTable {
+  const found: AreasOfTable = { cells: new Map(), margins: Object.fromEntries(groupBy.map((d) => [d, new Map()])), total: new Set() };
+  const add = (map: Map<string, Set<string>>, key: string, area: string) => map.set(key, (map.get(key) ?? new Set()).add(area));
+  for (const { row, key } of rowsOfTable(rows, measure, groupBy, (p) => p)) {
+    add(found.cells, key, row.area);
+    codesOf(key, groupBy.length).forEach((code, i) => add(found.margins[groupBy[i]!]!, code, row.area));
+    found.total.add(row.area);
+  }
+  return found;
+}
 
 /** Disclosure control (analysts) or exact figures (admins) over one measure's table, margins and total. */
 function publish(cells: Map<string, Count>, groupBy: readonly string[], exact: boolean, threshold: number): PublishedTable {
@@ -327,6 +350,23 @@ async function populationsOf(db: Database, codes: readonly string[]): Promise<Ma
   return found;
 }
 
+/**
+ * A row's rate per 1,000: its value over the summed populations of the areas it counts, for the
+ * latest year at or before the start of the period's financial year that every one of them has
+ * (else the earliest they share), so a total is never divided by a mix of years. None when an area
+ * has no population figure or they share no year: a partial denominator would overstate the rate.
+ */
+function ratePer1000Of(value: number | null, areas: ReadonlySet<string>, quarter: Quarter, populations: Map<string, Map<number, number>>) {
+  const figures = [...areas].map((area) => populations.get(area));
+  if (figures.length === 0 || figures.some((f) => f === undefined)) return {};
+  const shared = [...figures[0]!.keys()].filter((year) => figures.every((f) => f!.has(year)));
+  const year = choosePopulationYear(shared, Number(quarter.financialYear.slice(0, 4)));
+  if (year === undefined) return {};
+  const population = figures.reduce((sum, f) => sum + f!.get(year)!, 0);
+  if (population <= 0) return {};
+  return { ratePer1000: value === null ? null : (value / population) * 1000, populationYear: year, population };
+}
+
 export async function readCounts(db: Database, { query, principal, threshold }: ReadCountsParams) {
   const parsed = parseCountQuery(query);
   const exact = principal.role === 'admin';
@@ -341,38 +381,26 @@ export async function readCounts(db: Database, { query, principal, threshold }: 
     }
     const quarters = parsed.quarters.map((q) => q.id);
     const { reported, derived } = measuresOf(parsed.measure);
-    const table = measureTable(await readRows(snapshot, reported, quarters, parsed), parsed, exact, threshold, (p) => p);
+    const rows = await readRows(snapshot, reported, quarters, parsed);
+    const table = measureTable(rows, parsed, exact, threshold, (p) => p);
     const earlierQuarters = quarters.map(yearEarlier);
     // The earlier table is keyed by the quarters it is compared with, so its cells meet theirs.
     const earlier = parsed.compareWith
       ? measureTable(await readRows(snapshot, reported, earlierQuarters, parsed), parsed, exact, threshold, (p) => quarters[earlierQuarters.indexOf(p)] ?? p)
       : undefined;
 
-    // A rate per 1,000 is of one area: the cell's own (grouped by area) or the one asked for.
-    const areaIndex = parsed.groupBy.indexOf('area');
+    // A rate per 1,000 is of the areas a row counts: the population's year follows the row's own quarter, else the query's first.
+    const areasOfTable = derived ? undefined : findAreasOfTable(rows, parsed.measure, parsed.groupBy);
+    const populations = await populationsOf(snapshot, areasOfTable ? [...areasOfTable.total] : []);
     const periodIndex = parsed.groupBy.indexOf('period');
-    const withRates = !derived && (areaIndex >= 0 || parsed.area !== undefined);
-    const cellAreas = withRates
-      ? [...new Set([...table.cells.keys()].map((key) => (areaIndex >= 0 ? codesOf(key, parsed.groupBy.length)[areaIndex]! : parsed.area!)))]
-      : [];
-    const populations = await populationsOf(snapshot, cellAreas);
+    const quarterOf = (period: string | undefined) => (period === undefined ? parsed.quarters[0]! : parseQuarter(period)!);
+    const rateOf = (value: number | null, areas: ReadonlySet<string> | undefined, period: string | undefined) =>
+      areas ? ratePer1000Of(value, areas, quarterOf(period), populations) : {};
 
     const cells = [...table.cells].map(([key, cell]) => {
       const codes = codesOf(key, parsed.groupBy.length);
       const out: Record<string, unknown> = { key: keyObject(parsed.groupBy, key), ...cell };
-      if (withRates) {
-        const area = areaIndex >= 0 ? codes[areaIndex]! : parsed.area!;
-        const own = populations.get(area);
-        // §8: the latest year at or before the start of the period's financial year (the rule rates use today).
-        const quarter = periodIndex >= 0 ? parseQuarter(codes[periodIndex]!)! : parsed.quarters[0]!;
-        const year = own ? choosePopulationYear([...own.keys()], Number(quarter.financialYear.slice(0, 4))) : undefined;
-        const population = year === undefined ? undefined : own!.get(year)!;
-        if (year !== undefined && population !== undefined && population > 0) {
-          out.ratePer1000 = cell.value === null ? null : (cell.value / population) * 1000;
-          out.populationYear = year;
-          out.population = population;
-        }
-      }
+      Object.assign(out, rateOf(cell.value, areasOfTable?.cells.get(key), periodIndex >= 0 ? codes[periodIndex] : undefined));
       if (earlier) {
         const before = earlier.cells.get(key);
         const previousValue = before?.value ?? null;
@@ -381,6 +409,12 @@ export async function readCounts(db: Database, { query, principal, threshold }: 
       }
       return out;
     });
+    const byDimension = Object.fromEntries(
+      Object.entries(table.margins).map(([d, m]) => [
+        d,
+        [...m].map(([code, f]) => ({ key: { [d]: code }, ...f, ...rateOf(f.value, areasOfTable?.margins[d]?.get(code), d === 'period' ? code : undefined) })),
+      ]),
+    );
 
     const about = countMeasuresById.get(parsed.measure) ?? derivedCountMeasuresById.get(parsed.measure)!;
     return {
@@ -398,10 +432,7 @@ export async function readCounts(db: Database, { query, principal, threshold }: 
       },
       ...(parsed.compareWith ? { compareWith: { comparison: parsed.compareWith, quarters: earlierQuarters } } : {}),
       cells,
-      totals: {
-        overall: table.total,
-        byDimension: Object.fromEntries(Object.entries(table.margins).map(([d, m]) => [d, [...m].map(([code, f]) => ({ key: { [d]: code }, ...f }))])),
-      },
+      totals: { overall: { ...table.total, ...rateOf(table.total.value, areasOfTable?.total, undefined) }, byDimension },
       disclosure: {
         applied: !exact,
         ...describeDisclosureRule(threshold),
@@ -426,10 +457,12 @@ async function findNames(db: Database): Promise<Names> {
  * by `rowType`, the dimensions summed over reading `total`, a label beside each code, the value
  * column named after the measure. The header depends on the query only, never on what is suppressed.
  */
-export function tabulateCounts(table: CountTable, names: Names, withRates: boolean): CsvTable {
+export function tabulateCounts(table: CountTable, names: Names): CsvTable {
   const labels = table.groupBy.map((d) => labelDimension(d, { names, ageBands: 'five_year' }));
   const derived = table.derived !== undefined;
   const compare = table.compareWith !== undefined;
+  // A reported measure's rows may each carry a rate, whatever they are grouped by.
+  const withRates = !derived;
   const columns = [
     'rowType',
     ...table.groupBy.flatMap((d) => [d, `${d}Label`]),
@@ -475,9 +508,8 @@ export function tabulateCounts(table: CountTable, names: Names, withRates: boole
 export async function answerCounts(db: Database, params: ReadCountsParams): Promise<Answer<CountTable>> {
   const table = await readCounts(db, params);
   if (chooseFormat(params.query.format, params.accept) === 'json') return { format: 'json', body: table };
-  const withRates = table.derived === undefined && (table.groupBy.includes('area') || table.period.area !== undefined);
   return {
     format: 'csv',
-    file: csvFile(tabulateCounts(table, await findNames(db), withRates), 'counts', table.measure, table.period.period.replace('/', '_to_')),
+    file: csvFile(tabulateCounts(table, await findNames(db)), 'counts', table.measure, table.period.period.replace('/', '_to_')),
   };
 }
