@@ -204,11 +204,14 @@ export const panels: readonly PanelSpec[] = [
               if (!q || !q.submitted) return { value: null, status: 'not_available', text: q?.expected === false ? 'not expected' : 'not received' };
               const status = q.status ?? 'ok';
               const late = q.timeliness === 'late' ? ' (late)' : '';
+              // A service reporting totals sends no records: its cells are told apart from referrals.
+              if (q.kind === 'counts') return { value: null, status: 'not_available', text: `${q.cellCount ?? 0} counts${late}` };
               return { value: q.recordCount, status, ...(status === 'ok' && q.recordCount !== null ? { text: `${q.recordCount}${late}` } : {}) };
             }),
           })),
         },
-        counts: "referrals (records) in each service's current return for the quarter; not received where no return has arrived",
+        counts:
+          "referrals (records) in each service's current return for the quarter, or for a service reporting totals the counts in its count return; not received where nothing has arrived",
         disclosure: answer.disclosure,
         chartSeries: quarters.map((_, i) => i),
       };

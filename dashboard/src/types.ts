@@ -51,7 +51,16 @@ export interface Completeness {
   services: Array<{
     service: string;
     name: string;
-    quarters: Array<{ period: string; submitted: boolean; recordCount: number | null; status?: Status; timeliness?: string; expected?: boolean }>;
+    quarters: Array<{
+      period: string;
+      submitted: boolean;
+      kind?: 'records' | 'counts' | 'records_and_counts' | null;
+      recordCount: number | null;
+      cellCount?: number | null;
+      status?: Status;
+      timeliness?: string;
+      expected?: boolean;
+    }>;
   }>;
   disclosure: Disclosure;
 }

@@ -549,7 +549,7 @@ export interface paths {
         };
         /**
          * Which services submitted which quarters, on time or late, and how complete the victim fields are
-         * @description Every registered service in scope, with each quarter in scope: whether a return was submitted, its current version, when it was received and its record count. Against each service's reporting schedule (or, when none is set, the quarters from its first return to the current one: `schedule.basis` says which), each quarter also says whether a return is expected, its deadline, when version 1 arrived, and whether it was `on_time`, `late`, `missing`, `due` (deadline not yet passed), `not_expected` or `submitted_unscheduled`; `timeliness` counts them over the scope. Then, over the current records in scope, the share of known answers for each victim field that may be unknown; and in `recordFields` (dataset 1.1.0) the same for `victim.localAuthority`, `supportProvided` and each field of `closure` and of the service modules, over the records carrying the module. `subject`, `localAuthority` and `basis` narrow the records the fields are measured over (submissions are whole returns, by quarter). For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures. An `area` no service or registered area has answers 404.
+         * @description Every registered service in scope, with each quarter in scope: whether a return was submitted (`kind`: a record return, a count return of totals, or both), its current version, when it was received, its record count and, for a count return, its cell count. Against each service's reporting schedule (or, when none is set, the quarters from its first return to the current one: `schedule.basis` says which), each quarter also says whether a return is expected, its deadline, when version 1 arrived, and whether it was `on_time`, `late`, `missing`, `due` (deadline not yet passed), `not_expected` or `submitted_unscheduled`; `timeliness` counts them over the scope. Then, over the current records in scope, the share of known answers for each victim field that may be unknown; and in `recordFields` (dataset 1.1.0) the same for `victim.localAuthority`, `supportProvided` and each field of `closure` and of the service modules, over the records carrying the module. `subject`, `localAuthority` and `basis` narrow the records the fields are measured over (submissions are whole returns, by quarter). For analysts, small numbers are suppressed as described in `disclosure`; admins get exact figures. An `area` no service or registered area has answers 404.
          */
         get: operations["getCompleteness"];
         put?: never;
@@ -688,7 +688,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Quarters with returns or locks, and whether each is locked
+         * Quarters with returns, count returns or locks, and whether each is locked
          * @description Oldest first; `from` and `to` (quarters, inclusive) narrow the list. Counts are of services and returns, never of people.
          */
         get: operations["listPeriods"];
@@ -5075,21 +5075,25 @@ export interface operations {
                             quarters: {
                                 /** @description The quarter, e.g. `2022-23-Q1`. */
                                 period: string;
-                                /** @description A return for the quarter has been accepted. */
+                                /** @description A return for the quarter has been accepted: a record return, a count return (contract 1.1 §5), or both. */
                                 submitted: boolean;
-                                /** @description The current version, the one that counts; null when not submitted. */
+                                /** @description What was submitted for the quarter: `records` (a return, `POST /v1/returns`), `counts` (a count return of totals, `POST /v1/count-returns`) or `records_and_counts`; null when nothing was. */
+                                kind: ("records" | "counts" | "records_and_counts") | null;
+                                /** @description The current version, the one that counts: of the record return, or of the count return when only counts were sent; null when not submitted. */
                                 version: number | null;
-                                /** @description When the current version was received. */
+                                /** @description When that current version was received. */
                                 receivedAt: string | null;
-                                /** @description Records in the current version; null when not submitted or suppressed. */
+                                /** @description Records in the current version of the record return; null when there is none or the count is suppressed. */
                                 recordCount: number | null;
+                                /** @description Counts (cells) in the current version of the count return; null when there is none. Cells, not people: never suppressed. */
+                                cellCount: number | null;
                                 /** @enum {string} */
                                 status: "ok" | "suppressed";
                                 /** @description The quarter is within the service's reporting schedule, or, with no schedule set, within the quarters inferred from its history (see the service's `schedule.basis`). */
                                 expected: boolean;
                                 /** @description When an expected return is due: the end (UTC) of this day, `deadlineDays` after the quarter ends. Null when none is expected. */
                                 deadline: string | null;
-                                /** @description When version 1 was received: the one that counts for timeliness, so a later amendment never makes a return late. */
+                                /** @description When version 1 was received (of the record return or the count return, whichever came first): the one that counts for timeliness, so a later amendment never makes a return late. */
                                 firstReceivedAt: string | null;
                                 /**
                                  * @description `on_time` or `late`: expected, and version 1 arrived by or after the deadline; `missing`: expected, the deadline has passed and nothing arrived; `due`: expected, not yet arrived, the deadline not yet passed; `not_expected`: none expected and none arrived; `submitted_unscheduled`: arrived though none was expected.
@@ -5148,19 +5152,20 @@ export interface operations {
                         disclosure: components["schemas"]["Disclosure"];
                     };
                     /**
-                     * @example table,service,name,serviceType,serviceTypeLabel,area,areaLabel,schedule.basis,schedule.expectedFrom,schedule.expectedUntil,schedule.deadlineDays,period,periodLabel,submitted,version,receivedAt,recordCount,status,expected,deadline,firstReceivedAt,timeliness,timelinessLabel,count,path,label,known,total,completeness
-                     *     services,col-idva,City of London IDVA,idva,Independent Domestic Violence Advocate (IDVA),E09000001,City of London,schedule,2022-23-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),false,,,,ok,true,2022-07-30,,missing,Missing (deadline passed),,,,,,
-                     *     services,col-vva,City of London VVA,vva,Vulnerable Victims Advocate,E09000001,City of London,schedule,2021-22-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),true,2,2022-08-02T10:15:00.000Z,62,ok,true,2022-07-30,2022-07-28T16:40:00.000Z,on_time,On time,,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,expected,Expected,2,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,expected_inferred,Expected (inferred from the service’s history),0,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,on_time,On time,1,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,late,Late,0,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,missing,Missing (deadline passed),1,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,due,Due (deadline not yet passed),0,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,not_expected,Not expected,0,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,submitted_unscheduled,Submitted though not expected,0,,,,,
-                     *     fields,,,,,,,,,,,,,,,,,ok,,,,,,,victim.ethnicity,Ethnic group,55,62,0.8870967741935484
-                     *     fields,,,,,,,,,,,,,,,,,suppressed,,,,,,,victim.pregnancy,Pregnancy and maternity,,,
+                     * @example table,service,name,serviceType,serviceTypeLabel,area,areaLabel,schedule.basis,schedule.expectedFrom,schedule.expectedUntil,schedule.deadlineDays,period,periodLabel,submitted,kind,version,receivedAt,recordCount,cellCount,status,expected,deadline,firstReceivedAt,timeliness,timelinessLabel,count,path,label,known,total,completeness
+                     *     services,col-idva,City of London IDVA,idva,Independent Domestic Violence Advocate (IDVA),E09000001,City of London,schedule,2022-23-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),false,,,,,,ok,true,2022-07-30,,missing,Missing (deadline passed),,,,,,
+                     *     services,col-vva,City of London VVA,vva,Vulnerable Victims Advocate,E09000001,City of London,schedule,2021-22-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),true,records,2,2022-08-02T10:15:00.000Z,62,,ok,true,2022-07-30,2022-07-28T16:40:00.000Z,on_time,On time,,,,,,
+                     *     services,col-police,City of London Police,police,Police,E09000001,City of London,schedule,2022-23-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),true,counts,1,2022-08-05T09:00:00.000Z,,14,ok,true,2022-07-30,2022-08-05T09:00:00.000Z,late,Late,,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,expected,Expected,3,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,expected_inferred,Expected (inferred from the service’s history),0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,on_time,On time,1,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,late,Late,1,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,missing,Missing (deadline passed),1,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,due,Due (deadline not yet passed),0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,not_expected,Not expected,0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,submitted_unscheduled,Submitted though not expected,0,,,,,
+                     *     fields,,,,,,,,,,,,,,,,,,,ok,,,,,,,victim.ethnicity,Ethnic group,55,62,0.8870967741935484
+                     *     fields,,,,,,,,,,,,,,,,,,,suppressed,,,,,,,victim.pregnancy,Pregnancy and maternity,,,
                      */
                     "text/csv": string;
                 };
@@ -6017,7 +6022,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description Quarters with a return or a lock, oldest first. */
+                        /** @description Quarters with a return, a count return or a lock, oldest first. */
                         items: {
                             period: string;
                             /**
@@ -6030,10 +6035,14 @@ export interface operations {
                              * @description Last day of the quarter.
                              */
                             end: string;
-                            /** @description Services with a return for the quarter. */
+                            /** @description Services with a (record) return for the quarter. */
                             servicesSubmitted: number;
-                            /** @description Versions received for the quarter, over all services. */
+                            /** @description Versions of returns received for the quarter, over all services. */
                             versions: number;
+                            /** @description Services with a count return (totals, `POST /v1/count-returns`) for the quarter. */
+                            countReturnServices: number;
+                            /** @description Versions of count returns received for the quarter, over all services. */
+                            countReturnVersions: number;
                             /** @description Locked periods refuse new versions (409) until an admin unlocks them. */
                             locked: boolean;
                             lock: {

@@ -18,7 +18,8 @@ const completenessRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = as
         tags: ['Analytics'],
         summary: 'Which services submitted which quarters, on time or late, and how complete the victim fields are',
         description:
-          'Every registered service in scope, with each quarter in scope: whether a return was submitted, its current version, when it was received and its record count. ' +
+          'Every registered service in scope, with each quarter in scope: whether a return was submitted (`kind`: a record return, a count return of totals, or both), ' +
+          'its current version, when it was received, its record count and, for a count return, its cell count. ' +
           "Against each service's reporting schedule (or, when none is set, the quarters from its first return to the current one: `schedule.basis` says which), " +
           'each quarter also says whether a return is expected, its deadline, when version 1 arrived, and whether it was ' +
           '`on_time`, `late`, `missing`, `due` (deadline not yet passed), `not_expected` or `submitted_unscheduled`; `timeliness` counts them over the scope. ' +

@@ -13,7 +13,7 @@ const periodRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         operationId: 'listPeriods',
         tags: ['Periods'],
-        summary: 'Quarters with returns or locks, and whether each is locked',
+        summary: 'Quarters with returns, count returns or locks, and whether each is locked',
         description: 'Oldest first; `from` and `to` (quarters, inclusive) narrow the list. Counts are of services and returns, never of people.',
         security: [{ bearerAuth: [] }],
         querystring: PeriodListQuery,

@@ -4,7 +4,7 @@
  */
 import { and, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
-import { periodLocks, returns } from '../db/tables.js';
+import { countReturns, periodLocks, returns } from '../db/tables.js';
 import { parseQuarter } from '../lib/periods.js';
 import { problem } from '../lib/problem.js';
 import type { Principal } from './api-keys.js';
@@ -108,23 +108,27 @@ export async function listPeriods(db: Database, params: ListPeriodsParams) {
     throw problem(400, 'badRequest', 'to must not be before from', [{ parameter: 'to', code: 'invalid_format', detail: 'to must not be before from' }]);
   }
   // Quarter ids sort chronologically as text (`2022-23-Q4` < `2023-24-Q1`).
-  const inRange = (column: typeof returns.period | typeof periodLocks.period): SQL | undefined =>
+  const inRange = (column: typeof returns.period | typeof countReturns.period | typeof periodLocks.period): SQL | undefined =>
     and(...(params.from ? [gte(column, params.from)] : []), ...(params.to ? [lte(column, params.to)] : []));
-  const [submitted, locks] = await Promise.all([
+  const submissionsOf = (table: typeof returns | typeof countReturns) =>
     db
       .select({
-        period: returns.period,
-        services: sql<number>`count(distinct ${returns.serviceId})::int`,
+        period: table.period,
+        services: sql<number>`count(distinct ${table.serviceId})::int`,
         versions: sql<number>`count(*)::int`,
       })
-      .from(returns)
-      .where(inRange(returns.period))
-      .groupBy(returns.period),
+      .from(table)
+      .where(inRange(table.period))
+      .groupBy(table.period);
+  const [submitted, counted, locks] = await Promise.all([
+    submissionsOf(returns),
+    submissionsOf(countReturns),
     db.select().from(periodLocks).where(inRange(periodLocks.period)),
   ]);
   const byPeriod = new Map<string, { services: number; versions: number }>(submitted.map((s) => [s.period, s]));
+  const countsByPeriod = new Map<string, { services: number; versions: number }>(counted.map((s) => [s.period, s]));
   const lockByPeriod = new Map(locks.map((l) => [l.period, l]));
-  const quarters = [...new Set([...byPeriod.keys(), ...lockByPeriod.keys()])]
+  const quarters = [...new Set([...byPeriod.keys(), ...countsByPeriod.keys(), ...lockByPeriod.keys()])]
     .sort()
     .map((period) => parseQuarter(period))
     .filter((q) => q !== null);
@@ -137,6 +141,8 @@ export async function listPeriods(db: Database, params: ListPeriodsParams) {
         end,
         servicesSubmitted: byPeriod.get(period)?.services ?? 0,
         versions: byPeriod.get(period)?.versions ?? 0,
+        countReturnServices: countsByPeriod.get(period)?.services ?? 0,
+        countReturnVersions: countsByPeriod.get(period)?.versions ?? 0,
         locked: Boolean(lock),
         lock: lock ? { reason: lock.reason, lockedAt: lock.lockedAt.toISOString(), lockedBy: lock.lockedBy } : null,
       };

@@ -151,6 +151,16 @@ t.test('the dashboard in headless Chromium', { skip }, async (t) => {
     const rate = await page.$$eval('[data-panel="counts-per-1000"] tbody td', (tds) => tds.map((td) => td.textContent));
     t.equal(rate[1], police.cells[0]!.ratePer1000.toFixed(1), 'incidents per 1,000 as the API gives them');
     t.equal(rate[1], ((barnetPolice.years['2022-23'].incidents / BARNET_POPULATION) * 1000).toFixed(1), '12.1 per 1,000, as seed 003 publishes');
+    const policeReturns = await page.$$eval('[data-panel="completeness"] tbody tr', (trs) =>
+      trs
+        .filter((tr) => tr.querySelector('th')?.textContent === 'Service met-north-west')
+        .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    t.same(
+      policeReturns,
+      [['3 counts (late)', '3 counts (late)', '3 counts (late)', '3 counts (late)']],
+      'the force’s count returns are received, shown as counts, not referrals',
+    );
     t.notOk(await page.locator('text=/\\bmarac\\b|\\bhigh\\b/').count(), 'no code is shown in place of a label');
 
     const ethnic = await api<{ cells: Array<{ key: { ethnicityGroup: string }; populationShare: number | null }> }>(

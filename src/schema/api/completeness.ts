@@ -19,6 +19,8 @@ const SuppressionStatus = Type.String({ enum: ['ok', 'suppressed'] });
 export const TIMELINESS = ['on_time', 'late', 'missing', 'due', 'not_expected', 'submitted_unscheduled'] as const;
 export type Timeliness = (typeof TIMELINESS)[number];
 
+export const SUBMISSION_KINDS = ['records', 'counts', 'records_and_counts'] as const;
+
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
 /** Counts of service-quarters, never of people, so they are published exactly to analysts too. */
@@ -41,11 +43,20 @@ export type TimelinessSummary = Static<typeof TimelinessSummarySchema>;
 
 export const QuarterSubmissionSchema = Type.Object({
   period: Type.String({ description: 'The quarter, e.g. `2022-23-Q1`.' }),
-  submitted: Type.Boolean({ description: 'A return for the quarter has been accepted.' }),
-  version: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'The current version, the one that counts; null when not submitted.' }),
-  receivedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the current version was received.' }),
+  submitted: Type.Boolean({ description: 'A return for the quarter has been accepted: a record return, a count return (contract 1.1 §5), or both.' }),
+  kind: Type.Union([Type.String({ enum: [...SUBMISSION_KINDS] }), Type.Null()], {
+    description:
+      'What was submitted for the quarter: `records` (a return, `POST /v1/returns`), `counts` (a count return of totals, `POST /v1/count-returns`) or `records_and_counts`; null when nothing was.',
+  }),
+  version: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: 'The current version, the one that counts: of the record return, or of the count return when only counts were sent; null when not submitted.',
+  }),
+  receivedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When that current version was received.' }),
   recordCount: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
-    description: 'Records in the current version; null when not submitted or suppressed.',
+    description: 'Records in the current version of the record return; null when there is none or the count is suppressed.',
+  }),
+  cellCount: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'Counts (cells) in the current version of the count return; null when there is none. Cells, not people: never suppressed.',
   }),
   status: SuppressionStatus,
   expected: Type.Boolean({
@@ -56,7 +67,8 @@ export const QuarterSubmissionSchema = Type.Object({
     description: 'When an expected return is due: the end (UTC) of this day, `deadlineDays` after the quarter ends. Null when none is expected.',
   }),
   firstReceivedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
-    description: 'When version 1 was received: the one that counts for timeliness, so a later amendment never makes a return late.',
+    description:
+      'When version 1 was received (of the record return or the count return, whichever came first): the one that counts for timeliness, so a later amendment never makes a return late.',
   }),
   timeliness: Type.String({
     enum: [...TIMELINESS],

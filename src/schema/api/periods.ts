@@ -39,8 +39,10 @@ export const PeriodListSchema = Type.Object({
       period: Type.String(),
       start: Type.String({ format: 'date', description: 'First day of the quarter.' }),
       end: Type.String({ format: 'date', description: 'Last day of the quarter.' }),
-      servicesSubmitted: Type.Integer({ minimum: 0, description: 'Services with a return for the quarter.' }),
-      versions: Type.Integer({ minimum: 0, description: 'Versions received for the quarter, over all services.' }),
+      servicesSubmitted: Type.Integer({ minimum: 0, description: 'Services with a (record) return for the quarter.' }),
+      versions: Type.Integer({ minimum: 0, description: 'Versions of returns received for the quarter, over all services.' }),
+      countReturnServices: Type.Integer({ minimum: 0, description: 'Services with a count return (totals, `POST /v1/count-returns`) for the quarter.' }),
+      countReturnVersions: Type.Integer({ minimum: 0, description: 'Versions of count returns received for the quarter, over all services.' }),
       locked: Type.Boolean({ description: 'Locked periods refuse new versions (409) until an admin unlocks them.' }),
       lock: Type.Union([
         Type.Object({
@@ -51,6 +53,6 @@ export const PeriodListSchema = Type.Object({
         Type.Null(),
       ]),
     }),
-    { description: 'Quarters with a return or a lock, oldest first.' },
+    { description: 'Quarters with a return, a count return or a lock, oldest first.' },
   ),
 });

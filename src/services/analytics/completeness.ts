@@ -4,9 +4,16 @@
  */
 import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
-import { returns, services } from '../../db/tables.js';
+import { countReturns, returns, services } from '../../db/tables.js';
 import { parseQuarter } from '../../lib/periods.js';
-import type { Completeness, FieldCompleteness, ServiceCompleteness, Timeliness, TimelinessSummary } from '../../schema/api/completeness.js';
+import {
+  SUBMISSION_KINDS,
+  type Completeness,
+  type FieldCompleteness,
+  type ServiceCompleteness,
+  type Timeliness,
+  type TimelinessSummary,
+} from '../../schema/api/completeness.js';
 import { fieldSql } from '../../schema/dataset/columns.js';
 import { moduleFields, recordFields, victimField, victimFields, type FieldDefinition } from '../../schema/dataset/fields.js';
 import type { Role } from '../api-keys.js';
@@ -188,23 +195,52 @@ function summariseTimeliness(submissions: ServiceCompleteness[]): TimelinessSumm
   return summary;
 }
 
+/** What a service sent for a quarter: a record return, a count return, or both. */
+type SubmissionKind = (typeof SUBMISSION_KINDS)[number];
+
+/** The current version of a service's record return or count return for a quarter. */
+interface CurrentVersion {
+  version: number;
+  receivedAt: Date;
+  size: number;
+}
+
 async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<ServiceCompleteness[]> {
   if (scope.services.length === 0) return [];
   const quarterIds = scope.quarters.map((q) => q.id);
   const serviceIds = scope.services.map((s) => s.id);
-  // Version 1 decides timeliness: amending a return after its deadline does not make it late.
-  const firstVersions = await db
-    .select({ serviceId: returns.serviceId, period: returns.period, receivedAt: returns.receivedAt })
-    .from(returns)
-    .where(and(eq(returns.version, 1), inArray(returns.serviceId, serviceIds), inArray(returns.period, quarterIds)));
-  const firstReceived = new Map(firstVersions.map((r) => [`${r.serviceId} ${r.period}`, r.receivedAt]));
-  // Every quarter each service ever sent a return for, in or out of scope: the history a schedule is inferred from.
-  const histories = await db
-    .select({ serviceId: returns.serviceId, first: sql<string>`min(${returns.period})`, last: sql<string>`max(${returns.period})` })
-    .from(returns)
-    .where(inArray(returns.serviceId, serviceIds))
-    .groupBy(returns.serviceId);
-  const historyOf = new Map(histories.map((h) => [h.serviceId, { first: h.first, last: h.last }]));
+  // Record returns and count returns alike: a police force or a helpline that reports totals is as
+  // expected, on time or late as a service that sends records.
+  const versionsOf = async (table: typeof returns | typeof countReturns, size: typeof returns.recordCount | typeof countReturns.cellCount) => {
+    // Version 1 decides timeliness: amending a return after its deadline does not make it late.
+    const first = await db
+      .select({ serviceId: table.serviceId, period: table.period, receivedAt: table.receivedAt })
+      .from(table)
+      .where(and(eq(table.version, 1), inArray(table.serviceId, serviceIds), inArray(table.period, quarterIds)));
+    // Every quarter each service ever sent one for, in or out of scope: the history a schedule is inferred from.
+    const history = await db
+      .select({ serviceId: table.serviceId, first: sql<string>`min(${table.period})`, last: sql<string>`max(${table.period})` })
+      .from(table)
+      .where(inArray(table.serviceId, serviceIds))
+      .groupBy(table.serviceId);
+    const current = await db
+      .select({ serviceId: table.serviceId, period: table.period, version: table.version, receivedAt: table.receivedAt, size })
+      .from(table)
+      .where(and(isNull(table.supersededAt), inArray(table.serviceId, serviceIds), inArray(table.period, quarterIds)));
+    return {
+      first: new Map(first.map((r) => [`${r.serviceId} ${r.period}`, r.receivedAt])),
+      history,
+      current: new Map<string, CurrentVersion>(current.map((r) => [`${r.serviceId} ${r.period}`, r])),
+    };
+  };
+  const records = await versionsOf(returns, returns.recordCount);
+  const counts = await versionsOf(countReturns, countReturns.cellCount);
+  const historyOf = new Map<string, { first: string; last: string }>();
+  // Quarter ids sort chronologically as text.
+  for (const h of [...records.history, ...counts.history]) {
+    const before = historyOf.get(h.serviceId);
+    historyOf.set(h.serviceId, before ? { first: h.first < before.first ? h.first : before.first, last: h.last > before.last ? h.last : before.last } : h);
+  }
   const rows = await db
     .select({
       id: services.id,
@@ -214,63 +250,50 @@ async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<S
       expectedFrom: services.expectedFrom,
       expectedUntil: services.expectedUntil,
       deadlineDays: services.deadlineDays,
-      period: returns.period,
-      version: returns.version,
-      receivedAt: returns.receivedAt,
-      recordCount: returns.recordCount,
     })
     .from(services)
-    .leftJoin(returns, and(eq(returns.serviceId, services.id), isNull(returns.supersededAt), inArray(returns.period, quarterIds)))
-    .where(
-      inArray(
-        services.id,
-        scope.services.map((s) => s.id),
-      ),
-    )
+    .where(inArray(services.id, serviceIds))
     .orderBy(asc(services.id));
 
-  const byService = new Map<string, ServiceCompleteness>();
-  const current = new Map<string, (typeof rows)[number]>();
-  for (const row of rows) {
-    if (!byService.has(row.id)) {
-      const schedule = inferSchedule(row, historyOf.get(row.id), now);
-      byService.set(row.id, { service: row.id, name: row.name, serviceType: row.serviceType, area: row.area, schedule, quarters: [] });
-    }
-    if (row.period) current.set(`${row.id} ${row.period}`, row);
-  }
-  for (const entry of byService.values()) {
-    const schedule = entry.schedule;
-    entry.quarters = quarterIds.map((period) => {
-      const submitted = current.get(`${entry.service} ${period}`);
+  return rows.map((row) => {
+    const schedule = inferSchedule(row, historyOf.get(row.id), now);
+    const quarters = quarterIds.map((period) => {
+      const key = `${row.id} ${period}`;
+      const recordReturn = records.current.get(key);
+      const countReturn = counts.current.get(key);
       const expected = isExpected(schedule, period);
       const deadline = expected ? deadlineOf(period, schedule.deadlineDays) : null;
-      // A current version without a version 1 cannot happen; fall back to the current one if it does.
-      const first = submitted ? (firstReceived.get(`${entry.service} ${period}`) ?? submitted.receivedAt) : null;
+      // The earlier version 1 of the two; a current version without a version 1 cannot happen, so fall back to it if it does.
+      const firsts = [records.first.get(key) ?? recordReturn?.receivedAt, counts.first.get(key) ?? countReturn?.receivedAt].filter((d) => d !== undefined);
+      const first = firsts.length ? new Date(Math.min(...firsts.map((d) => d.getTime()))) : null;
       const timing = { expected, deadline, firstReceivedAt: first?.toISOString() ?? null, timeliness: timelinessOf(expected, deadline, first, now) };
-      return submitted
-        ? {
-            period,
-            submitted: true,
-            version: submitted.version,
-            receivedAt: submitted.receivedAt?.toISOString() ?? null,
-            recordCount: submitted.recordCount,
-            status: 'ok',
-            ...timing,
-          }
-        : { period, submitted: false, version: null, receivedAt: null, recordCount: null, status: 'ok', ...timing };
+      const shown = recordReturn ?? countReturn;
+      const kind: SubmissionKind | null = recordReturn && countReturn ? 'records_and_counts' : recordReturn ? 'records' : countReturn ? 'counts' : null;
+      return {
+        period,
+        submitted: shown !== undefined,
+        kind,
+        version: shown?.version ?? null,
+        receivedAt: shown?.receivedAt.toISOString() ?? null,
+        recordCount: recordReturn?.size ?? null,
+        cellCount: countReturn?.size ?? null,
+        status: 'ok',
+        ...timing,
+      };
     });
-  }
-  return [...byService.values()];
+    return { service: row.id, name: row.name, serviceType: row.serviceType, area: row.area, schedule, quarters };
+  });
 }
 
 /**
  * The fields' `total` published beside the record counts is their sum, so one suppressed count
  * would be the total less the others: suppression is that of a one-dimensional table with its
- * total. Quarters with no return are left out, being known to be empty from `submitted`.
+ * total. Quarters with no record return are left out, being known to hold no records from `kind`
+ * (a count return counts cells reported as totals, never people, so it is published exactly).
  */
 function suppressRecordCounts(submissions: ServiceCompleteness[], threshold: number, keys: Map<string, number>): ServiceCompleteness[] {
   const cells = submissions.flatMap((s) =>
-    s.quarters.filter((q) => q.submitted).map((q) => ({ key: { cell: `${s.service} ${q.period}` }, value: q.recordCount ?? 0 })),
+    s.quarters.filter((q) => q.recordCount !== null).map((q) => ({ key: { cell: `${s.service} ${q.period}` }, value: q.recordCount ?? 0 })),
   );
   if (cells.length === 0) return submissions;
   const result = applyDisclosureControl({ dimensions: ['cell'], cells, margins: {}, total: cells.reduce((n, c) => n + c.value, 0), threshold });
