@@ -436,6 +436,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/count-measures/template.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The CSV template of a count return: its header row and a row per measure to fill
+         * @description The columns `POST /v1/count-returns` reads (`measure,area,value` and one per breakdown dimension, e.g. `sex`), then one row per measure of the catalogue with `area` and `value` empty: delete the measures you do not report, copy a row per area or breakdown, fill `area` (a GSS code) and `value`, and leave a breakdown cell empty for the total. Starts with a UTF-8 byte order mark so spreadsheets open it as UTF-8.
+         */
+        get: operations["getCountReturnTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/count-returns": {
         parameters: {
             query?: never;
@@ -4166,6 +4186,27 @@ export interface operations {
                         /** @description The columns of a CSV count return: `measure,area,value`, then one per breakdown dimension. */
                         csvColumns: string[];
                     };
+                };
+            };
+        };
+    };
+    getCountReturnTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV with a header row and a row per count measure. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
         };

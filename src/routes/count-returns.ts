@@ -18,9 +18,11 @@ import {
   SubmitCountReturnQuery,
   SubmitCountReturnSchema,
 } from '../schema/api/count-returns.js';
+import { CountReturnTemplateCsvSchema } from '../schema/api/dataset.js';
 import { SubmitReturnHeaders } from '../schema/api/returns.js';
 import { countBreakdownIds, countCsvFixedColumns, countMeasures, derivedCountMeasures } from '../schema/counts/measures.js';
 import { listCountReturns, readCountReturn } from '../services/counts/read-count-returns.js';
+import { countReturnTemplateCsv } from '../services/dataset-files.js';
 import { receiveCountReturn, type CountIntake } from '../services/counts/receive-count-return.js';
 
 export interface CountReturnRoutesOptions {
@@ -56,6 +58,29 @@ const countReturnRoutes: FastifyPluginAsyncTypebox<CountReturnRoutesOptions> = a
       },
     },
     async () => ({ measures: countMeasures, derived: derivedCountMeasures, csvColumns: [...countCsvFixedColumns, ...countBreakdownIds] }),
+  );
+
+  app.get(
+    '/v1/count-measures/template.csv',
+    {
+      schema: {
+        operationId: 'getCountReturnTemplate',
+        tags: ['Dataset'],
+        summary: 'The CSV template of a count return: its header row and a row per measure to fill',
+        description:
+          'The columns `POST /v1/count-returns` reads (`measure,area,value` and one per breakdown dimension, e.g. `sex`), then one row per measure of the catalogue with `area` and `value` empty: ' +
+          'delete the measures you do not report, copy a row per area or breakdown, fill `area` (a GSS code) and `value`, and leave a breakdown cell empty for the total. ' +
+          'Starts with a UTF-8 byte order mark so spreadsheets open it as UTF-8.',
+        produces: ['text/csv'],
+        security: [],
+        response: { 200: CountReturnTemplateCsvSchema },
+      },
+    },
+    async (_request, reply) =>
+      reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="vawg-count-return-template.csv"')
+        .send(countReturnTemplateCsv()),
   );
 
   app.post(

@@ -1,9 +1,10 @@
 /**
- * Files a coordinator fills or checks a spreadsheet with: the CSV template of a return and the
- * code lists, as CSV and JSON. All derived from the dataset definition, so they never drift from
- * what the server validates.
+ * Files a coordinator fills or checks a spreadsheet with: the CSV templates of a return and of a
+ * count return, and the code lists, as CSV and JSON. All derived from the dataset definition and the
+ * count-measure catalogue, so they never drift from what the server validates.
  */
 import { stringify } from 'csv-stringify/sync';
+import { countBreakdownIds, countCsvFixedColumns, countMeasures } from '../schema/counts/measures.js';
 import { listTemplateColumns } from '../schema/dataset/csv-columns.js';
 import { codeLists, personAnswerCodes } from '../schema/dataset/code-lists.js';
 import { crosswalks } from '../schema/dataset/crosswalks.js';
@@ -26,6 +27,17 @@ function listCodeLists() {
 /** The header row of a return, one column per field. */
 export function returnTemplateCsv(): string {
   return `${BOM}${stringify([listTemplateColumns().map((c) => c.name)])}`;
+}
+
+/**
+ * The CSV template of a count return: the header row, then one row per measure of the catalogue with
+ * its area and value left to fill (a service deletes the measures it does not report and copies a row
+ * per area or breakdown).
+ */
+export function countReturnTemplateCsv(): string {
+  const header = [...countCsvFixedColumns, ...countBreakdownIds];
+  const rows = countMeasures.map((m) => header.map((column) => (column === 'measure' ? m.id : '')));
+  return `${BOM}${stringify([header, ...rows])}`;
 }
 
 /** Every code list, `personAnswers` and the crosswalks from other code systems. */

@@ -55,6 +55,7 @@ const calls: Record<string, Call> = {
   getReturn: ({ returnId }) => ({ method: 'GET', url: `/v1/returns/${returnId}` }),
   getJob: ({ jobId }) => ({ method: 'GET', url: `/v1/jobs/${jobId}` }),
   getCountMeasures: () => ({ method: 'GET', url: '/v1/count-measures' }),
+  getCountReturnTemplate: () => ({ method: 'GET', url: '/v1/count-measures/template.csv' }),
   submitCountReturn: () => ({
     method: 'POST',
     url: '/v1/count-returns',

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { admin, bearer, buildTestApp, createKey, registerService } from '../helper.js';
-import { countMeasures, derivedCountMeasures } from '../../src/schema/counts/measures.js';
+import { countBreakdownIds, countMeasures, derivedCountMeasures } from '../../src/schema/counts/measures.js';
 
 const CAMDEN = 'E09000007';
 const HACKNEY = 'E09000012';
@@ -59,6 +59,33 @@ t.test('count returns', async (t) => {
     t.match(calls, { unit: 'calls', breakdowns: [{ id: 'sex', codeList: 'sex', codes: [{ code: 'female' }, { code: 'male' }] }] });
     t.same(body.csvColumns, ['measure', 'area', 'value', 'sex']);
     t.equal(body.measures.length, countMeasures.length);
+  });
+
+  await t.test('the CSV template: the columns, a row per measure; filled in, it is a count return', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/v1/count-measures/template.csv' });
+    t.equal(res.statusCode, 200);
+    t.match(res.headers['content-type'], /^text\/csv/);
+    t.match(res.headers['content-disposition'], /filename="vawg-count-return-template\.csv"/);
+    t.ok(res.body.startsWith('\ufeff'), 'a byte order mark, so spreadsheets read UTF-8');
+    const [header, ...rows] = res.body
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split(/\r?\n/);
+    t.equal(header, ['measure', 'area', 'value', ...countBreakdownIds].join(','));
+    t.same(
+      rows.map((r) => r.split(',')[0]),
+      countMeasures.map((m) => m.id),
+    );
+
+    const before = await total();
+    const unfilled = await submitCsv(res.body, 'service=barnet-police&period=2018-19-Q1');
+    t.equal(unfilled.statusCode, 422, 'sent as it is, every area and value is missing');
+    t.equal(unfilled.json().errors[0].pointer, 'row 2, column area');
+    const filled = [header, ...rows.filter((r) => r.startsWith('police_da_')).map((r) => r.replace(/^([a-z_]+),,/, `$1,${BARNET},12`))].join('\n');
+    const accepted = await submitCsv(filled, 'service=barnet-police&period=2018-19-Q1');
+    t.equal(accepted.statusCode, 201, accepted.body);
+    t.equal(accepted.json().cellCount, 3, 'incidents, offences and sanction detections');
+    t.equal(await total(), before + 1);
   });
 
   await t.test('a JSON count return is stored and read back', async (t) => {

@@ -48,4 +48,5 @@ export const IfNoneMatchHeaders = Type.Object({
 });
 
 export const ReturnTemplateCsvSchema = Type.String({ description: 'CSV header row.' });
+export const CountReturnTemplateCsvSchema = Type.String({ description: 'CSV with a header row and a row per count measure.' });
 export const CodeListsCsvSchema = Type.String({ description: 'CSV with a header row.' });
