@@ -22,6 +22,7 @@ import dashboardPlugin from './plugins/dashboard.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugins/errors.js';
 import inputPlugin from './plugins/input.js';
 import jobsPlugin from './plugins/jobs.js';
+import linkageWorkerPlugin from './plugins/linkage-worker.js';
 import aggregateRoutes from './routes/aggregates.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import areaRoutes from './routes/areas.js';
@@ -49,6 +50,7 @@ import { AuditEventSchema } from './schema/api/audit.js';
 import { CountTableSchema } from './schema/api/counts.js';
 import { sharedSchemas } from './schema/api/common.js';
 import { PeriodLockSchema } from './schema/api/periods.js';
+import { LinkageCurrencySchema } from './schema/api/linkage.js';
 import { JobSchema } from './schema/api/jobs.js';
 import { IndicatorSchema } from './schema/api/indicators.js';
 import { finishOpenApiDocument } from './schema/api/openapi-document.js';
@@ -135,9 +137,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
     },
   });
-  await app.register(databasePlugin, { databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await app.register(databasePlugin, { databaseUrl: config.databaseUrl, databaseReadUrl: config.databaseReadUrl, dataDir: config.dataDir });
   await app.register(authPlugin, { failuresPerMinute: config.authFailuresPerMinute, requestsPerMinutePerKey: config.requestsPerMinutePerKey });
   await app.register(jobsPlugin, { uploadDir: config.uploadDir });
+  await app.register(linkageWorkerPlugin, { linkageSettings: { threshold: config.matchThreshold }, mode: config.linkageMode, pollMs: config.linkagePollMs });
 
   const namedSchemas = [
     ServiceSchema,
@@ -156,6 +159,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     CountTableSchema,
     AuditEventSchema,
     PeriodLockSchema,
+    LinkageCurrencySchema,
   ];
   for (const schema of [...sharedSchemas, ...namedSchemas]) app.addSchema(schema);
 
@@ -210,8 +214,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(areaRoutes);
   await app.register(returnRoutes, {
     linkageSecret: config.linkageSecret,
-    linkageSettings: { threshold: config.matchThreshold },
     asyncReturnBytes: config.asyncReturnBytes,
+    embeddedMaxRecords: config.embeddedMaxRecords,
     bodyLimitBytes: config.bodyLimitBytes,
     uploadDir: config.uploadDir,
     idempotencyTtlHours: config.idempotencyTtlHours,

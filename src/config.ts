@@ -13,11 +13,27 @@ import { DEFAULT_THRESHOLD } from './services/linkage/match-threshold.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * On PGlite a return of 10,000 records held the one connection 3-5 s (2 busy vCPUs) and other
+ * requests waited as long; at 20,000 they waited 5-16 s, at 50,000 15-25 s (bench/embedded-hold.ts).
+ */
+export const DEFAULT_EMBEDDED_MAX_RECORDS = 10_000;
+/** `background`: the 201 is sent before linkage; `inline`: it waits until persons are current; `none`: another instance links. */
+export const LINKAGE_MODES = ['background', 'inline', 'none'] as const;
+export type LinkageMode = (typeof LINKAGE_MODES)[number];
+
 export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Listen port.' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Listen address.' }),
   DATABASE_URL: Type.Optional(
     Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string; when unset the embedded PGlite database is used.' }),
+  ),
+  DATABASE_READ_URL: Type.Optional(
+    Type.String({
+      pattern: '^postgres(ql)?://',
+      description:
+        "PostgreSQL connection string of a streaming replica (hot standby) of DATABASE_URL's database: analysts' reads (aggregates, indicators, completeness, overlaps, counts) go there, everything else to DATABASE_URL. Only with DATABASE_URL.",
+    }),
   ),
   VAWG_DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'Where the embedded database keeps its files (`memory://` for none).' }),
   VAWG_LINKAGE_SECRET: Type.Optional(
@@ -32,12 +48,32 @@ export const EnvSchema = Type.Object({
     default: DEFAULT_THRESHOLD,
     description: 'Match weight (log2 odds that two records are one person, prior included) at or above which they link; 0 is "more likely than not".',
   }),
+  VAWG_LINKAGE_MODE: Type.String({
+    enum: [...LINKAGE_MODES],
+    default: 'background',
+    description:
+      '`background`: a return is answered as soon as it is stored and its linkage runs after, in a queue any instance works through; `inline`: the answer waits until persons are current for it; ' +
+      '`none`: this instance runs no linkage (API-only instances beside one that does).',
+  }),
+  VAWG_LINKAGE_POLL_S: Type.Number({
+    minimum: 0.1,
+    maximum: 3600,
+    default: 5,
+    description: 'How often an instance looks for linkage work no instance has picked up (queued by another, or left by one that stopped).',
+  }),
   VAWG_BODY_LIMIT_MB: Type.Integer({ minimum: 1, maximum: 1024, default: 100, description: 'Largest request body accepted, in MiB.' }),
   VAWG_ASYNC_RETURN_MB: Type.Number({
     minimum: 0,
     maximum: 1024,
     default: 10,
     description: 'Returns with a larger body are processed by a job: the request answers 202 and the client polls the job, so no proxy times out.',
+  }),
+  VAWG_EMBEDDED_MAX_RECORDS: Type.Integer({
+    minimum: 1,
+    maximum: 10_000_000,
+    default: DEFAULT_EMBEDDED_MAX_RECORDS,
+    description:
+      'Embedded database (no DATABASE_URL) only: a return with more records (updates included) is refused with 413, as it would hold the one connection for too long; PostgreSQL takes any size.',
   }),
   VAWG_IDEMPOTENCY_TTL_HOURS: Type.Integer({
     minimum: 24,
@@ -85,6 +121,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl?: string | undefined;
+  /** A streaming replica for analysts' reads; unset: they read from `databaseUrl` too. */
+  databaseReadUrl?: string | undefined;
   dataDir: string;
   linkageSecret: string;
   bootstrapAdminKey?: string | undefined;
@@ -92,8 +130,13 @@ export interface Config {
   suppressBelow: number;
   bodyLimitBytes: number;
   matchThreshold: number;
+  /** When persons are brought current for an accepted return (plugins/linkage-worker.ts). */
+  linkageMode: LinkageMode;
+  linkagePollMs: number;
   /** Return bodies above this size get a job and a 202. */
   asyncReturnBytes: number;
+  /** On PGlite only, returns with more records (updates included) than this are refused (413); unset, no limit. */
+  embeddedMaxRecords?: number | undefined;
   idempotencyTtlHours: number;
   /** Where uploads are spooled while they are processed. */
   uploadDir: string;
@@ -119,6 +162,10 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
   }
   if (value.DATABASE_URL && !value.VAWG_LINKAGE_SECRET) {
     throw new ConfigError('invalid configuration: VAWG_LINKAGE_SECRET is required when DATABASE_URL is set');
+  }
+  // A replica of the embedded database cannot exist: refusing to start beats silently reading from PGlite.
+  if (value.DATABASE_READ_URL && !value.DATABASE_URL) {
+    throw new ConfigError('invalid configuration: DATABASE_READ_URL needs DATABASE_URL (a replica of the embedded database is not possible)');
   }
   return value;
 }
@@ -156,6 +203,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     port: parsed.PORT,
     host: parsed.HOST,
     databaseUrl: parsed.DATABASE_URL,
+    databaseReadUrl: parsed.DATABASE_READ_URL,
     dataDir: parsed.VAWG_DATA_DIR,
     linkageSecret: await resolveLinkageSecret(parsed),
     bootstrapAdminKey: parsed.VAWG_BOOTSTRAP_ADMIN_KEY,
@@ -163,7 +211,10 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     suppressBelow: parsed.VAWG_SUPPRESS_BELOW,
     bodyLimitBytes: parsed.VAWG_BODY_LIMIT_MB * 1024 * 1024,
     matchThreshold: parsed.VAWG_MATCH_THRESHOLD,
+    linkageMode: parsed.VAWG_LINKAGE_MODE as LinkageMode,
+    linkagePollMs: Math.round(parsed.VAWG_LINKAGE_POLL_S * 1000),
     asyncReturnBytes: Math.round(parsed.VAWG_ASYNC_RETURN_MB * 1024 * 1024),
+    embeddedMaxRecords: parsed.VAWG_EMBEDDED_MAX_RECORDS,
     idempotencyTtlHours: parsed.VAWG_IDEMPOTENCY_TTL_HOURS,
     uploadDir: resolveUploadDir(parsed.VAWG_DATA_DIR),
     requestTimeoutMs: parsed.VAWG_REQUEST_TIMEOUT_S * 1000,

@@ -65,6 +65,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     suppressBelow: 5,
     bodyLimitBytes: 100 * 1024 * 1024,
     matchThreshold: DEFAULT_THRESHOLD,
+    // Tests read persons right after a 201, so they wait for them; test/routes/linkage-queue.test.ts covers background and none.
+    linkageMode: 'inline',
+    linkagePollMs: 200,
     asyncReturnBytes: 10 * 1024 * 1024,
     idempotencyTtlHours: 24,
     uploadDir: resolveUploadDir('memory://'),

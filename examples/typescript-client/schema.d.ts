@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness: the database answers
-         * @description Answers 200 with the database kind when a query succeeds, 503 (a problem document, with Retry-After) when the database cannot be reached. No API key.
+         * @description Answers 200 with the database kind when a query succeeds, 503 (a problem document, with Retry-After) when the database cannot be reached. No API key. With a read replica for analysts' reads (DATABASE_READ_URL), `replica` says whether it answers and how far behind it is; an unreachable replica alone does not make the answer 503.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -387,7 +387,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a quarterly return (one record per referral), as JSON or CSV
-         * @description Accepted whole or rejected whole: any invalid record rejects the return with 422 listing every problem, and nothing is stored. Submitting again for the same service and period creates version N+1, which supersedes the earlier one; a locked period answers 409. CSV returns (`Content-Type: text/csv`) name the service and period in the query. Bodies larger than the configured size (`VAWG_ASYNC_RETURN_MB`, 10 MiB by default) are answered with 202 and a job to poll. `victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned. Updates (dataset 1.1.0 on): a version is everything the service sends for the quarter, its records and its `updates` of referrals received in earlier quarters (their closure, status, refuge, court, programme, housing or sanctuary as they stand now), applied field by field in quarter order while the version is current; superseding it withdraws them. A JSON return carries both. A CSV file carries one part: `kind=records` (the default) sends the records, and the new version keeps the updates of the current version of the service and period; `kind=updates` sends the updates (columns `referralId`, `referralPeriod`, then the status, closure and module columns as the records CSV names them), and the new version keeps the records of the current version, copied unchanged (none when there is no current version). So sending the records and then the updates as two CSV files gives versions N+1 and N+2, the latter holding both.
+         * @description Accepted whole or rejected whole: any invalid record rejects the return with 422 listing every problem, and nothing is stored. Submitting again for the same service and period creates version N+1, which supersedes the earlier one; a locked period answers 409. CSV returns (`Content-Type: text/csv`) name the service and period in the query. Bodies larger than the configured size (`VAWG_ASYNC_RETURN_MB`, 10 MiB by default) are answered with 202 and a job to poll. On the embedded database (no `DATABASE_URL`) a return with more records, updates included, than `VAWG_EMBEDDED_MAX_RECORDS` (10,000 by default) is refused with 413: it would hold the one connection too long. `victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned. Updates (dataset 1.1.0 on): a version is everything the service sends for the quarter, its records and its `updates` of referrals received in earlier quarters (their closure, status, refuge, court, programme, housing or sanctuary as they stand now), applied field by field in quarter order while the version is current; superseding it withdraws them. A JSON return carries both. A CSV file carries one part: `kind=records` (the default) sends the records, and the new version keeps the updates of the current version of the service and period; `kind=updates` sends the updates (columns `referralId`, `referralPeriod`, then the status, closure and module columns as the records CSV names them), and the new version keeps the records of the current version, copied unchanged (none when there is no current version). So sending the records and then the updates as two CSV files gives versions N+1 and N+2, the latter holding both.
          */
         post: operations["submitReturn"];
         delete?: never;
@@ -634,6 +634,26 @@ export interface paths {
          * @description Persons are kept current incrementally as returns arrive; this recomputes them all, e.g. after changing VAWG_MATCH_THRESHOLD. Victims and alleged perpetrators are linked apart (`perpetrators`), never with each other.
          */
         post: operations["relinkPersons"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/linkage/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How current persons are: returns waiting for linkage, failures, the last run and the model in force
+         * @description Linkage runs after a return is answered (VAWG_LINKAGE_MODE `background`), in a queue every instance works through one return at a time. Counts are of returns, never of people.
+         */
+        get: operations["getLinkageStatus"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1578,6 +1598,7 @@ export interface components {
                 year: number;
                 dimension: string;
             };
+            linkage?: components["schemas"]["LinkageCurrency"];
             disclosure: components["schemas"]["Disclosure"];
         };
         /** @description One headline indicator: a count or a rate, with how it is counted. */
@@ -1820,6 +1841,19 @@ export interface components {
             lockedAt: string;
             /** @description The API key that locked it. */
             lockedBy: string | null;
+        };
+        /** @description How current the persons people are counted by are: returns waiting for linkage, and when it last ran. */
+        LinkageCurrency: {
+            /** @description Every accepted return has been linked: people are counted as linkage joins them. */
+            current: boolean;
+            /** @description Accepted returns waiting for linkage. Until linked, their records count as people by their exact linkage key (a record without one as a person of its own), so people may be over-counted. */
+            pendingReturns: number;
+            /** @description Returns linkage gave up on after repeated failures; an admin brings them current with `POST /v1/linkage/relink`. */
+            failedReturns: number;
+            /** @description When the oldest waiting return was accepted. */
+            oldestPendingSince: string | null;
+            /** @description When linkage last brought a return current (or a full relink ran); null before the first. */
+            lastRunAt: string | null;
         };
         /**
          * Referral source
@@ -2090,6 +2124,18 @@ export interface operations {
                         status: "ready";
                         /** @enum {string} */
                         database: "postgres" | "pglite";
+                        /** @description The read replica analysts' figures come from. */
+                        replica?: {
+                            /**
+                             * @description Whether the replica answers. An unreachable replica does not make the instance unready: submissions go on, analytic reads answer 503.
+                             * @enum {string}
+                             */
+                            status: "ready" | "unreachable";
+                            /** @description True on a hot standby; false means DATABASE_READ_URL names a server that is not a replica. */
+                            inRecovery?: boolean;
+                            /** @description Seconds since the last transaction the replica replayed, 0 when it has replayed everything it received; null when it cannot tell (nothing replayed yet, or not a replica). */
+                            replicationLagSeconds?: number | null;
+                        };
                     };
                 };
             };
@@ -3738,7 +3784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body larger than the configured limit. */
+            /** @description Body larger than `VAWG_BODY_LIMIT_MB`; or, on the embedded database only (no `DATABASE_URL`), more records (updates included) than `VAWG_EMBEDDED_MAX_RECORDS` (`urn:vawg:problem:embedded-limit`; a job ends failed with it). Nothing is stored. */
             413: {
                 headers: {
                     "cache-control": components["headers"]["CacheControlNoStore"];
@@ -4968,6 +5014,7 @@ export interface operations {
                     "application/json": {
                         period: components["schemas"]["Scope"];
                         indicators: components["schemas"]["Indicator"][];
+                        linkage?: components["schemas"]["LinkageCurrency"];
                         disclosure: components["schemas"]["Disclosure"];
                     };
                     /**
@@ -5364,6 +5411,7 @@ export interface operations {
                                 status: "ok" | "suppressed";
                             }[];
                         };
+                        linkage?: components["schemas"]["LinkageCurrency"];
                         disclosure: components["schemas"]["Disclosure"];
                     };
                     /**
@@ -5609,6 +5657,8 @@ export interface operations {
                         modelVersion: string;
                         /** @description Whether a new model was estimated (EM needs at least 1,000 records). */
                         estimated: boolean;
+                        /** @description Returns waiting for linkage (or left failed by it) that this relink brought current. */
+                        coveredReturns: number;
                         candidatePairs: number;
                         linkedPairs: number;
                         clusters: number;
@@ -5673,6 +5723,95 @@ export interface operations {
             };
             /** @description Well-formed but invalid content; `errors` lists every problem. */
             422: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
+            503: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLinkageStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state of linkage. */
+            200: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Every accepted return has been linked: people are counted as linkage joins them. */
+                        current: boolean;
+                        /** @description Accepted returns waiting for linkage. Until linked, their records count as people by their exact linkage key (a record without one as a person of its own), so people may be over-counted. */
+                        pendingReturns: number;
+                        /** @description Returns linkage gave up on after repeated failures; an admin brings them current with `POST /v1/linkage/relink`. */
+                        failedReturns: number;
+                        /** @description When the oldest waiting return was accepted. */
+                        oldestPendingSince: string | null;
+                        /** @description When linkage last brought a return current (or a full relink ran); null before the first. */
+                        lastRunAt: string | null;
+                        /**
+                         * @description This instance's `VAWG_LINKAGE_MODE`: `background` links after answering, `inline` before, `none` leaves linkage to another instance.
+                         * @enum {string}
+                         */
+                        mode: "background" | "inline" | "none";
+                        /** @description The linkage model in force. */
+                        modelVersion: string;
+                        /** @description How many records the model in force was estimated on (the default model: its design size). */
+                        trainedOnRecords: number;
+                    };
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key does not have the role or service this needs. */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControlNoStore"];
                     "x-request-id": components["headers"]["RequestId"];

@@ -28,23 +28,51 @@ export interface DatabaseOptions {
   dataDir: string;
 }
 
+/**
+ * A node-postgres pool. A bounded wait for a connection: while the database is down a request fails
+ * (503) instead of hanging. TCP keepalive: a connection whose peer vanished without a reset (a
+ * network partition) is found dead.
+ */
+function postgresPool(connectionString: string, extra: pg.PoolConfig = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...extra,
+  });
+  // A client losing its connection must not crash the process: idle ones report to the pool, but a
+  // checked-out one (drizzle holds one for a whole transaction) emits 'error' on itself, unhandled
+  // unless listened to. The failure also reaches the query or transaction using it, which answers
+  // 503, and the pool discards the broken client when it is released.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
+/** What the read pool calls itself on the server, so `pg_stat_activity` tells its sessions apart. */
+export const READ_POOL_APPLICATION_NAME = 'vawg-api-read';
+
+export interface ReadDatabaseHandle {
+  db: Database;
+  close(): Promise<void>;
+}
+
+/**
+ * The analysts' read pool on a streaming replica (`DATABASE_READ_URL`). Every session is read-only
+ * (`default_transaction_read_only`), so a write sent here by mistake fails at once even when the
+ * URL points at a server that would accept it, instead of landing on the wrong node.
+ */
+export function openReadDatabase(readUrl: string): ReadDatabaseHandle {
+  const pool = postgresPool(readUrl, { application_name: READ_POOL_APPLICATION_NAME, options: '-c default_transaction_read_only=on' });
+  const db = drizzlePg({ client: pool, schema: tables, casing: 'snake_case' }) as unknown as Database;
+  return { db, close: () => pool.end() };
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
-    // A bounded wait for a connection: while the database is down a request fails (503) instead of hanging.
-    // TCP keepalive: a connection whose peer vanished without a reset (a network partition) is found dead.
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: 10,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-    });
-    // A client losing its connection must not crash the process: idle ones report to the pool, but a
-    // checked-out one (drizzle holds one for a whole transaction) emits 'error' on itself, unhandled
-    // unless listened to. The failure also reaches the query or transaction using it, which answers
-    // 503, and the pool discards the broken client when it is released.
-    pool.on('error', () => undefined);
-    pool.on('connect', (client) => client.on('error', () => undefined));
+    const pool = postgresPool(options.databaseUrl);
     const db = drizzlePg({ client: pool, schema: tables, casing: 'snake_case' }) as unknown as Database;
     return { db, kind: 'postgres', close: () => pool.end() };
   }

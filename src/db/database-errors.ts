@@ -23,8 +23,10 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPI
 /**
  * SQLSTATEs of a server going away or refusing connections: admin shutdown / crash shutdown /
  * cannot connect now (57P01–57P03), too many connections (53300); class 08 is connection exceptions.
+ * 40001 is also how a hot standby cancels a read that conflicts with replay (`DATABASE_READ_URL`):
+ * the same read succeeds on a retry. Every transaction that can meet it here reads only, so a retry is safe.
  */
-const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '40001']);
 
 /** node-postgres and pg-pool report a lost or timed-out connection by message only. */
 const MESSAGES = [

@@ -397,14 +397,18 @@ export const jobs = pgTable(
     serviceId: text(),
     period: text(),
     progress: jsonb().notNull().default({}),
+    /** What the job works on: for `linkage`, the accepted return and the version it superseded. */
+    payload: jsonb(),
     /** The HTTP status and body the request would have answered with (a return summary or a problem). */
     resultStatus: integer(),
     result: jsonb(),
     createdAt: createdAt(),
     startedAt: timestamp({ withTimezone: true, mode: 'date' }),
     finishedAt: timestamp({ withTimezone: true, mode: 'date' }),
+    /** Renewed by the instance running a request's job while it holds it: a stale one means that instance died. */
+    heartbeatAt: timestamp({ withTimezone: true, mode: 'date' }),
   },
-  (t) => [index().on(t.status)],
+  (t) => [index().on(t.status), index().on(t.kind, t.status, t.createdAt)],
 );
 
 /** Who did what: submissions, reads of record-level data, key management, locks. Never a person's data. */

@@ -37,6 +37,8 @@ export const problemTypes = {
   idempotencyConflict: 'urn:vawg:problem:idempotency-key-in-use',
   idempotencyMismatch: 'urn:vawg:problem:idempotency-key-reused',
   tooLarge: 'urn:vawg:problem:payload-too-large',
+  /** A return with more records than the embedded database takes (`VAWG_EMBEDDED_MAX_RECORDS`). */
+  embeddedLimit: 'urn:vawg:problem:embedded-limit',
   unsupportedMediaType: 'urn:vawg:problem:unsupported-media-type',
   internal: 'urn:vawg:problem:internal-error',
   unavailable: 'urn:vawg:problem:unavailable',

@@ -1,12 +1,14 @@
 /**
  * Owns the database lifecycle: opens PGlite or PostgreSQL, applies pending migrations (waiting a
  * while for a PostgreSQL that is still starting), decorates `app.db`, and closes the connection
- * when the app closes. Also documents, on every operation that needs the database, the 503 it
- * answers while the database is unreachable.
+ * when the app closes. With `databaseReadUrl` it also opens the analysts' read pool on a streaming
+ * replica (`app.readDb`; the same handle as `app.db` without one) and closes it too. Also
+ * documents, on every operation that needs the database, the 503 it answers while the database is
+ * unreachable.
  */
 import type { TSchema } from 'typebox';
 import fp from 'fastify-plugin';
-import { openDatabase, type Database, type DatabaseHandle } from '../db/connect.js';
+import { openDatabase, openReadDatabase, type Database, type DatabaseHandle } from '../db/connect.js';
 import { describeDatabaseFailure, isDatabaseUnavailable } from '../db/database-errors.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { ProblemRef } from '../schema/api/common.js';
@@ -14,12 +16,20 @@ import { ProblemRef } from '../schema/api/common.js';
 declare module 'fastify' {
   interface FastifyInstance {
     db: Database;
+    /**
+     * Where analytic reads go: a read-only pool on the replica named by DATABASE_READ_URL, else
+     * `db` itself. Read-only: anything that writes (audit events included) uses `db`.
+     */
+    readDb: Database;
+    /** True when `readDb` is a separate replica pool. */
+    hasReadReplica: boolean;
     databaseKind: 'postgres' | 'pglite';
   }
 }
 
 export interface DatabasePluginOptions {
   databaseUrl?: string | undefined;
+  databaseReadUrl?: string | undefined;
   dataDir: string;
 }
 
@@ -63,6 +73,8 @@ export default fp<DatabasePluginOptions>(
       schema.response = { ...schema.response, 503: unavailableResponse };
     });
 
+    // config.ts refuses DATABASE_READ_URL without DATABASE_URL; this guards a programmatic caller.
+    if (options.databaseReadUrl && !options.databaseUrl) throw new Error('a read replica needs a PostgreSQL primary (databaseUrl)');
     const handle = await openDatabase(options);
     try {
       await migrateWhenReachable(handle, app.log);
@@ -73,6 +85,16 @@ export default fp<DatabasePluginOptions>(
     app.decorate('db', handle.db);
     app.decorate('databaseKind', handle.kind);
     app.addHook('onClose', () => handle.close());
+
+    // The pool connects lazily: a replica down at start does not stop the service; analytic reads
+    // answer 503 until it is back, and /ready reports it.
+    const read = options.databaseReadUrl ? openReadDatabase(options.databaseReadUrl) : undefined;
+    app.decorate('readDb', read ? read.db : handle.db);
+    app.decorate('hasReadReplica', read !== undefined);
+    if (read) {
+      app.addHook('onClose', () => read.close());
+      app.log.info('analytic reads go to the read replica (DATABASE_READ_URL)');
+    }
   },
   { name: 'database' },
 );

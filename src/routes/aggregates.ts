@@ -36,10 +36,11 @@ const aggregateRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async
         },
       },
     },
+    // The read replica when DATABASE_READ_URL is set (docs/scaling.md): this answer must never write.
     async (request, reply) =>
       sendAnswer(
         reply,
-        await answerAggregate(app.db, {
+        await answerAggregate(app.readDb, {
           query: request.query,
           accept: request.headers.accept,
           principal: principalOf(request),

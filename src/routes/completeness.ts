@@ -39,10 +39,11 @@ const completenessRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = as
         },
       },
     },
+    // The read replica when DATABASE_READ_URL is set (docs/scaling.md): this answer must never write.
     async (request, reply) =>
       sendAnswer(
         reply,
-        await answerCompleteness(app.db, {
+        await answerCompleteness(app.readDb, {
           query: request.query,
           accept: request.headers.accept,
           principal: principalOf(request),

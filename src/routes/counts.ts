@@ -43,10 +43,11 @@ const countRoutes: FastifyPluginAsyncTypebox<CountRoutesOptions> = async (app, o
         },
       },
     },
+    // The read replica when DATABASE_READ_URL is set (docs/scaling.md): this answer must never write.
     async (request, reply) =>
       sendAnswer(
         reply,
-        await answerCounts(app.db, {
+        await answerCounts(app.readDb, {
           query: request.query,
           accept: request.headers.accept,
           principal: principalOf(request),

@@ -29,7 +29,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['Health'],
         summary: 'Readiness: the database answers',
         description:
-          'Answers 200 with the database kind when a query succeeds, 503 (a problem document, with Retry-After) when the database cannot be reached. No API key.',
+          'Answers 200 with the database kind when a query succeeds, 503 (a problem document, with Retry-After) when the database cannot be reached. No API key. ' +
+          "With a read replica for analysts' reads (DATABASE_READ_URL), `replica` says whether it answers and how far behind it is; an unreachable replica alone does not make the answer 503.",
         security: [],
         response: {
           200: ReadinessSchema,
@@ -37,7 +38,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async () => checkReadiness(app.db, app.databaseKind),
+    async () => checkReadiness(app.db, app.databaseKind, app.hasReadReplica ? app.readDb : undefined),
   );
 };
 

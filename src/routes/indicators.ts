@@ -34,10 +34,11 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = asyn
         },
       },
     },
+    // The read replica when DATABASE_READ_URL is set (docs/scaling.md): this answer must never write.
     async (request, reply) =>
       sendAnswer(
         reply,
-        await answerIndicators(app.db, {
+        await answerIndicators(app.readDb, {
           query: request.query,
           accept: request.headers.accept,
           principal: principalOf(request),

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponses, jsonResponse } from '../schema/api/common.js';
-import { LinkageModelSchema, PersonQuery, PersonSchema, RelinkBody, RelinkResultSchema } from '../schema/api/linkage.js';
+import { LinkageModelSchema, LinkageStatusSchema, PersonQuery, PersonSchema, RelinkBody, RelinkResultSchema } from '../schema/api/linkage.js';
 import { readLinkageModel } from '../services/linkage/active-model.js';
 import { readPerson } from '../services/linkage/explain.js';
+import { readLinkageStatus } from '../services/linkage/linkage-queue.js';
 import { relinkPerpetrators } from '../services/linkage/perpetrator-linkage.js';
 import { relinkPersons, type LinkageSettings } from '../services/linkage/relink.js';
 
@@ -32,6 +33,24 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
       // After the victims: a model they re-estimated is the one the perpetrators are matched with.
       return { ...victims, perpetrators: await relinkPerpetrators(app.db, { settings: options.linkageSettings, log: request.log }) };
     },
+  );
+
+  app.get(
+    '/v1/linkage/status',
+    {
+      onRequest: app.requireRole('admin', 'analyst'),
+      schema: {
+        operationId: 'getLinkageStatus',
+        tags: ['Linkage'],
+        summary: 'How current persons are: returns waiting for linkage, failures, the last run and the model in force',
+        description:
+          'Linkage runs after a return is answered (VAWG_LINKAGE_MODE `background`), in a queue every instance works through one return at a time. ' +
+          'Counts are of returns, never of people.',
+        security: [{ bearerAuth: [] }],
+        response: { 200: jsonResponse('The state of linkage.', LinkageStatusSchema), ...errorResponses(401, 403) },
+      },
+    },
+    async () => readLinkageStatus(app.db, app.linkage.mode),
   );
 
   app.get(

@@ -31,10 +31,11 @@ const overlapRoutes: FastifyPluginAsyncTypebox<AnalyticsRoutesOptions> = async (
         },
       },
     },
+    // The read replica when DATABASE_READ_URL is set (docs/scaling.md): this answer must never write.
     async (request, reply) =>
       sendAnswer(
         reply,
-        await answerOverlaps(app.db, {
+        await answerOverlaps(app.readDb, {
           query: request.query,
           accept: request.headers.accept,
           principal: principalOf(request),

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { DEFAULT_EMBEDDED_MAX_RECORDS } from '../config.js';
 import { principalOf } from '../plugins/auth.js';
 import { errorResponse, errorResponses, jsonResponse, locationHeader, responseHeaders } from '../schema/api/common.js';
 import { returnExamples, submitReturnCsvExamples, submitReturnJsonExamples, validationProblemExamples, withExamples } from '../schema/api/examples.js';
@@ -14,19 +15,20 @@ import {
   SubmitReturnQuery,
   SubmitReturnSchema,
 } from '../schema/api/returns.js';
-import { problem } from '../lib/problem.js';
-import type { LinkageSettings } from '../services/linkage/relink.js';
+import { problem, problemDocument, problemTypes } from '../lib/problem.js';
 import { deriveLinkageTokens } from '../services/linkage/tokens.js';
 import { listReturns, readReturn } from '../services/returns/read-returns.js';
+import { embeddedLimitProblem } from '../services/returns/incoming-return.js';
 import { receiveReturn, type ReturnIntake } from '../services/returns/receive-return.js';
 
 export interface ReturnRoutesOptions {
   linkageSecret: string;
-  linkageSettings: LinkageSettings;
   asyncReturnBytes: number;
   bodyLimitBytes: number;
   uploadDir: string;
   idempotencyTtlHours: number;
+  /** The most records (updates included) one return may have on the embedded database; PostgreSQL has no limit. */
+  embeddedMaxRecords?: number | undefined;
 }
 
 /** A response a later request with the same Idempotency-Key may get again, marked as replayed. */
@@ -36,13 +38,14 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
   const intake: ReturnIntake = {
     db: app.db,
     jobs: app.jobs,
+    linkage: app.linkage,
     log: app.log,
     deriveTokens: (slk581: string) => deriveLinkageTokens(slk581, options.linkageSecret),
-    linkageSettings: options.linkageSettings,
     asyncAboveBytes: options.asyncReturnBytes,
     bodyLimitBytes: options.bodyLimitBytes,
     uploadDir: options.uploadDir,
     idempotencyTtlHours: options.idempotencyTtlHours,
+    embeddedMaxRecords: app.databaseKind === 'pglite' ? options.embeddedMaxRecords : undefined,
   };
 
   // CSV bodies reach the handler as the raw stream: the intake spools them to disk as they arrive.
@@ -67,6 +70,7 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
         description:
           'Accepted whole or rejected whole: any invalid record rejects the return with 422 listing every problem, and nothing is stored. Submitting again for the same service and period creates version N+1, which supersedes the earlier one; a locked period answers 409. ' +
           'CSV returns (`Content-Type: text/csv`) name the service and period in the query. Bodies larger than the configured size (`VAWG_ASYNC_RETURN_MB`, 10 MiB by default) are answered with 202 and a job to poll. ' +
+          'On the embedded database (no `DATABASE_URL`) a return with more records, updates included, than `VAWG_EMBEDDED_MAX_RECORDS` (10,000 by default) is refused with 413: it would hold the one connection too long. ' +
           '`victim.linkage.slk581` is turned into a keyed hash on arrival and never stored or returned. ' +
           'Updates (dataset 1.1.0 on): a version is everything the service sends for the quarter, its records and its `updates` of referrals received in earlier quarters (their closure, status, refuge, court, programme, housing or sanctuary as they stand now), applied field by field in quarter order while the version is current; superseding it withdraws them. ' +
           'A JSON return carries both. A CSV file carries one part: `kind=records` (the default) sends the records, and the new version keeps the updates of the current version of the service and period; `kind=updates` sends the updates (columns `referralId`, `referralPeriod`, then the status, closure and module columns as the records CSV names them), and the new version keeps the records of the current version, copied unchanged (none when there is no current version). ' +
@@ -89,7 +93,20 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
           202: jsonResponse('A large body: accepted for processing; poll the job.', Type.Ref('Job'), {
             headers: { location: locationHeader('Where the job is polled: `/v1/jobs/{id}`.'), ...replayed },
           }),
-          ...errorResponses(401, 403, 409, 413, 415),
+          ...errorResponses(401, 403, 409, 415),
+          413: {
+            ...(errorResponse(413, {
+              embeddedLimit: {
+                summary: 'More records than the embedded database takes in one return',
+                value: {
+                  ...problemDocument(413, embeddedLimitProblem(DEFAULT_EMBEDDED_MAX_RECORDS).message, '/v1/returns', problemTypes.embeddedLimit),
+                  requestId: '2d8ea66a-0355-4599-8cc0-b723d64f34bd',
+                },
+              },
+            }) as object),
+            description:
+              'Body larger than `VAWG_BODY_LIMIT_MB`; or, on the embedded database only (no `DATABASE_URL`), more records (updates included) than `VAWG_EMBEDDED_MAX_RECORDS` (`urn:vawg:problem:embedded-limit`; a job ends failed with it). Nothing is stored.',
+          } as unknown as ReturnType<typeof errorResponse>,
           // Problems that depend only on the request are kept under its Idempotency-Key and replayed.
           400: errorResponse(400, undefined, ['idempotent-replayed']),
           422: errorResponse(422, validationProblemExamples, ['idempotent-replayed']),

@@ -7,7 +7,7 @@
  * Progress lives in memory while a job runs: on embedded PGlite the submission's transaction holds
  * the only connection, so progress could not be written anyway.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../db/database-errors.js';
@@ -48,7 +48,14 @@ export interface JobRunner {
   progressOf(id: string): JobProgress | undefined;
   /** Resolves when every queued job has ended. */
   drain(): Promise<void>;
+  /** Stops renewing heartbeats; call once no job is left. */
+  stop(): void;
 }
+
+/** How often an instance renews the heartbeat of the jobs it holds. */
+export const JOB_HEARTBEAT_MS = 10_000;
+/** A queued or running job whose heartbeat is older than this belongs to an instance that died. */
+export const JOB_STALE_MS = 60_000;
 
 /** While the database is unreachable, the end of a job is retried this long before it is left to the next start. */
 const SETTLE_RETRY_MS = 120_000;
@@ -72,9 +79,19 @@ async function writeEnd(db: Database, id: string, outcome: JobOutcome, progress:
   return rows.length > 0;
 }
 
-export function createJobRunner(db: Database, log: FastifyBaseLogger): JobRunner {
+export function createJobRunner(db: Database, log: FastifyBaseLogger, heartbeatMs = JOB_HEARTBEAT_MS): JobRunner {
   const progress = new Map<string, JobProgress>();
+  /** Jobs enqueued here and not yet ended: this instance vouches for them with a heartbeat. */
+  const held = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
+  // Another instance starting (or sweeping) fails only jobs whose heartbeat went stale, never these.
+  const heartbeat = setInterval(() => {
+    if (held.size === 0) return;
+    db.update(jobs)
+      .set({ heartbeatAt: new Date() })
+      .where(inArray(jobs.id, [...held]))
+      .catch((err: unknown) => log.warn({ err }, 'could not renew the heartbeat of running jobs'));
+  }, heartbeatMs).unref();
 
   /**
    * Records the end of a job whatever happens: while the database is unreachable it retries; an
@@ -135,15 +152,18 @@ export function createJobRunner(db: Database, log: FastifyBaseLogger): JobRunner
       await recordEnd(id, work, outcome);
     } finally {
       progress.delete(id);
+      held.delete(id);
     }
   }
 
   return {
     enqueue(id, work, initial) {
+      held.add(id);
       chain = chain.then(() => execute(id, work, initial)).catch((err: unknown) => log.error({ err, jobId: id }, 'job bookkeeping failed'));
     },
     progressOf: (id) => progress.get(id),
     drain: () => chain,
+    stop: () => clearInterval(heartbeat),
   };
 }
 
@@ -171,6 +191,7 @@ export async function createJob(db: Database, params: { kind: string; principal:
       serviceId: params.service ?? null,
       period: params.period ?? null,
       progress: params.progress,
+      heartbeatAt: new Date(),
     })
     .returning();
   return toJob(row!, undefined);
@@ -203,11 +224,12 @@ export async function getJob(db: Database, runner: JobRunner, principal: Princip
 }
 
 /**
- * Jobs a previous process left queued or running died with it. Their transactions were rolled back
- * by the database (a job that stored its return recorded its end in the same transaction), so
- * nothing of them was stored: they are marked failed, to be submitted again.
+ * Jobs whose instance died (no heartbeat for JOB_STALE_MS, or none at all) died with it. Their
+ * transactions were rolled back by the database (a job that stored its return recorded its end in
+ * the same transaction), so nothing of them was stored: they are marked failed, to be submitted
+ * again. Jobs another live instance holds keep their heartbeat fresh and are left alone.
  */
-export async function failInterruptedJobs(db: Database): Promise<number> {
+export async function failInterruptedJobs(db: Database, staleMs = JOB_STALE_MS): Promise<number> {
   return db.transaction(async (tx) => {
     const rows = await tx
       .update(jobs)
@@ -222,7 +244,14 @@ export async function failInterruptedJobs(db: Database): Promise<number> {
         },
         finishedAt: new Date(),
       })
-      .where(inArray(jobs.status, ['queued', 'running']))
+      // Linkage jobs are not a request's: they stay queued for the next worker (services/linkage/linkage-queue.ts).
+      .where(
+        and(
+          inArray(jobs.status, ['queued', 'running']),
+          ne(jobs.kind, 'linkage'),
+          or(isNull(jobs.heartbeatAt), lt(jobs.heartbeatAt, new Date(Date.now() - staleMs))),
+        ),
+      )
       .returning({ id: jobs.id });
     // Their keys answered 202 for a job that will never finish: freed, so the same request may be sent again.
     await releaseKeysOfJobs(

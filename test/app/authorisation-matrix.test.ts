@@ -79,6 +79,7 @@ const calls: Record<string, Call> = {
   relinkPersons: () => ({ method: 'POST', url: '/v1/linkage/relink', payload: {} }),
   explainPerson: () => ({ method: 'GET', url: '/v1/linkage/persons?service=svc-a&period=2022-23-Q1&referralId=REF-00001' }),
   getLinkageModel: () => ({ method: 'GET', url: '/v1/linkage/model' }),
+  getLinkageStatus: () => ({ method: 'GET', url: '/v1/linkage/status' }),
   diffReturnVersions: ({ returnId }) => ({ method: 'GET', url: `/v1/returns/${returnId}/diff` }),
   listPeriods: () => ({ method: 'GET', url: '/v1/periods' }),
   lockPeriod: () => ({ method: 'PUT', url: '/v1/periods/2019-20-Q1/lock', payload: { reason: 'matrix' } }),

@@ -306,17 +306,23 @@ t.test('a failure of perpetrator linkage loses no accepted return; a relink repa
     const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload: { service, period: P, records } });
     t.equal(res.statusCode, 201, 'the return is accepted');
   }
-  t.match(logs.text, /linkage failed after the return was stored/, 'the failure is logged');
+  t.match(logs.text, /linkage of a return failed; it will be retried/, 'the failure is logged');
+  t.notOk(logs.text.includes(MARY) || logs.text.includes(JOHN), 'naming no key');
   t.same(
     (await perpetratorKeys(app)).map((k) => k.personId),
     [null, null],
     'the keys are stored, not yet linked',
   );
+  // A return's victims and perpetrators are linked together or not at all, so the job can be retried whole.
   const victims = rowsOf<{ n: number }>(await app.db.execute(sql`select count(person_id)::int as n from records`));
-  t.equal(victims[0]!.n, 1, "the victims' linkage ran (Mary's person)");
+  t.equal(victims[0]!.n, 0, "the victims' linkage rolled back with it");
+  const status = await app.inject({ method: 'GET', url: '/v1/linkage/status', headers: admin });
+  t.match(status.json(), { current: false, pendingReturns: 0, failedReturns: 2 }, 'each job gave up after its attempts and says so');
   await app.db.execute(sql`drop trigger refuse_person on perpetrator_keys`);
   const res = await app.inject({ method: 'POST', url: '/v1/linkage/relink', headers: admin, payload: {} });
   t.equal(res.statusCode, 200, res.body);
+  t.equal(res.json().coveredReturns, 2, 'the relink covers the failed jobs');
+  t.match((await app.inject({ method: 'GET', url: '/v1/linkage/status', headers: admin })).json(), { current: true, failedReturns: 0 });
   const keys = await perpetratorKeys(app);
   t.same(
     keys.map((k) => k.personId),

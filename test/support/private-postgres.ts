@@ -3,6 +3,7 @@
  * injection: the test may stop it, restart it and kill its backends without touching the
  * machine's cluster (the one at 5432 that every other test file shares). Needs the PostgreSQL 15
  * server binaries; as root, the cluster runs as the `postgres` user, as initdb requires.
+ * `startPrivateReplica` adds a streaming hot standby of such a cluster (`pg_basebackup -R`).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -46,19 +47,57 @@ async function asPostgres(program: string, args: string[]): Promise<{ stdout: st
   return run(file, args, { timeout: 60_000 });
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+async function privateRoot(): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), 'vawg-private-pg-'));
   if (userInfo().uid === 0) {
     const { stdout } = await run('id', ['-u', 'postgres']);
     const { stdout: gid } = await run('id', ['-g', 'postgres']);
     await chown(root, Number(stdout.trim()), Number(gid.trim()));
   }
+  return root;
+}
+
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const root = await privateRoot();
   const dataDir = path.join(root, 'data');
+  const port = await freePort();
+  // No fsync and no sync after initdb: the cluster is thrown away with the test. initdb's pg_hba
+  // already trusts replication connections from 127.0.0.1, and wal_level defaults to replica, so
+  // the cluster can be the primary of startPrivateReplica without more settings.
+  await asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  return startCluster(root, dataDir, port);
+}
+
+/**
+ * A streaming replica (hot standby) of a private cluster, on a port of its own: a base backup of
+ * the primary with `-R` (standby.signal and primary_conninfo written for us), then started.
+ */
+export async function startPrivateReplica(primary: PrivatePostgres): Promise<PrivatePostgres> {
+  const root = await privateRoot();
+  const dataDir = path.join(root, 'data');
+  const port = await freePort();
+  await asPostgres('pg_basebackup', [
+    '-D',
+    dataDir,
+    '-R',
+    '-X',
+    'stream',
+    '-c',
+    'fast',
+    '--no-sync',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primary.port),
+    '-U',
+    'postgres',
+  ]);
+  return startCluster(root, dataDir, port);
+}
+
+async function startCluster(root: string, dataDir: string, port: number): Promise<PrivatePostgres> {
   const socketDir = root;
   const logFile = path.join(root, 'server.log');
-  const port = await freePort();
-  // No fsync and no sync after initdb: the cluster is thrown away with the test.
-  await asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
   const options = [
     `-p ${port}`,
     `-k ${socketDir}`,

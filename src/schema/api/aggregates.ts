@@ -98,6 +98,12 @@ export const AggregateSchema = Type.Object(
       ),
     }),
     population: Type.Optional(Type.Object({ areas: Type.Array(Type.String()), year: Type.Integer(), dimension: Type.String() })),
+    linkage: Type.Optional(
+      Type.Ref('LinkageCurrency', {
+        description:
+          'How current the persons counted are (with `measure=people` or `perpetrators`): returns still waiting for linkage count by their exact key.',
+      }),
+    ),
     disclosure: Type.Ref('Disclosure'),
   },
   { $id: 'Aggregate' },

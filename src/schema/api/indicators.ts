@@ -53,6 +53,11 @@ export type Indicator = Static<typeof IndicatorSchema>;
 export const IndicatorListSchema = Type.Object({
   period: Type.Ref('Scope'),
   indicators: Type.Array(Type.Ref('Indicator')),
+  linkage: Type.Optional(
+    Type.Ref('LinkageCurrency', {
+      description: 'How current the persons counted are (the people indicators): returns still waiting for linkage count by their exact key.',
+    }),
+  ),
   disclosure: Type.Ref('Disclosure'),
 });
 /** `indicators` refers to the named `Indicator` schema, so its static type is spelt out. */

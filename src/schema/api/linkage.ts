@@ -14,6 +14,7 @@ export const RelinkResultSchema = Type.Object({
   records: Type.Integer(),
   modelVersion: Type.String(),
   estimated: Type.Boolean({ description: 'Whether a new model was estimated (EM needs at least 1,000 records).' }),
+  coveredReturns: Type.Integer({ minimum: 0, description: 'Returns waiting for linkage (or left failed by it) that this relink brought current.' }),
   candidatePairs: Type.Integer(),
   linkedPairs: Type.Integer(),
   clusters: Type.Integer(),
@@ -50,3 +51,34 @@ export const PersonSchema = Type.Object({
 });
 
 export const LinkageModelSchema = Type.Object({ version: Type.String(), threshold: Type.Number(), model: Type.Object({}, { additionalProperties: true }) });
+
+/** How current persons are; in the linkage status and beside every analytic answer that counts people. */
+export const LinkageCurrencySchema = Type.Object(
+  {
+    current: Type.Boolean({ description: 'Every accepted return has been linked: people are counted as linkage joins them.' }),
+    pendingReturns: Type.Integer({
+      minimum: 0,
+      description:
+        'Accepted returns waiting for linkage. Until linked, their records count as people by their exact linkage key (a record without one as a person of its own), so people may be over-counted.',
+    }),
+    failedReturns: Type.Integer({
+      minimum: 0,
+      description: 'Returns linkage gave up on after repeated failures; an admin brings them current with `POST /v1/linkage/relink`.',
+    }),
+    oldestPendingSince: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the oldest waiting return was accepted.' }),
+    lastRunAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'When linkage last brought a return current (or a full relink ran); null before the first.',
+    }),
+  },
+  { $id: 'LinkageCurrency', description: 'How current the persons people are counted by are: returns waiting for linkage, and when it last ran.' },
+);
+
+export const LinkageStatusSchema = Type.Object({
+  ...LinkageCurrencySchema.properties,
+  mode: Type.String({
+    enum: ['background', 'inline', 'none'],
+    description: "This instance's `VAWG_LINKAGE_MODE`: `background` links after answering, `inline` before, `none` leaves linkage to another instance.",
+  }),
+  modelVersion: Type.String({ description: 'The linkage model in force.' }),
+  trainedOnRecords: Type.Integer({ minimum: 0, description: 'How many records the model in force was estimated on (the default model: its design size).' }),
+});

@@ -23,5 +23,8 @@ export const OverlapSchema = Type.Object({
     windowDays: Type.Integer(),
     cells: Type.Array(Type.Object({ serviceType: Type.String(), outcome: Type.String({ enum: ['found', 'not_found', 'untraceable'] }), ...Value })),
   }),
+  linkage: Type.Optional(
+    Type.Ref('LinkageCurrency', { description: 'How current the persons counted are: returns still waiting for linkage count by their exact key.' }),
+  ),
   disclosure: Type.Ref('Disclosure'),
 });

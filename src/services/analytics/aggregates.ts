@@ -5,6 +5,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
+import { readLinkageCurrency } from '../linkage/linkage-queue.js';
 import { problem } from '../../lib/problem.js';
 import { ageBandSets, type AgeBandSetId } from '../../schema/dataset/derived.js';
 import type { Principal } from '../api-keys.js';
@@ -363,6 +364,7 @@ async function aggregateInSnapshot(db: Database, params: AggregateParams) {
       byDimension: published.margins,
     },
     ...(population ? { population: { areas: population.areas, year: Math.max(...population.years), dimension: chosen[0]!.id } } : {}),
+    ...(params.measure === 'people' || params.measure === 'perpetrators' ? { linkage: await readLinkageCurrency(db) } : {}),
     disclosure: {
       applied: !params.exact,
       ...describeDisclosureRule(params.threshold),

@@ -127,6 +127,7 @@ const overlapSample: Overlaps = {
       { serviceType: 'idva', outcome: 'untraceable', value: null, status: 'suppressed' },
     ],
   },
+  linkage: { current: true, pendingReturns: 0, failedReturns: 0, oldestPendingSince: null, lastRunAt: '2022-08-02T10:15:04.000Z' },
   disclosure,
 };
 

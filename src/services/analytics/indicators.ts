@@ -14,6 +14,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
+import { readLinkageCurrency } from '../linkage/linkage-queue.js';
 import { roundHalfUp } from '../../lib/round.js';
 import type { Indicator, IndicatorList } from '../../schema/api/indicators.js';
 import { codeLists, listCodes } from '../../schema/dataset/code-lists.js';
@@ -749,6 +750,7 @@ async function indicatorsInSnapshot(db: Database, params: IndicatorParams): Prom
   return {
     period: scope.description,
     indicators: drafts.map((d) => publishIndicator(applied ? perturbDraft(d, params.threshold) : d, suppressed.get(d.id))),
+    linkage: await readLinkageCurrency(db),
     disclosure: describeIndicatorDisclosure(params.threshold, applied),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
+import { readLinkageCurrency } from '../linkage/linkage-queue.js';
 import type { Principal } from '../api-keys.js';
 import { cellKeyOf, describePerturbation } from './cell-key.js';
 import { applyDisclosureControl, describeDisclosureRule, isSmall, perturbPublished, type CellInput } from './disclosure.js';
@@ -172,6 +173,7 @@ async function overlapsInSnapshot(db: Database, params: OverlapParams) {
         ...noisy({ value: c.value, status: c.status }, onwardKeys[i]!),
       })),
     },
+    linkage: await readLinkageCurrency(db),
     disclosure: {
       applied: !params.exact,
       ...describeDisclosureRule(params.threshold),

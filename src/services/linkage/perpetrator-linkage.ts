@@ -176,6 +176,9 @@ async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: n
     const counts = new Map(rows.flatMap((r) => (known(r.value) === null ? [] : [[r.value!, r.n] as const])));
     return { counts, total: [...counts.values()].reduce((a, b) => a + b, 0) };
   };
+  // One query after another: the transaction's queries share one connection.
+  const attributes = {} as Record<AttributeName, Awaited<ReturnType<typeof attributeCounts>>>;
+  for (const name of Object.keys(attributeSources) as AttributeName[]) attributes[name] = await attributeCounts(attributeSources[name]);
   return {
     family: await shares(
       sql`${perpetratorKeys.linkageFamily}`,
@@ -189,9 +192,7 @@ async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: n
       sql`${perpetratorKeys.linkageBirthDate}`,
       subset.map((r) => r.tokens.birthDate),
     ),
-    attributes: Object.fromEntries(
-      await Promise.all((Object.keys(attributeSources) as AttributeName[]).map(async (name) => [name, await attributeCounts(attributeSources[name])] as const)),
-    ),
+    attributes,
   };
 }
 

@@ -16,13 +16,14 @@ import { activeModel, type ActiveModel } from './active-model.js';
 import type { AttributeName } from './comparison-levels.js';
 import type { LinkageModel } from './linkage-model.js';
 import type { LinkageRecord } from './linkage-record.js';
+import { coverQueuedLinkage } from './linkage-queue.js';
 import { sharesBlockingKey } from './neighbourhood.js';
 import { matchRecords, type PairLink } from './matcher.js';
 import { estimateModel } from './model-estimation.js';
 import type { TermFrequencies } from './term-frequencies.js';
 
 /** Serialises linkage runs: two relinks interleaving would each undo part of the other. */
-const LINKAGE_LOCK = 581_581;
+export const LINKAGE_LOCK = 581_581;
 /**
  * Term-frequency adjustments need enough records to tell a common name from a rare one: with a
  * handful, every name looks common and nothing would link.
@@ -178,12 +179,15 @@ async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: n
       records.linkageBirthDate,
       subset.map((r) => r.tokens.birthDate),
     ),
-    attributes: Object.fromEntries(
-      await Promise.all(
-        (Object.keys(attributeColumns) as AttributeName[]).map(async (name) => [name, await attributeCounts(tx, attributeColumns[name])] as const),
-      ),
-    ),
+    attributes: await countAttributes(tx),
   };
+}
+
+/** Each attribute's value counts, one query after another: a transaction's queries share one connection. */
+async function countAttributes(tx: Tx) {
+  const counts: Partial<Record<AttributeName, Awaited<ReturnType<typeof attributeCounts>>>> = {};
+  for (const name of Object.keys(attributeColumns) as AttributeName[]) counts[name] = await attributeCounts(tx, attributeColumns[name]);
+  return counts as Record<AttributeName, Awaited<ReturnType<typeof attributeCounts>>>;
 }
 
 /** Value counts of one attribute over all current linkable records (a handful of codes, or of areas, each). */
@@ -270,6 +274,8 @@ export async function relinkPersons(db: Database, params: { settings: LinkageSet
 async function relinkAll(db: Database, params: { settings: LinkageSettings; estimate: boolean }) {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LINKAGE_LOCK})`);
+    // Before the records are read: every return whose job this marks done is already visible to them.
+    const coveredReturns = await coverQueuedLinkage(tx);
     const rows = await loadCurrent(tx, undefined);
     const linkage = toLinkageRecords(rows);
     let active = await activeModel(tx);
@@ -297,6 +303,6 @@ async function relinkAll(db: Database, params: { settings: LinkageSettings; esti
       rows.map((r) => r.id),
       version,
     );
-    return { records: linkage.length, modelVersion: version, estimated, ...result.stats };
+    return { records: linkage.length, modelVersion: version, estimated, coveredReturns, ...result.stats };
   });
 }

@@ -1,7 +1,7 @@
 /** Turns a request body, JSON or CSV, into an `IncomingReturn` the one submission path reads. */
 import type { Readable } from 'node:stream';
 import { parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
-import type { FieldProblem } from '../../lib/problem.js';
+import { problem, type FieldProblem } from '../../lib/problem.js';
 import { locateInCsv, readCsvRecords } from './csv-records.js';
 import type { IncomingRecord, IncomingReturn } from './submit-return.js';
 import { DATASET_VERSION, datasetVersionDefinition } from '../../schema/dataset/index.js';
@@ -103,4 +103,41 @@ export function incomingFromCsv(body: Readable, query: CsvReturnQuery): Incoming
     })(),
     carryOver: 'updates',
   };
+}
+
+/**
+ * The embedded database (PGlite) is one connection in the server's own process, and a return holds
+ * it from its first record to its commit: above `limit` records (updates included) every other
+ * request would wait too long, so such a return is refused whole (413) and nothing is stored.
+ */
+export function embeddedLimitProblem(limit: number): Error {
+  return problem(
+    413,
+    'embeddedLimit',
+    `the return has more than ${limit} records (updates included), the most one return may have on the embedded database (VAWG_EMBEDDED_MAX_RECORDS): ` +
+      'nothing was stored. A service running on PostgreSQL (DATABASE_URL) takes larger returns',
+  );
+}
+
+/** A JSON return's size is known once it is parsed: refused before anything is read or queued. */
+export function assertWithinRecordLimit(incoming: IncomingReturn, limit: number): void {
+  const size = (items: unknown) => (Array.isArray(items) ? items.length : 0);
+  if (size(incoming.records) + size(incoming.updates) > limit) throw embeddedLimitProblem(limit);
+}
+
+/**
+ * A CSV return's rows are counted as they are read: the first past `limit` stops the reading
+ * (and the file under it) and throws, so the return's transaction rolls back.
+ */
+export function withRecordLimit(incoming: IncomingReturn, limit: number): IncomingReturn {
+  let read = 0;
+  const counted = <T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> => ({
+    async *[Symbol.asyncIterator]() {
+      for await (const item of items) {
+        if (++read > limit) throw embeddedLimitProblem(limit);
+        yield item;
+      }
+    },
+  });
+  return { ...incoming, records: counted(incoming.records), ...(incoming.updates ? { updates: counted(incoming.updates) } : {}) };
 }

@@ -22,22 +22,24 @@ import {
   type StoredResponse,
 } from '../idempotency.js';
 import { createJob, getJob, type JobOutcome, type JobRunner } from '../jobs.js';
-import type { LinkageSettings } from '../linkage/relink.js';
-import { incomingFromCsv, incomingFromJson } from './incoming-return.js';
+import type { LinkageWorker } from '../../plugins/linkage-worker.js';
+import { assertWithinRecordLimit, incomingFromCsv, incomingFromJson, withRecordLimit } from './incoming-return.js';
 import type { DeriveTokens } from './record-rows.js';
 import { submitReturn, type IncomingReturn, type ReturnSummary } from './submit-return.js';
 
 export interface ReturnIntake {
   db: Database;
   jobs: JobRunner;
+  linkage: LinkageWorker;
   log: FastifyBaseLogger;
   deriveTokens: DeriveTokens;
-  linkageSettings: LinkageSettings;
   /** Bodies larger than this are processed by a job (202). */
   asyncAboveBytes: number;
   bodyLimitBytes: number;
   uploadDir: string;
   idempotencyTtlHours: number;
+  /** Set on the embedded database only: returns with more records (updates included) are refused (413). */
+  embeddedMaxRecords?: number | undefined;
 }
 
 export interface ReceiveReturnParams {
@@ -111,8 +113,17 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
     }
     try {
       const json = body.format === 'json' ? incomingFromJson(body.value, query.kind) : null;
-      const incoming = (report?: (bytesRead: number) => void): IncomingReturn =>
-        json ?? incomingFromCsv(report ? meterReads(file!, report) : createReadStream(file!.path), query);
+      const limit = intake.embeddedMaxRecords;
+      if (json && limit !== undefined) {
+        // Authorisation before content, as in submitReturn: another service's return gets its 403, not a 413.
+        if (json.service !== undefined) assertServiceAccess(principal, json.service);
+        assertWithinRecordLimit(json, limit);
+      }
+      const csv = (stream: Readable): IncomingReturn => {
+        const read = incomingFromCsv(stream, query);
+        return limit === undefined ? read : withRecordLimit(read, limit);
+      };
+      const incoming = (report?: (bytesRead: number) => void): IncomingReturn => json ?? csv(report ? meterReads(file!, report) : createReadStream(file!.path));
       if (bytes > intake.asyncAboveBytes) {
         const service = json ? json.service : query.service;
         if (service) assertServiceAccess(principal, service);
@@ -183,6 +194,9 @@ interface SubmitOptions {
   beforeCommit?: (tx: Database, response: StoredResponse) => Promise<void>;
 }
 
+/** How long an `inline` answer waits for persons before it is sent anyway (the return is stored either way). */
+const LINKAGE_WAIT_MS = 120_000;
+
 function accepted(summary: ReturnSummary): StoredResponse {
   return { status: 201, body: summary, headers: { location: `/v1/returns/${summary.id}` } };
 }
@@ -194,18 +208,20 @@ async function submit(intake: ReturnIntake, params: ReceiveReturnParams, incomin
     incoming,
     dryRun: params.query.dryRun,
     deriveTokens: intake.deriveTokens,
-    linkageSettings: intake.linkageSettings,
     requestId: params.requestId,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(beforeCommit ? { beforeCommit: (tx: Database, summary: ReturnSummary) => beforeCommit(tx, accepted(summary)) } : {}),
   });
   if ('dryRun' in result) return { status: 200, body: result, headers: {} };
-  const { summary, linkage } = result;
+  const { summary, linkageJobId } = result;
   intake.log.info(
     { returnId: summary.id, service: summary.service, period: summary.period, version: summary.version, recordCount: summary.recordCount },
     'return accepted',
   );
-  if (linkage.ok) intake.log.info({ returnId: summary.id, linkage: linkage.stats }, 'persons relinked');
-  else intake.log.error({ err: linkage.error, returnId: summary.id }, 'linkage failed after the return was stored; run POST /v1/linkage/relink');
+  // The return is stored whatever linkage does next: persons follow in the background, or (inline) before the answer.
+  if (intake.linkage.mode === 'inline') {
+    if (!(await intake.linkage.waitFor(linkageJobId, LINKAGE_WAIT_MS)))
+      intake.log.warn({ returnId: summary.id, jobId: linkageJobId }, 'persons are not yet current for this return; it is answered anyway');
+  } else intake.linkage.nudge();
   return accepted(summary);
 }

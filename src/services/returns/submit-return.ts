@@ -10,11 +10,10 @@ import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
 import { recordAuditEvent } from '../audit.js';
-import { relinkAfterReturn, type LinkageSettings } from '../linkage/relink.js';
+import { enqueueLinkage } from '../linkage/linkage-queue.js';
 import { assertPeriodOpen } from '../period-locks.js';
 import { describeCrosswalkUse } from './csv-records.js';
 import { storePerpetratorKeys, type PerpetratorKeyEntry } from '../linkage/perpetrator-keys.js';
-import { linkPerpetratorsAfterReturn } from '../linkage/perpetrator-linkage.js';
 import { perpetratorTokensOf, recordToRow, type DeriveTokens, type NewRecordRow, type RecordInput } from './record-rows.js';
 import { toReturnSummary } from './read-returns.js';
 import { createModuleCounter, type ModuleCounter } from './module-warnings.js';
@@ -66,7 +65,6 @@ export interface SubmitReturnParams {
   incoming: IncomingReturn;
   dryRun: boolean;
   deriveTokens: DeriveTokens;
-  linkageSettings: LinkageSettings;
   requestId?: string;
   /** Called after each chunk of records, for job progress. */
   onProgress?: (recordsRead: number) => void;
@@ -257,8 +255,10 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
         detail: { service, period, version, recordCount: count + carriedRecords, ...(updateCount > 0 ? { updateCount } : {}), format: incoming.format },
         ...(params.requestId ? { requestId: params.requestId } : {}),
       });
+      // Persons are brought current after the commit, by whichever instance's worker claims the job first.
+      const linkageJobId = await enqueueLinkage(tx, { returnId, supersededReturnId: superseded[0]?.id ?? null, service, period });
       await params.beforeCommit?.(tx as unknown as Database, toReturnSummary(final!, updateCount));
-      return { created: final!, supersededId: superseded[0]?.id ?? null, updateCount };
+      return { created: final!, supersededId: superseded[0]?.id ?? null, updateCount, linkageJobId };
     });
   } catch (error) {
     throw list.count > 0 ? await audited(db, params, error as Error, list.count) : error;
@@ -267,17 +267,7 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
   // otherwise plan against row counts from before the return.
   // The return is committed by now, so a failure here (a lost connection) must not turn its 201 into an error.
   if (stored.created.recordCount >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records`).catch(() => undefined);
-  // Linkage runs after the return is committed: a failure there must not lose an accepted return.
-  // Persons then stay as they were until the next relink, and the failure is reported to the caller.
-  // Perpetrators are linked after the victims, apart from them (never joined); the same relink repairs both.
-  const linkTo = { returnId: stored.created.id, supersededReturnId: stored.supersededId, settings: params.linkageSettings };
-  const linkage = await relinkAfterReturn(db, linkTo)
-    .then(async (stats) => ({ ...stats, perpetrators: await linkPerpetratorsAfterReturn(db, linkTo) }))
-    .then(
-      (stats) => ({ ok: true as const, stats }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-  return { summary: toReturnSummary(stored.created, stored.updateCount), linkage };
+  return { summary: toReturnSummary(stored.created, stored.updateCount), linkageJobId: stored.linkageJobId };
 }
 
 /** Rejected submissions are audited too (who tried, how many problems), after the rollback. */
