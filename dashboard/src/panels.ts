@@ -5,7 +5,7 @@
 import { getJson, type Query } from './api.js';
 import { labelOfQuarter, type LabelOf } from './labels.js';
 import type { Cell, PanelTable } from './table.js';
-import type { Aggregate, Completeness, Counts, Disclosure, Indicator, Indicators, Overlaps, PublishedValue } from './types.js';
+import type { Aggregate, Completeness, Counts, Disclosure, Indicator, Indicators, LinkageCurrency, Overlaps, PublishedValue } from './types.js';
 
 export interface PanelContext {
   scope: Query;
@@ -57,7 +57,7 @@ function breakdownPanel(name: string, title: string, dimension: string, measure:
       if (!withPopulation)
         return {
           table: { rowHeading, series: [heading], rows: answer.cells.map((c) => ({ label: labelOf(dimension, c.key[dimension] ?? ''), cells: [cellOf(c)] })) },
-          counts: answer.unit,
+          counts: `${answer.unit}${linkageNote(answer.linkage)}`,
           disclosure: answer.disclosure,
           chartSeries: [0],
         };
@@ -82,7 +82,7 @@ function breakdownPanel(name: string, title: string, dimension: string, measure:
             ],
           })),
         },
-        counts: `${answer.unit}, and the share of each group among them and among the area's residents (percentages)`,
+        counts: `${answer.unit}, and the share of each group among them and among the area's residents (percentages)${linkageNote(answer.linkage)}`,
         disclosure: answer.disclosure,
         chartSeries: [1, 2],
       };
@@ -110,6 +110,13 @@ function changeOf(now: Indicator, before: Indicator | undefined): Cell {
   return { value: change, status: 'ok', text: `${sign(change)}${Math.abs(change).toFixed(1)}%` };
 }
 
+/** What a panel counting people adds while linkage has returns to catch up on, in the API's terms. */
+export function linkageNote(linkage: LinkageCurrency | undefined): string {
+  if (!linkage || linkage.current) return '';
+  const waiting = linkage.pendingReturns + linkage.failedReturns;
+  return `; ${waiting} return${waiting === 1 ? ' is' : 's are'} still to be linked, so until then some people may be counted more than once`;
+}
+
 const SERVICE_COUNT_LABELS: Record<string, string> = { '1': 'One service', '2': 'Two services', '3': 'Three services', '4+': 'Four or more services' };
 
 export const panels: readonly PanelSpec[] = [
@@ -128,7 +135,7 @@ export const panels: readonly PanelSpec[] = [
           series: ['Referrals', 'People'],
           rows: referrals.period.quarters.map((q) => ({ label: labelOfQuarter(q), cells: [byQuarter(referrals, q), byQuarter(people, q)] })),
         },
-        counts: `referrals (records), and ${people.unit}, in each quarter (a person referred in two quarters is counted in each)`,
+        counts: `referrals (records), and ${people.unit}, in each quarter (a person referred in two quarters is counted in each)${linkageNote(people.linkage)}`,
         disclosure: referrals.disclosure,
         chartSeries: [0, 1],
       };
@@ -154,7 +161,7 @@ export const panels: readonly PanelSpec[] = [
             cells: [indicatorText(i), indicatorText(previous.get(i.id)), changeOf(i, previous.get(i.id))],
           })),
         },
-        counts: 'each indicator states its own unit (referrals, people or a rate); rates are shown as percentages',
+        counts: `each indicator states its own unit (referrals, people or a rate); rates are shown as percentages${linkageNote(now.linkage)}`,
         disclosure: now.disclosure,
         chartSeries: [],
       };
@@ -181,7 +188,7 @@ export const panels: readonly PanelSpec[] = [
           series: ['People'],
           rows: answer.byServiceCount.map((c) => ({ label: SERVICE_COUNT_LABELS[c.services] ?? `${c.services} services`, cells: [cellOf(c)] })),
         },
-        counts: answer.unit,
+        counts: `${answer.unit}${linkageNote(answer.linkage)}`,
         disclosure: answer.disclosure,
         chartSeries: [0],
       };

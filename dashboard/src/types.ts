@@ -23,7 +23,16 @@ export interface Aggregate {
   period: Scope;
   cells: Array<PublishedValue & { key: Record<string, string>; populationShare?: number | null }>;
   totals: { overall: PublishedValue };
+  linkage?: LinkageCurrency;
   disclosure: Disclosure;
+}
+
+/** How current the persons counted are (`LinkageCurrency` in the API). */
+export interface LinkageCurrency {
+  current: boolean;
+  pendingReturns: number;
+  failedReturns: number;
+  lastRunAt: string | null;
 }
 
 export interface Indicator extends PublishedValue {
@@ -37,6 +46,7 @@ export interface Indicator extends PublishedValue {
 export interface Indicators {
   period: Scope;
   indicators: Indicator[];
+  linkage?: LinkageCurrency;
   disclosure: Disclosure;
 }
 
@@ -44,6 +54,7 @@ export interface Overlaps {
   unit: string;
   people: PublishedValue;
   byServiceCount: Array<PublishedValue & { services: string }>;
+  linkage?: LinkageCurrency;
   disclosure: Disclosure;
 }
 
