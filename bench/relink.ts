@@ -136,6 +136,10 @@ export async function benchRelink({ adminUrl, records, seed = 20261123 }: Relink
       // The worker was nudged by the 201; waiting for it here is the time until persons are current.
       await app.linkage.drain();
       const currentSeconds = (performance.now() - start) / 1000;
+      // The job's own account of where its time went (services/linkage/relink.ts).
+      const job = await db.query("select result from jobs where kind = 'linkage' and payload->>'returnId' = $1", [summary.id]);
+      const linked = job.rows[0]?.result as { records: number; seeds: number; timings: Record<string, number> } | undefined;
+      if (linked) console.error(`    linkage: ${linked.seeds} seeds, neighbourhood of ${linked.records} records, ${JSON.stringify(linked.timings)}`);
       // Linkage runs after the commit and a failure there is only logged (silently here): check it happened.
       const { rows } = await db.query(
         'select count(*)::int as n from records where return_id = $1 and victim_linkage_slk581_token is not null and person_id is null',

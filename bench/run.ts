@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --only aggregates|linkage|relink|csv] [--records N --reps N] [--linkage-sizes 10000,100000]
+ * `npm run bench [-- --only aggregates|linkage|linkage-protection|relink|csv] [--records N --reps N] [--linkage-sizes 10000,100000]
  * [--thresholds=-1.5,0] [--names long-tail|short] [--areas auto|N] [--out-of-area 0.2] [--relink-records N]
  * [--duration 60 --submitters 4 --analysts 8 --load-records 300]`: runs the benchmarks and prints Markdown tables. Aggregates
  * and relink run against the local PostgreSQL (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
- * postgres://postgres@127.0.0.1:5432/test); linkage needs no database. Without `--only`, aggregates
- * and linkage run; relink (linkage as returns arrive, end to end) runs only with `--only relink`, the
+ * postgres://postgres@127.0.0.1:5432/test); linkage needs no database. Without `--only`, aggregates,
+ * linkage and linkage-protection (attributes recorded consistently, noisily, at random) run; relink (linkage as returns arrive, end to end) runs only with `--only relink`, the
  * mixed load on a server process (bench/load.ts) only with `--only load`.
  * Figures are recorded in bench/README.md.
  */
@@ -12,6 +12,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchAggregates } from './aggregates.js';
 import { benchCsvReturn } from './csv-return.js';
+import { benchLinkageProtection } from './linkage-protection.js';
 import { benchLinkage } from './linkage.js';
 import { benchLoad } from './load.js';
 import { benchRelink } from './relink.js';
@@ -38,8 +39,8 @@ if (values.names !== 'long-tail' && values.names !== 'short') {
   console.error('--names must be long-tail or short');
   process.exit(2);
 }
-if (values.only !== undefined && !['aggregates', 'linkage', 'relink', 'csv', 'load'].includes(values.only)) {
-  console.error('--only must be aggregates, linkage, relink, csv or load');
+if (values.only !== undefined && !['aggregates', 'linkage', 'linkage-protection', 'relink', 'csv', 'load'].includes(values.only)) {
+  console.error('--only must be aggregates, linkage, linkage-protection, relink, csv or load');
   process.exit(2);
 }
 const numbers = (list: string) => list.split(',').map((v) => Number(v.trim()));
@@ -89,6 +90,21 @@ if (values.only === undefined || values.only === 'linkage') {
   for (const line of timings) console.log(`- ${line}`);
 }
 
+if (values.only === undefined || values.only === 'linkage-protection') {
+  const percent = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+  console.log('\n## Linkage when attributes are recorded inconsistently (1,500 people, seed 7)\n');
+  console.log('| attributes | records a person | records | method | people | people error | F1 | max attribute weight | seconds |');
+  console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|');
+  for (const r of benchLinkageProtection()) {
+    const a = r.accuracy;
+    console.log(
+      `| ${r.attributes} | ${r.recordsPerPersonMean} | ${r.records.toLocaleString('en-GB')} | ${r.method} | ${a.estimatedPeople.toLocaleString('en-GB')} / ${a.truePeople.toLocaleString('en-GB')} | ` +
+        `${percent(a.peopleError)} | ${a.f1.toFixed(4)} | ${r.maxAttributeWeight.toFixed(2)} | ${r.seconds.toFixed(2)} |`,
+    );
+  }
+  console.log('');
+}
+
 if (values.only === 'relink') {
   const count = (n: number) => n.toLocaleString('en-GB');
   const percent = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
@@ -100,9 +116,12 @@ if (values.only === 'relink') {
   console.log(
     `## Linkage as returns arrive: ${count(result.records)} records, ${result.services} returns of about ${count(Math.round(result.records / result.services))}\n`,
   );
-  console.log('| step | records | seconds | records/s |');
-  console.log('|---|---:|---:|---:|');
-  for (const s of result.steps) console.log(`| ${s.step} | ${count(s.records)} | ${s.seconds.toFixed(2)} | ${count(Math.round(s.records / s.seconds))} |`);
+  console.log('| step | records | response (s) | persons current (s) | records/s to the response |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const s of result.steps)
+    console.log(
+      `| ${s.step} | ${count(s.records)} | ${s.seconds.toFixed(2)} | ${s.currentSeconds === undefined ? '' : s.currentSeconds.toFixed(2)} | ${count(Math.round(s.records / s.seconds))} |`,
+    );
   console.log('');
   const t = result.truePeople;
   console.log(

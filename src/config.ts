@@ -21,6 +21,8 @@ export const DEFAULT_EMBEDDED_MAX_RECORDS = 10_000;
 /** `background`: the 201 is sent before linkage; `inline`: it waits until persons are current; `none`: another instance links. */
 export const LINKAGE_MODES = ['background', 'inline', 'none'] as const;
 export type LinkageMode = (typeof LINKAGE_MODES)[number];
+export const LINKAGE_REESTIMATIONS = ['auto', 'off'] as const;
+export type LinkageReestimation = (typeof LINKAGE_REESTIMATIONS)[number];
 
 export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Listen port.' }),
@@ -54,6 +56,12 @@ export const EnvSchema = Type.Object({
     description:
       '`background`: a return is answered as soon as it is stored and its linkage runs after, in a queue any instance works through; `inline`: the answer waits until persons are current for it; ' +
       '`none`: this instance runs no linkage (API-only instances beside one that does).',
+  }),
+  VAWG_LINKAGE_REESTIMATE: Type.String({
+    enum: [...LINKAGE_REESTIMATIONS],
+    default: 'auto',
+    description:
+      '`auto`: after linking, a worker re-estimates the model (EM) and relinks everything when the linkable records have grown by a quarter since it was trained, or it is 30 days old and the data changed (or only the default model is in force); `off`: only `POST /v1/linkage/relink` with `estimate` does.',
   }),
   VAWG_LINKAGE_POLL_S: Type.Number({
     minimum: 0.1,
@@ -133,6 +141,7 @@ export interface Config {
   /** When persons are brought current for an accepted return (plugins/linkage-worker.ts). */
   linkageMode: LinkageMode;
   linkagePollMs: number;
+  linkageReestimate: LinkageReestimation;
   /** Return bodies above this size get a job and a 202. */
   asyncReturnBytes: number;
   /** On PGlite only, returns with more records (updates included) than this are refused (413); unset, no limit. */
@@ -213,6 +222,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     matchThreshold: parsed.VAWG_MATCH_THRESHOLD,
     linkageMode: parsed.VAWG_LINKAGE_MODE as LinkageMode,
     linkagePollMs: Math.round(parsed.VAWG_LINKAGE_POLL_S * 1000),
+    linkageReestimate: parsed.VAWG_LINKAGE_REESTIMATE as LinkageReestimation,
     asyncReturnBytes: Math.round(parsed.VAWG_ASYNC_RETURN_MB * 1024 * 1024),
     embeddedMaxRecords: parsed.VAWG_EMBEDDED_MAX_RECORDS,
     idempotencyTtlHours: parsed.VAWG_IDEMPOTENCY_TTL_HOURS,

@@ -68,6 +68,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Tests read persons right after a 201, so they wait for them; test/routes/linkage-queue.test.ts covers background and none.
     linkageMode: 'inline',
     linkagePollMs: 200,
+    // A re-estimation in the background would move persons under a test's assertions; linkage-queue.test.ts turns it on.
+    linkageReestimate: 'off',
     asyncReturnBytes: 10 * 1024 * 1024,
     idempotencyTtlHours: 24,
     uploadDir: resolveUploadDir('memory://'),

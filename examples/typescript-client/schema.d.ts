@@ -5663,6 +5663,10 @@ export interface operations {
                         linkedPairs: number;
                         clusters: number;
                         refusedMerges: number;
+                        /** @description Merges made because records share the whole linkage key: people are never counted more often than their distinct keys. */
+                        exactKeyMerges: number;
+                        /** @description Of those, merges of a pair whose match weight alone was below the threshold (their recorded attributes disagree). */
+                        exactKeyBelowThreshold: number;
                         /** @description The alleged perpetrators' keys, matched with the same model and threshold but only with each other: a victim and a perpetrator are never joined, even with the same key. */
                         perpetrators: {
                             /** @description Current perpetrator entries with a linkage key. */

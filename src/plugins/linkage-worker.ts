@@ -5,10 +5,11 @@
  */
 import fp from 'fastify-plugin';
 import type { FastifyBaseLogger } from 'fastify';
-import type { LinkageMode } from '../config.js';
+import type { LinkageMode, LinkageReestimation } from '../config.js';
 import type { Database } from '../db/connect.js';
-import { linkageJobEnded, linkNextReturn } from '../services/linkage/linkage-queue.js';
-import type { LinkageSettings } from '../services/linkage/relink.js';
+import { decideModelReestimation, linkageJobEnded, linkNextReturn } from '../services/linkage/linkage-queue.js';
+import { relinkPerpetrators } from '../services/linkage/perpetrator-linkage.js';
+import { relinkPersons, type LinkageSettings } from '../services/linkage/relink.js';
 
 export interface LinkageWorker {
   readonly mode: LinkageMode;
@@ -33,17 +34,24 @@ export function createLinkageWorker(
   settings: LinkageSettings,
   log: FastifyBaseLogger,
   mode: LinkageMode,
+  reestimate: LinkageReestimation = 'off',
 ): LinkageWorker & { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
 
   async function run(): Promise<void> {
+    let linked = 0;
     while (!stopped) {
       const outcome = await linkNextReturn(db, settings).catch((error: unknown) => ({ kind: 'error' as const, error }));
       // Busy: another instance (or a full relink) is linking; it takes the queue on, and the poll covers the rest.
-      if (outcome.kind === 'idle' || outcome.kind === 'busy') return;
+      if (outcome.kind === 'busy') return;
+      if (outcome.kind === 'idle') {
+        if (linked > 0 && reestimate === 'auto') await reestimateIfDue();
+        return;
+      }
       if (outcome.kind === 'linked') {
+        linked += 1;
         log.info({ jobId: outcome.jobId, linkage: outcome.stats }, 'persons linked for a return');
         continue;
       }
@@ -54,6 +62,22 @@ export function createLinkageWorker(
         'linkage of a return failed; it will be retried, or POST /v1/linkage/relink brings persons current',
       );
       return;
+    }
+  }
+
+  /**
+   * Once the queue is empty: the model in force re-estimated (EM) and everything relinked when the
+   * data has outgrown it or it is old (reestimation-policy.ts), so nobody has to remember to.
+   */
+  async function reestimateIfDue(): Promise<void> {
+    try {
+      const decision = await decideModelReestimation(db);
+      if (!decision.estimate) return;
+      const victims = await relinkPersons(db, { settings, estimate: true, log });
+      await relinkPerpetrators(db, { settings, log });
+      log.info({ reason: decision.reason, records: victims.records, modelVersion: victims.modelVersion }, 'linkage model re-estimated and persons relinked');
+    } catch (err) {
+      log.error({ err }, 're-estimating the linkage model failed; persons stay as the model in force linked them');
     }
   }
 
@@ -100,9 +124,9 @@ export function createLinkageWorker(
   };
 }
 
-export default fp<{ linkageSettings: LinkageSettings; mode: LinkageMode; pollMs: number }>(
+export default fp<{ linkageSettings: LinkageSettings; mode: LinkageMode; pollMs: number; reestimate: LinkageReestimation }>(
   async (app, options) => {
-    const worker = createLinkageWorker(app.db, options.linkageSettings, app.log, options.mode);
+    const worker = createLinkageWorker(app.db, options.linkageSettings, app.log, options.mode, options.reestimate);
     app.decorate('linkage', worker);
     let poll: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {

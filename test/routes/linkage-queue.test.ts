@@ -15,9 +15,11 @@ import { computeSlk581 } from '../../src/lib/slk581.js';
 import { createJobRunner } from '../../src/services/jobs.js';
 import { linkNextReturn } from '../../src/services/linkage/linkage-queue.js';
 import { LINKAGE_LOCK } from '../../src/services/linkage/relink.js';
+import { DEFAULT_MODEL } from '../../src/services/linkage/default-model.js';
 import { DEFAULT_THRESHOLD } from '../../src/services/linkage/match-threshold.js';
 import { admin, buildTestApp, postgresDatabase, registerService, selectedBackend, testConfig } from '../helper.js';
-import { makeRecord } from '../support/records.js';
+import { makeRecord, makeSyntheticRecord } from '../support/records.js';
+import { generatePopulation } from '../support/synthetic.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -205,3 +207,31 @@ t.test(
     });
   },
 );
+
+t.test('the worker re-estimates the model when the data has outgrown it', async (t) => {
+  const app = await buildTestApp(t, { config: { linkageMode: 'background', linkageReestimate: 'auto', linkagePollMs: 3_600_000 } });
+  for (const service of ['vva', 'idva', 'marac']) await registerService(app, `re-${service}`, service);
+  const population = generatePopulation({ people: 700, seed: 16, services: ['re-vva', 're-idva', 're-marac'] });
+  const submit = async (service: string, period: string, members: typeof population.records) => {
+    const records = members.map((r) => makeSyntheticRecord(r, period));
+    const res = await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload: { service, period, records } });
+    t.equal(res.statusCode, 201, res.body);
+  };
+  const before = await get(app, '/v1/linkage/status');
+  t.equal(before.modelVersion, DEFAULT_MODEL.version, 'the default model is in force');
+  for (const service of ['re-vva', 're-idva', 're-marac'])
+    await submit(
+      service,
+      P,
+      population.records.filter((r) => r.service === service),
+    );
+  await app.linkage.drain();
+  const estimated = await get(app, '/v1/linkage/status');
+  t.not(estimated.modelVersion, DEFAULT_MODEL.version, 'over 1,000 linkable records: a model was estimated without being asked');
+  t.equal(estimated.trainedOnRecords, population.records.length, 'on every linkable record');
+  t.match(estimated, { current: true, pendingReturns: 0 });
+  // A return that grows the data by less than a quarter keeps the model.
+  await submit('re-vva', '2022-23-Q2', population.records.filter((r) => r.service === 're-vva').slice(0, 20));
+  await app.linkage.drain();
+  t.equal((await get(app, '/v1/linkage/status')).modelVersion, estimated.modelVersion, 'small growth: the same model');
+});

@@ -492,7 +492,7 @@ t.test('term-frequency adjustments', async (t) => {
 });
 
 t.test('edge cases', async (t) => {
-  t.same(matchRecords([], {}).stats, { candidatePairs: 0, linkedPairs: 0, clusters: 0, refusedMerges: 0 });
+  t.same(matchRecords([], {}).stats, { candidatePairs: 0, linkedPairs: 0, clusters: 0, refusedMerges: 0, exactKeyMerges: 0, exactKeyBelowThreshold: 0 });
   const one = matchRecords([{ id: 5, tokens: tokensOf() }], {});
   t.same([...one.personOf], [[5, 5]]);
   const small = estimateModel([{ id: 1, tokens: tokensOf() }]);

@@ -19,6 +19,14 @@ export const RelinkResultSchema = Type.Object({
   linkedPairs: Type.Integer(),
   clusters: Type.Integer(),
   refusedMerges: Type.Integer(),
+  exactKeyMerges: Type.Integer({
+    minimum: 0,
+    description: 'Merges made because records share the whole linkage key: people are never counted more often than their distinct keys.',
+  }),
+  exactKeyBelowThreshold: Type.Integer({
+    minimum: 0,
+    description: 'Of those, merges of a pair whose match weight alone was below the threshold (their recorded attributes disagree).',
+  }),
   perpetrators: Type.Object(
     {
       records: Type.Integer({ description: 'Current perpetrator entries with a linkage key.' }),

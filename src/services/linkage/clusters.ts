@@ -7,6 +7,9 @@
  * - a merge is refused when the result would exceed the size cap, since nobody is referred to
  *   dozens of services and such a cluster can only be a chain.
  * Processing strongest links first means a refused merge keeps the better-supported grouping.
+ *
+ * Links can also be forced (the exact-key floor, see matcher.ts): they skip both chaining guards,
+ * keeping only the size cap.
  */
 export interface ClusterInput {
   /** Records are 0..size-1. */
@@ -26,6 +29,11 @@ export interface ClusterInput {
    */
   crossWeight?: (i: number, j: number) => number;
   minMeanCrossWeight?: number;
+  /**
+   * Links at or above this index are forced: joined unless the size cap forbids it, whatever
+   * `conflicts` and the mean cross weight say. Where they come in `order` is the caller's choice.
+   */
+  forcedFrom?: number;
 }
 
 export interface ClusterOutput {
@@ -34,6 +42,8 @@ export interface ClusterOutput {
   /** 1 for each link that joined two clusters. */
   accepted: Uint8Array;
   refusedMerges: number;
+  /** Forced links that joined two clusters. */
+  forcedMerges: number;
 }
 
 export function clusterLinks(input: ClusterInput): ClusterOutput {
@@ -42,6 +52,8 @@ export function clusterLinks(input: ClusterInput): ClusterOutput {
   const members = new Map<number, number[]>();
   const accepted = new Uint8Array(input.linkA.length);
   let refusedMerges = 0;
+  let forcedMerges = 0;
+  const forcedFrom = input.forcedFrom ?? input.linkA.length;
 
   const find = (record: number): number => {
     let root = record;
@@ -74,10 +86,12 @@ export function clusterLinks(input: ClusterInput): ClusterOutput {
     if (rootA === rootB) continue;
     const a = membersOf(rootA);
     const b = membersOf(rootB);
-    if (a.length + b.length > input.maxClusterSize || conflictBetween(a, b, link)) {
+    const forced = link >= forcedFrom;
+    if (a.length + b.length > input.maxClusterSize || (!forced && conflictBetween(a, b, link))) {
       refusedMerges++;
       continue;
     }
+    if (forced) forcedMerges++;
     const [big, small, bigMembers, smallMembers] = a.length >= b.length ? [rootA, rootB, a, b] : [rootB, rootA, b, a];
     parent[small] = big;
     const merged = bigMembers.length === 1 ? [big] : bigMembers;
@@ -86,5 +100,5 @@ export function clusterLinks(input: ClusterInput): ClusterOutput {
     members.delete(small);
     accepted[link] = 1;
   }
-  return { find, accepted, refusedMerges };
+  return { find, accepted, refusedMerges, forcedMerges };
 }

@@ -18,6 +18,40 @@ import type { PairCounts } from './pair-level-counts.js';
 const MIN_M = 1e-3;
 const MIN_U = 1e-9;
 
+/**
+ * Pairs of records with the same whole key, per attribute: how many have both values and how
+ * many of those agree (countExactKeyAttributes). Such pairs are all but certainly one person's
+ * (two people sharing every letter, the date and sex of a key are rare), so their agreement is
+ * an attribute's m measured directly, where EM infers it.
+ */
+export type ExactKeyAttributeCounts = Partial<Record<string, { present: number; agree: number }>>;
+
+/**
+ * Pseudo-pairs of the prior m (the default, or EM's start) an exact-key estimate is shrunk with:
+ * a handful of pairs moves m little, hundreds decide it.
+ */
+const EXACT_KEY_PRIOR_PAIRS = 20;
+
+/**
+ * An attribute's m from pairs sharing the exact key, shrunk towards `priorExactM`; and never
+ * below u (agreement rarer for one person's records than for strangers' is not evidence of two
+ * people, only of an attribute recorded at random): then m = u, weight 0 at both levels. An
+ * attribute a person's services record at random thus weighs nothing, where the default m (0.94)
+ * would count its every disagreement against the link.
+ */
+export function attributeMFromExactKeys(
+  counts: { present: number; agree: number } | undefined,
+  priorExactM: number,
+  exactU?: number,
+): { exact: number; different: number } {
+  const present = counts?.present ?? 0;
+  const agree = counts?.agree ?? 0;
+  let exact = (agree + EXACT_KEY_PRIOR_PAIRS * priorExactM) / (present + EXACT_KEY_PRIOR_PAIRS);
+  if (exactU !== undefined && exact < exactU) exact = exactU;
+  exact = Math.min(Math.max(exact, MIN_M), 1 - MIN_M);
+  return { exact, different: 1 - exact };
+}
+
 function normalise(levels: Record<string, number>, floor: number): Record<string, number> {
   const floored = Object.fromEntries(Object.entries(levels).map(([level, p]) => [level, Math.max(p, floor)]));
   const total = Object.values(floored).reduce((sum, p) => sum + p, 0);
@@ -40,6 +74,13 @@ export interface EstimateInput {
    */
   sessionCounts: Float64Array;
   pairCounts: PairCounts;
+  /**
+   * When given, each attribute's m comes from the pairs sharing the exact key (see
+   * attributeMFromExactKeys) and is held fixed through EM, instead of being estimated by it: EM
+   * left free can use an attribute recorded at random to carve the session into spurious
+   * classes, and on small data it never runs at all.
+   */
+  exactKeyAttributes?: ExactKeyAttributeCounts;
   iterations?: number;
   version?: string;
 }
@@ -52,7 +93,7 @@ export interface EstimateInput {
  * comparisons of a blocking rule. u comes from all pairs (countPairLevels), less the pairs EM
  * expects to be true matches, which matters when the data is small.
  */
-export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200, version }: EstimateInput): LinkageModel {
+export function estimateFromCounts({ sessionCounts, pairCounts, exactKeyAttributes, iterations = 200, version }: EstimateInput): LinkageModel {
   const defaults = DEFAULT_MODEL.comparisons;
   const initialM = (comparison: ComparisonName, n: number) => Array.from({ length: n }, (_, l) => defaults[comparison]![COMPARISONS[comparison][l]!]!.m);
   let m = { family: initialM('family', 3), given: initialM('given', 3), birthDate: [0.98, 0.02], sex: initialM('sex', 2) };
@@ -64,6 +105,17 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
   const attributeCount = ATTRIBUTE_NAMES.length;
   // A comparison without defaults (serviceArea) starts from a guess: most of one person's records agree.
   const mAttributes = ATTRIBUTE_NAMES.map((name) => [defaults[name]?.exact?.m ?? 0.7, defaults[name]?.different?.m ?? 0.3]);
+  // m fixed from the exact-key pairs, u from all pairs (as below), where both are known; with
+  // fewer exact-key pairs than the shrinkage's own weight, EM estimates m as it did before.
+  const fixedAttributeM = ATTRIBUTE_NAMES.map((name, k) => {
+    const present = pairCounts.present[name];
+    const levels = pairCounts.levels[name];
+    if (!exactKeyAttributes || !present || !levels || (exactKeyAttributes[name]?.present ?? 0) < EXACT_KEY_PRIOR_PAIRS) return null;
+    return attributeMFromExactKeys(exactKeyAttributes[name], mAttributes[k]![0]!, levels.exact! / present);
+  });
+  fixedAttributeM.forEach((fixed, k) => {
+    if (fixed) mAttributes[k] = [fixed.exact, fixed.different];
+  });
   const uAttributes = ATTRIBUTE_NAMES.map(() => [0.5, 0.5]);
   const width = sessionCounts.length === SESSION_PATTERN_COUNT ? 1 : ATTRIBUTE_PATTERN_COUNT;
   const decoded: Array<[number, number, number, number]> = [];
@@ -140,7 +192,7 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
     lambda = nextLambda;
     for (let k = 0; k < attributeCount; k++) {
       if (!seenAttributes[k]) continue;
-      mAttributes[k] = share(mAttributeSum[k]!);
+      if (!fixedAttributeM[k]) mAttributes[k] = share(mAttributeSum[k]!);
       uAttributes[k] = share(uAttributeSum[k]!);
     }
     if (change < 1e-10) break;
@@ -190,10 +242,13 @@ export function estimateFromCounts({ sessionCounts, pairCounts, iterations = 200
     const levels = pairCounts.levels[name];
     if (!present || !levels) return;
     const fallback = defaults[name];
-    if (!seenAttributes[k] && !fallback) return;
-    const mLevel = seenAttributes[k]
-      ? normalise({ exact: mAttributes[k]![0]!, different: mAttributes[k]![1]! }, MIN_M)
-      : { exact: fallback!.exact!.m, different: fallback!.different!.m };
+    const fixed = fixedAttributeM[k];
+    if (!seenAttributes[k] && !fallback && !fixed) return;
+    const mLevel = fixed
+      ? { exact: fixed.exact, different: fixed.different }
+      : seenAttributes[k]
+        ? normalise({ exact: mAttributes[k]![0]!, different: mAttributes[k]![1]! }, MIN_M)
+        : { exact: fallback!.exact!.m, different: fallback!.different!.m };
     const matchedPresent = matchedPairs * (present / allPairs);
     const uLevels: Record<string, number> = {};
     for (const [level, count] of Object.entries(levels)) {

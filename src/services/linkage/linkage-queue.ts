@@ -6,13 +6,14 @@
  * first tries the linkage lock and backs off when another run (a worker elsewhere, a full relink)
  * holds it, so no connection sits waiting on it.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { LinkageMode } from '../../config.js';
 import type { Database } from '../../db/connect.js';
-import { jobs } from '../../db/tables.js';
+import { jobs, linkageModels } from '../../db/tables.js';
 import { activeModel } from './active-model.js';
 import { linkPerpetratorsAfterReturn, type PerpetratorLinkageStats } from './perpetrator-linkage.js';
-import { LINKAGE_LOCK, relinkAfterReturn, type LinkageSettings } from './relink.js';
+import { decideReestimation, type ReestimationDecision } from './reestimation-policy.js';
+import { countLinkable, LINKAGE_LOCK, relinkAfterReturn, type LinkageSettings } from './relink.js';
 
 export const LINKAGE_JOB = 'linkage';
 /** A job that fails this many times is left `failed`; persons for its return wait for a full relink. */
@@ -153,4 +154,22 @@ export async function readLinkageStatus(db: Database, mode: LinkageMode) {
   const currency = await readLinkageCurrency(db);
   const { version, trainedOnRecords } = await activeModel(db);
   return { ...currency, mode, modelVersion: version, trainedOnRecords };
+}
+
+/**
+ * Whether the model should be re-estimated now (reestimation-policy.ts): from the stored model's
+ * size and age and the linkable records now. The default model in force counts as untrained.
+ */
+export async function decideModelReestimation(db: Database, now = new Date()): Promise<ReestimationDecision> {
+  const [stored] = await db
+    .select({ trainedOnRecords: linkageModels.trainedOnRecords, createdAt: linkageModels.createdAt })
+    .from(linkageModels)
+    .orderBy(desc(linkageModels.createdAt))
+    .limit(1);
+  const linkableRecords = await countLinkable(db);
+  return decideReestimation(
+    stored ? { trainedOnRecords: stored.trainedOnRecords, trainedAt: stored.createdAt } : { trainedOnRecords: 0, trainedAt: null },
+    // Called after the worker linked a return: the data changed since any stored model.
+    { linkableRecords, now, changedSinceTraining: true },
+  );
 }

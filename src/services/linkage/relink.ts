@@ -5,6 +5,7 @@
  * touch (so no cluster is split by being half inside). A full relink re-estimates the model (EM)
  * and re-matches everything.
  */
+import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
@@ -112,7 +113,7 @@ export function scaleModel({ model, trainedOnRecords }: ActiveModel, records: nu
   return { ...model, priorMatchProbability: (model.priorMatchProbability * trainedOnRecords) / records };
 }
 
-async function countLinkable(tx: Tx): Promise<number> {
+export async function countLinkable(tx: Tx | Database): Promise<number> {
   const [row] = await tx
     .select({ n: sql<number>`count(${records.victimLinkageSlk581Token})::int` })
     .from(records)
@@ -239,6 +240,17 @@ export async function relinkAfterReturn(db: Database, params: { returnId: string
         await tx.update(records).set({ personId: null }).where(inArray(records.id, chunk));
       }
     }
+    // Where a run's time goes, for the job's result and the log: which part grows with the table.
+    const clock = performance.now();
+    const lap = (() => {
+      let last = clock;
+      return () => {
+        const now = performance.now();
+        const ms = Math.round(now - last);
+        last = now;
+        return ms;
+      };
+    })();
     const fresh = await loadCurrent(tx, eq(records.returnId, params.returnId));
     const orphans = formerPersons.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(formerPersons)})`) : [];
     const seeds = [...fresh, ...orphans];
@@ -249,14 +261,15 @@ export async function relinkAfterReturn(db: Database, params: { returnId: string
     const subset = new Map<number, TokenRow>();
     for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
     const linkage = toLinkageRecords([...subset.values()]);
+    const neighbourhoodMs = lap();
     const population = await countLinkable(tx);
-    const result = matchRecords(linkage, {
-      threshold: params.settings.threshold,
-      model: scaleModel(active, population),
-      termFrequencies: await termFrequenciesFor(tx, linkage, population),
-    });
+    const termFrequencies = await termFrequenciesFor(tx, linkage, population);
+    const frequenciesMs = lap();
+    const result = matchRecords(linkage, { threshold: params.settings.threshold, model: scaleModel(active, population), termFrequencies });
+    const matchMs = lap();
     await writePersons(tx, result.personOf, result.links, [...subset.keys()], active.version);
-    return { records: subset.size, ...result.stats };
+    const timings = { neighbourhoodMs, frequenciesMs, matchMs, writeMs: lap(), totalMs: Math.round(performance.now() - clock) };
+    return { records: subset.size, seeds: seeds.length, ...result.stats, timings };
   });
 }
 
