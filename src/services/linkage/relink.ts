@@ -204,24 +204,78 @@ async function attributeCounts(tx: Tx, column: (typeof attributeColumns)[Attribu
   return { counts, total: [...counts.values()].reduce((a, b) => a + b, 0) };
 }
 
-async function writePersons(tx: Tx, personOf: Map<number, number>, links: PairLink[], ids: number[], modelVersion: string): Promise<void> {
+/** The links among the given records, by `a:b`: the neighbourhood holds whole persons, so every link touching it is inside it. */
+async function readLinksOf(tx: Tx, ids: number[]): Promise<Map<string, { weight: number; modelVersion: string }>> {
+  const found = new Map<string, { weight: number; modelVersion: string }>();
   for (let i = 0; i < ids.length; i += WRITE_CHUNK) {
-    const chunk = ids.slice(i, i + WRITE_CHUNK);
-    await tx.delete(personLinks).where(or(inArray(personLinks.recordA, chunk), inArray(personLinks.recordB, chunk)));
-    const persons = chunk.map((id) => personOf.get(id) ?? id);
+    const chunk = bigintArray(ids.slice(i, i + WRITE_CHUNK));
+    // Two queries, so each end is found through its own index.
+    for (const where of [sql`${personLinks.recordA} = any(${chunk})`, sql`${personLinks.recordB} = any(${chunk})`]) {
+      const rows = await tx
+        .select({ a: personLinks.recordA, b: personLinks.recordB, weight: personLinks.weight, modelVersion: personLinks.modelVersion })
+        .from(personLinks)
+        .where(where);
+      for (const r of rows) found.set(`${r.a}:${r.b}`, { weight: r.weight, modelVersion: r.modelVersion });
+    }
+  }
+  return found;
+}
+
+/**
+ * Writes what a run changed, and only that: the records whose person moved, the links that are
+ * new, gone or weighed differently. Rewriting an unchanged row still costs a new row version and
+ * its index entries, and a neighbourhood is mostly unchanged, so writing it all grew with the
+ * table (most of a run's time at 100,000 records).
+ */
+async function writePersons(
+  tx: Tx,
+  result: { personOf: Map<number, number>; links: PairLink[] },
+  subset: ReadonlyArray<{ id: number; personId: number | null }>,
+  modelVersion: string,
+  options: { linksCleared?: boolean } = {},
+): Promise<{ personsWritten: number; linksWritten: number; linksRemoved: number }> {
+  const moved = subset.filter((r) => (result.personOf.get(r.id) ?? r.id) !== r.personId);
+  for (let i = 0; i < moved.length; i += WRITE_CHUNK) {
+    const chunk = moved.slice(i, i + WRITE_CHUNK);
     await tx.execute(
-      sql`update records set person_id = v.person_id from unnest(${bigintArray(chunk)}, ${bigintArray(persons)}) as v(id, person_id) where records.id = v.id`,
+      sql`update records set person_id = v.person_id from unnest(${bigintArray(chunk.map((r) => r.id))}, ${bigintArray(
+        chunk.map((r) => result.personOf.get(r.id) ?? r.id),
+      )}) as v(id, person_id) where records.id = v.id`,
     );
   }
-  for (let i = 0; i < links.length; i += WRITE_CHUNK) {
+  const existing = options.linksCleared
+    ? new Map<string, { weight: number; modelVersion: string }>()
+    : await readLinksOf(
+        tx,
+        subset.map((r) => r.id),
+      );
+  const keyOf = (l: PairLink) => `${Math.min(l.a, l.b)}:${Math.max(l.a, l.b)}`;
+  const wanted = new Set(result.links.map(keyOf));
+  const removed = [...existing.keys()].filter((key) => !wanted.has(key)).map((key) => key.split(':').map(Number) as [number, number]);
+  for (let i = 0; i < removed.length; i += WRITE_CHUNK) {
+    const chunk = removed.slice(i, i + WRITE_CHUNK);
+    await tx.execute(
+      sql`delete from person_links where (record_a, record_b) in (select * from unnest(${bigintArray(chunk.map((p) => p[0]))}, ${bigintArray(chunk.map((p) => p[1]))}))`,
+    );
+  }
+  const written = result.links.filter((l) => {
+    const before = existing.get(keyOf(l));
+    return !before || before.weight !== l.weight || before.modelVersion !== modelVersion;
+  });
+  for (let i = 0; i < written.length; i += WRITE_CHUNK) {
     await tx
       .insert(personLinks)
       .values(
-        links
+        written
           .slice(i, i + WRITE_CHUNK)
           .map((l) => ({ recordA: Math.min(l.a, l.b), recordB: Math.max(l.a, l.b), weight: l.weight, levels: l.levels, modelVersion })),
-      );
+      )
+      .onConflictDoUpdate({
+        target: [personLinks.recordA, personLinks.recordB],
+        set: { weight: sql`excluded.weight`, levels: sql`excluded.levels`, modelVersion: sql`excluded.model_version` },
+      });
   }
+  return { personsWritten: moved.length, linksWritten: written.length, linksRemoved: removed.length };
 }
 
 /** Re-matches the neighbourhood of a newly accepted return and of the version it superseded. */
@@ -267,9 +321,9 @@ export async function relinkAfterReturn(db: Database, params: { returnId: string
     const frequenciesMs = lap();
     const result = matchRecords(linkage, { threshold: params.settings.threshold, model: scaleModel(active, population), termFrequencies });
     const matchMs = lap();
-    await writePersons(tx, result.personOf, result.links, [...subset.keys()], active.version);
+    const writes = await writePersons(tx, result, [...subset.values()], active.version);
     const timings = { neighbourhoodMs, frequenciesMs, matchMs, writeMs: lap(), totalMs: Math.round(performance.now() - clock) };
-    return { records: subset.size, seeds: seeds.length, ...result.stats, timings };
+    return { records: subset.size, seeds: seeds.length, ...result.stats, ...writes, timings };
   });
 }
 
@@ -311,10 +365,10 @@ async function relinkAll(db: Database, params: { settings: LinkageSettings; esti
     await tx.update(records).set({ personId: null });
     await writePersons(
       tx,
-      result.personOf,
-      result.links,
-      rows.map((r) => r.id),
+      result,
+      rows.map((r) => ({ id: r.id, personId: null })),
       version,
+      { linksCleared: true },
     );
     return { records: linkage.length, modelVersion: version, estimated, coveredReturns, ...result.stats };
   });
