@@ -139,12 +139,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   });
   await app.register(databasePlugin, { databaseUrl: config.databaseUrl, databaseReadUrl: config.databaseReadUrl, dataDir: config.dataDir });
   await app.register(authPlugin, { failuresPerMinute: config.authFailuresPerMinute, requestsPerMinutePerKey: config.requestsPerMinutePerKey });
-  await app.register(jobsPlugin, { uploadDir: config.uploadDir });
+  await app.register(jobsPlugin, { uploadDir: config.uploadDir, databaseUrl: config.databaseUrl });
   await app.register(linkageWorkerPlugin, {
     linkageSettings: { threshold: config.matchThreshold },
     mode: config.linkageMode,
     pollMs: config.linkagePollMs,
     reestimate: config.linkageReestimate,
+    retryBaseMs: config.linkageRetryMs,
   });
 
   const namedSchemas = [

@@ -57,11 +57,19 @@ export const EnvSchema = Type.Object({
       '`background`: a return is answered as soon as it is stored and its linkage runs after, in a queue any instance works through; `inline`: the answer waits until persons are current for it; ' +
       '`none`: this instance runs no linkage (API-only instances beside one that does).',
   }),
-  VAWG_LINKAGE_REESTIMATE: Type.String({
-    enum: [...LINKAGE_REESTIMATIONS],
-    default: 'auto',
+  VAWG_LINKAGE_REESTIMATE: Type.Optional(
+    Type.String({
+      enum: [...LINKAGE_REESTIMATIONS],
+      description:
+        '`auto`: once its queue is empty, a worker re-estimates the model (EM) and relinks everything when the linkable records have grown by a quarter since it was trained, or it is 30 days old and the data changed (or only the default model is in force); `off`: only `POST /v1/linkage/relink` with `estimate` does. Unset: `auto` with DATABASE_URL, `off` on the embedded database (a full relink would hold its only connection).',
+    }),
+  ),
+  VAWG_LINKAGE_RETRY_S: Type.Number({
+    minimum: 0.01,
+    maximum: 3600,
+    default: 1,
     description:
-      '`auto`: after linking, a worker re-estimates the model (EM) and relinks everything when the linkable records have grown by a quarter since it was trained, or it is 30 days old and the data changed (or only the default model is in force); `off`: only `POST /v1/linkage/relink` with `estimate` does.',
+      'How long a failed linkage job waits before its first retry; each later retry waits four times longer, and after five attempts it is left for a full relink.',
   }),
   VAWG_LINKAGE_POLL_S: Type.Number({
     minimum: 0.1,
@@ -142,6 +150,7 @@ export interface Config {
   linkageMode: LinkageMode;
   linkagePollMs: number;
   linkageReestimate: LinkageReestimation;
+  linkageRetryMs: number;
   /** Return bodies above this size get a job and a 202. */
   asyncReturnBytes: number;
   /** On PGlite only, returns with more records (updates included) than this are refused (413); unset, no limit. */
@@ -222,7 +231,9 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     matchThreshold: parsed.VAWG_MATCH_THRESHOLD,
     linkageMode: parsed.VAWG_LINKAGE_MODE as LinkageMode,
     linkagePollMs: Math.round(parsed.VAWG_LINKAGE_POLL_S * 1000),
-    linkageReestimate: parsed.VAWG_LINKAGE_REESTIMATE as LinkageReestimation,
+    // Unset: on with PostgreSQL; off on the embedded database, where a full relink would hold its only connection.
+    linkageReestimate: (parsed.VAWG_LINKAGE_REESTIMATE ?? (parsed.DATABASE_URL ? 'auto' : 'off')) as LinkageReestimation,
+    linkageRetryMs: Math.round(parsed.VAWG_LINKAGE_RETRY_S * 1000),
     asyncReturnBytes: Math.round(parsed.VAWG_ASYNC_RETURN_MB * 1024 * 1024),
     embeddedMaxRecords: parsed.VAWG_EMBEDDED_MAX_RECORDS,
     idempotencyTtlHours: parsed.VAWG_IDEMPOTENCY_TTL_HOURS,

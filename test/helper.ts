@@ -70,6 +70,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     linkagePollMs: 200,
     // A re-estimation in the background would move persons under a test's assertions; linkage-queue.test.ts turns it on.
     linkageReestimate: 'off',
+    linkageRetryMs: 20,
     asyncReturnBytes: 10 * 1024 * 1024,
     idempotencyTtlHours: 24,
     uploadDir: resolveUploadDir('memory://'),

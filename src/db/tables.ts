@@ -405,8 +405,11 @@ export const jobs = pgTable(
     createdAt: createdAt(),
     startedAt: timestamp({ withTimezone: true, mode: 'date' }),
     finishedAt: timestamp({ withTimezone: true, mode: 'date' }),
-    /** Renewed by the instance running a request's job while it holds it: a stale one means that instance died. */
-    heartbeatAt: timestamp({ withTimezone: true, mode: 'date' }),
+    /**
+     * The instance that runs a request's job: it holds a session advisory lock on this id while it
+     * lives, so a job whose owner's lock is gone died with it (services/jobs.ts).
+     */
+    owner: text(),
   },
   (t) => [index().on(t.status), index().on(t.kind, t.status, t.createdAt)],
 );

@@ -20,7 +20,7 @@ import {
 } from '../schema/api/count-returns.js';
 import { CountReturnTemplateCsvSchema } from '../schema/api/dataset.js';
 import { SubmitReturnHeaders } from '../schema/api/returns.js';
-import { countBreakdownIds, countCsvFixedColumns, countMeasures, derivedCountMeasures } from '../schema/counts/measures.js';
+import { countCsvColumns, countMeasures, derivedCountMeasures } from '../schema/counts/measures.js';
 import { listCountReturns, readCountReturn } from '../services/counts/read-count-returns.js';
 import { countReturnTemplateCsv } from '../services/dataset-files.js';
 import { receiveCountReturn, type CountIntake } from '../services/counts/receive-count-return.js';
@@ -57,7 +57,7 @@ const countReturnRoutes: FastifyPluginAsyncTypebox<CountReturnRoutesOptions> = a
         response: { 200: jsonResponse('The catalogue of count measures.', CountMeasureCatalogueSchema) },
       },
     },
-    async () => ({ measures: countMeasures, derived: derivedCountMeasures, csvColumns: [...countCsvFixedColumns, ...countBreakdownIds] }),
+    async () => ({ measures: countMeasures, derived: derivedCountMeasures, csvColumns: [...countCsvColumns] }),
   );
 
   app.get(

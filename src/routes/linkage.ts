@@ -4,9 +4,8 @@ import { errorResponses, jsonResponse } from '../schema/api/common.js';
 import { LinkageModelSchema, LinkageStatusSchema, PersonQuery, PersonSchema, RelinkBody, RelinkResultSchema } from '../schema/api/linkage.js';
 import { readLinkageModel } from '../services/linkage/active-model.js';
 import { readPerson } from '../services/linkage/explain.js';
-import { readLinkageStatus } from '../services/linkage/linkage-queue.js';
-import { relinkPerpetrators } from '../services/linkage/perpetrator-linkage.js';
-import { relinkPersons, type LinkageSettings } from '../services/linkage/relink.js';
+import { readLinkageStatus, relinkEverything } from '../services/linkage/linkage-queue.js';
+import type { LinkageSettings } from '../services/linkage/relink.js';
 
 export interface LinkageRoutesOptions {
   linkageSettings: LinkageSettings;
@@ -28,11 +27,12 @@ const linkageRoutes: FastifyPluginAsyncTypebox<LinkageRoutesOptions> = async (ap
         response: { 200: jsonResponse('Relinked: what was compared, linked and clustered.', RelinkResultSchema), ...errorResponses(400, 401, 403, 415, 422) },
       },
     },
-    async (request) => {
-      const victims = await relinkPersons(app.db, { settings: options.linkageSettings, estimate: request.body.estimate, log: request.log });
-      // After the victims: a model they re-estimated is the one the perpetrators are matched with.
-      return { ...victims, perpetrators: await relinkPerpetrators(app.db, { settings: options.linkageSettings, log: request.log }) };
-    },
+    async (request) =>
+      relinkEverything(app.db, {
+        settings: options.linkageSettings,
+        ...(request.body.estimate !== undefined ? { estimate: request.body.estimate } : {}),
+        log: request.log,
+      }),
   );
 
   app.get(

@@ -4,7 +4,7 @@
  * count-measure catalogue, so they never drift from what the server validates.
  */
 import { stringify } from 'csv-stringify/sync';
-import { countBreakdownIds, countCsvFixedColumns, countMeasures } from '../schema/counts/measures.js';
+import { countCsvColumns, countCsvFixedColumns, countMeasures } from '../schema/counts/measures.js';
 import { listTemplateColumns } from '../schema/dataset/csv-columns.js';
 import { codeLists, personAnswerCodes } from '../schema/dataset/code-lists.js';
 import { crosswalks } from '../schema/dataset/crosswalks.js';
@@ -35,9 +35,9 @@ export function returnTemplateCsv(): string {
  * per area or breakdown).
  */
 export function countReturnTemplateCsv(): string {
-  const header = [...countCsvFixedColumns, ...countBreakdownIds];
-  const rows = countMeasures.map((m) => header.map((column) => (column === 'measure' ? m.id : '')));
-  return `${BOM}${stringify([header, ...rows])}`;
+  const measureAt = countCsvColumns.indexOf(countCsvFixedColumns[0]);
+  const rows = countMeasures.map((m) => countCsvColumns.map((_, i) => (i === measureAt ? m.id : '')));
+  return `${BOM}${stringify([countCsvColumns, ...rows])}`;
 }
 
 /** Every code list, `personAnswers` and the crosswalks from other code systems. */

@@ -7,7 +7,8 @@
  * Progress lives in memory while a job runs: on embedded PGlite the submission's transaction holds
  * the only connection, so progress could not be written anyway.
  */
-import { and, eq, inArray, isNull, lt, ne, or } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../db/database-errors.js';
@@ -15,6 +16,7 @@ import { jobs } from '../db/tables.js';
 import { documentOfClientError, problem, problemDocument, problemTypes, type ClientError } from '../lib/problem.js';
 import type { Principal } from './api-keys.js';
 import { releaseKeysOfJobs } from './idempotency.js';
+import { LINKAGE_JOB } from './linkage/linkage-queue.js';
 
 export interface JobProgress {
   recordsRead: number;
@@ -48,14 +50,14 @@ export interface JobRunner {
   progressOf(id: string): JobProgress | undefined;
   /** Resolves when every queued job has ended. */
   drain(): Promise<void>;
-  /** Stops renewing heartbeats; call once no job is left. */
-  stop(): void;
+  /** The id this instance's jobs are owned by (see `holdInstanceLock`). */
+  readonly instanceId: string;
 }
 
-/** How often an instance renews the heartbeat of the jobs it holds. */
-export const JOB_HEARTBEAT_MS = 10_000;
-/** A queued or running job whose heartbeat is older than this belongs to an instance that died. */
-export const JOB_STALE_MS = 60_000;
+/** The first key of the session advisory lock an instance holds on its id while it lives. */
+export const INSTANCE_LOCK_CLASS = 5815;
+/** How often each instance looks for jobs whose instance died. */
+export const JOB_SWEEP_MS = 60_000;
 
 /** While the database is unreachable, the end of a job is retried this long before it is left to the next start. */
 const SETTLE_RETRY_MS = 120_000;
@@ -79,19 +81,9 @@ async function writeEnd(db: Database, id: string, outcome: JobOutcome, progress:
   return rows.length > 0;
 }
 
-export function createJobRunner(db: Database, log: FastifyBaseLogger, heartbeatMs = JOB_HEARTBEAT_MS): JobRunner {
+export function createJobRunner(db: Database, log: FastifyBaseLogger, instanceId: string): JobRunner {
   const progress = new Map<string, JobProgress>();
-  /** Jobs enqueued here and not yet ended: this instance vouches for them with a heartbeat. */
-  const held = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
-  // Another instance starting (or sweeping) fails only jobs whose heartbeat went stale, never these.
-  const heartbeat = setInterval(() => {
-    if (held.size === 0) return;
-    db.update(jobs)
-      .set({ heartbeatAt: new Date() })
-      .where(inArray(jobs.id, [...held]))
-      .catch((err: unknown) => log.warn({ err }, 'could not renew the heartbeat of running jobs'));
-  }, heartbeatMs).unref();
 
   /**
    * Records the end of a job whatever happens: while the database is unreachable it retries; an
@@ -138,7 +130,10 @@ export function createJobRunner(db: Database, log: FastifyBaseLogger, heartbeatM
         outcome = await work.run(
           (update) => progress.set(id, { ...progress.get(id)!, ...update }),
           async (tx, settled) => {
-            await writeEnd(tx, id, settled, progress.get(id));
+            // Not written: an instance took this job for dead and marked it failed (its key freed for a
+            // retry), so what it stored must not commit, or the retry would store the return twice.
+            if (!(await writeEnd(tx, id, settled, progress.get(id))))
+              throw problem(503, 'unavailable', 'the job was taken for interrupted; nothing was stored; submit the return again');
           },
         );
       } catch (error) {
@@ -152,18 +147,46 @@ export function createJobRunner(db: Database, log: FastifyBaseLogger, heartbeatM
       await recordEnd(id, work, outcome);
     } finally {
       progress.delete(id);
-      held.delete(id);
     }
   }
 
   return {
     enqueue(id, work, initial) {
-      held.add(id);
       chain = chain.then(() => execute(id, work, initial)).catch((err: unknown) => log.error({ err, jobId: id }, 'job bookkeeping failed'));
     },
     progressOf: (id) => progress.get(id),
     drain: () => chain,
-    stop: () => clearInterval(heartbeat),
+    instanceId,
+  };
+}
+
+/**
+ * Holds this instance's session advisory lock on its id for as long as it lives, on a connection of
+ * its own (a pooled one would drop it): other instances read it in `pg_locks` to tell a live
+ * instance's jobs from a dead one's, and a crash drops it with the connection. A lost connection
+ * is reopened, so a database restart does not leave the instance looking dead for good.
+ */
+export async function holdInstanceLock(databaseUrl: string, instanceId: string, log: FastifyBaseLogger): Promise<{ release(): Promise<void> }> {
+  let client: pg.Client | undefined;
+  let released = false;
+  let retry: NodeJS.Timeout | undefined;
+  const open = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: databaseUrl, application_name: 'vawg-api-instance' });
+    next.on('error', (err) => {
+      log.warn({ err }, 'the instance lock connection was lost; reopening it');
+      if (!released) retry = setTimeout(() => void open().catch(() => undefined), 1000).unref();
+    });
+    await next.connect();
+    await next.query('select pg_advisory_lock($1::int, hashtext($2))', [INSTANCE_LOCK_CLASS, instanceId]);
+    client = next;
+  };
+  await open();
+  return {
+    async release() {
+      released = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
   };
 }
 
@@ -181,7 +204,10 @@ function problemBody(error: unknown, status: number, jobId: string) {
   return documentOfClientError(error as ClientError, instance);
 }
 
-export async function createJob(db: Database, params: { kind: string; principal: Principal; service?: string; period?: string; progress: JobProgress }) {
+export async function createJob(
+  db: Database,
+  params: { kind: string; principal: Principal; service?: string; period?: string; progress: JobProgress; owner: string },
+) {
   const [row] = await db
     .insert(jobs)
     .values({
@@ -191,7 +217,7 @@ export async function createJob(db: Database, params: { kind: string; principal:
       serviceId: params.service ?? null,
       period: params.period ?? null,
       progress: params.progress,
-      heartbeatAt: new Date(),
+      owner: params.owner,
     })
     .returning();
   return toJob(row!, undefined);
@@ -224,12 +250,19 @@ export async function getJob(db: Database, runner: JobRunner, principal: Princip
 }
 
 /**
- * Jobs whose instance died (no heartbeat for JOB_STALE_MS, or none at all) died with it. Their
- * transactions were rolled back by the database (a job that stored its return recorded its end in
- * the same transaction), so nothing of them was stored: they are marked failed, to be submitted
- * again. Jobs another live instance holds keep their heartbeat fresh and are left alone.
+ * Jobs whose instance died died with it. Their transactions were rolled back by the database (a
+ * job that stored its return recorded its end in the same transaction), so nothing of them was
+ * stored: they are marked failed, to be submitted again. On PostgreSQL an instance lives as long as
+ * its session advisory lock on its id (`holdInstanceLock`), so the jobs of another live instance
+ * are left alone; on the embedded database the only instance is the one starting, so every job
+ * left queued or running is a previous process's.
  */
-export async function failInterruptedJobs(db: Database, staleMs = JOB_STALE_MS): Promise<number> {
+export async function failInterruptedJobs(db: Database, options: { ownersLive: boolean } = { ownersLive: false }): Promise<number> {
+  const ownerDead = options.ownersLive
+    ? sql`(${jobs.owner} is null or not exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted
+        and l.database = (select oid from pg_database where datname = current_database())
+        and l.classid = ${INSTANCE_LOCK_CLASS} and l.objid = hashtext(${jobs.owner})::oid))`
+    : sql`true`;
   return db.transaction(async (tx) => {
     const rows = await tx
       .update(jobs)
@@ -245,13 +278,7 @@ export async function failInterruptedJobs(db: Database, staleMs = JOB_STALE_MS):
         finishedAt: new Date(),
       })
       // Linkage jobs are not a request's: they stay queued for the next worker (services/linkage/linkage-queue.ts).
-      .where(
-        and(
-          inArray(jobs.status, ['queued', 'running']),
-          ne(jobs.kind, 'linkage'),
-          or(isNull(jobs.heartbeatAt), lt(jobs.heartbeatAt, new Date(Date.now() - staleMs))),
-        ),
-      )
+      .where(and(inArray(jobs.status, ['queued', 'running']), ne(jobs.kind, LINKAGE_JOB), ownerDead))
       .returning({ id: jobs.id });
     // Their keys answered 202 for a job that will never finish: freed, so the same request may be sent again.
     await releaseKeysOfJobs(

@@ -150,6 +150,7 @@ t.test('Prism, as a validating proxy over a whole session, finds no violation', 
 
   // Count returns (contract 1.1 §5): the catalogue, JSON and CSV intake, a dry run, a 422, the list and one read.
   await call('GET', '/v1/count-measures', { key: null });
+  await call('GET', '/v1/count-measures/template.csv', { key: null });
   const countBody = {
     service: 'col-vva',
     period: '2022-23-Q1',
@@ -248,6 +249,7 @@ t.test('Prism, as a validating proxy over a whole session, finds no violation', 
   await call('GET', `/v1/linkage/persons?service=col-idva&period=2022-23-Q1&referralId=${records[0]!.referralId as string}`);
   t.equal((await call('GET', '/v1/linkage/persons?service=col-idva&period=2022-23-Q1&referralId=NOBODY')).status, 404);
   await call('GET', '/v1/linkage/model');
+  await call('GET', '/v1/linkage/status');
   t.equal((await call('PUT', '/v1/periods/2022-23-Q1/lock', { json: { reason: 'Annual report published' } })).status, 200);
   t.equal((await call('POST', '/v1/returns', { ...provider, json: submission })).status, 409, 'a locked period');
   t.equal((await call('DELETE', '/v1/periods/2022-23-Q1/lock')).status, 200);

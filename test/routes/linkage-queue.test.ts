@@ -3,8 +3,9 @@
  * jobs wait in the jobs table until a worker in any instance claims one (`FOR UPDATE SKIP LOCKED`,
  * one run at a time across instances); analytic answers say how current persons are; a full relink
  * covers what is queued. Several instances share one PostgreSQL database here, and none fails the
- * request jobs another live instance holds.
+ * request jobs of another live instance (one holding its lock).
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { eq, sql } from 'drizzle-orm';
 import t, { type Test } from 'tap';
@@ -12,7 +13,7 @@ import { buildApp, type App } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { jobs } from '../../src/db/tables.js';
 import { computeSlk581 } from '../../src/lib/slk581.js';
-import { createJobRunner } from '../../src/services/jobs.js';
+import { failInterruptedJobs, INSTANCE_LOCK_CLASS } from '../../src/services/jobs.js';
 import { linkNextReturn } from '../../src/services/linkage/linkage-queue.js';
 import { LINKAGE_LOCK } from '../../src/services/linkage/relink.js';
 import { DEFAULT_MODEL } from '../../src/services/linkage/default-model.js';
@@ -101,6 +102,24 @@ t.test('a return is answered before linkage; the queue brings persons current', 
   t.match(await get(app, '/v1/linkage/status'), { current: true, pendingReturns: 0 });
   t.equal(await people(app), 1);
   t.equal((await linkNextReturn(app.db, settings)).kind, 'idle', 'nothing is left for a worker');
+
+  // A failure that passes: the job waits for its retry time (others would go first), then links.
+  await app.db.execute(sql`create function refuse_persons() returns trigger language plpgsql as $$ begin raise exception 'persons refused'; end $$`);
+  await app.db.execute(sql`create trigger refuse_persons before update of person_id on records for each row execute function refuse_persons()`);
+  const later = await app.inject({
+    method: 'POST',
+    url: '/v1/returns',
+    headers: admin,
+    payload: { service: 'q-marac', period: P, records: [maryRecord(2, KEYS.marac)] },
+  });
+  t.equal(later.statusCode, 201, 'a new version is stored whatever linkage does next');
+  t.equal((await linkNextReturn(app.db, settings, 300)).kind, 'failed');
+  t.equal((await linkNextReturn(app.db, settings, 300)).kind, 'idle', 'the failed job waits for its retry');
+  t.match(await get(app, '/v1/linkage/status'), { pendingReturns: 1, failedReturns: 0 }, 'still pending, not given up');
+  await app.db.execute(sql`drop trigger refuse_persons on records`);
+  await new Promise((r) => setTimeout(r, 350));
+  t.equal((await linkNextReturn(app.db, settings, 300)).kind, 'linked', 'retried after its wait, it links');
+  t.match(await get(app, '/v1/linkage/status'), { current: true, pendingReturns: 0 });
 });
 
 t.test(
@@ -153,7 +172,13 @@ t.test(
       t.equal((await get(quiet, '/v1/linkage/status')).pendingReturns, 9, 'queued by an instance that runs no linkage');
       // Both at once, until neither finds work; a busy worker returns and is nudged again.
       for (let i = 0; i < 50 && (await get(quiet, '/v1/linkage/status')).pendingReturns > 0; i++) await Promise.all(workers.map((w) => w.linkage.drain()));
-      t.same(await jobCounts(quiet), [['succeeded', 3 + 9]], 'every job succeeded exactly once (3 from the test before)');
+      t.same(await jobCounts(quiet), [['succeeded', 3 + 9]], 'every job succeeded (3 from the test before)');
+      const runs = (
+        (await quiet.db.execute(sql`select (progress->>'runs')::int as runs, count(*)::int as n from jobs where kind = 'linkage' group by 1`)) as unknown as {
+          rows: Array<{ runs: number; n: number }>;
+        }
+      ).rows;
+      t.same(runs, [{ runs: 1, n: 12 }], 'each exactly once, though two workers took from the queue at the same time');
       const incremental = await people(quiet);
       const relink = await quiet.inject({ method: 'POST', url: '/v1/linkage/relink', headers: admin, payload: {} });
       t.equal(relink.statusCode, 200);
@@ -162,30 +187,24 @@ t.test(
 
     await t.test("an instance starting fails a dead instance's return jobs, never a live one's", async (t) => {
       const live = await start({ linkageMode: 'none' });
-      // A job the live instance is running, its heartbeat already stale (90 s): only the runner's renewal keeps it alive.
-      const runner = createJobRunner(live.db, live.log, 50);
-      const [held] = await live.db
-        .insert(jobs)
-        .values({ kind: 'submit-return', status: 'queued', heartbeatAt: new Date(Date.now() - 90_000) })
-        .returning();
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      runner.enqueue(held!.id, { run: async () => (await released, { status: 200, body: {} }) }, { recordsRead: 0 });
-      await new Promise((r) => setTimeout(r, 300));
-      const beat = async (id: string) => (await live.db.select({ at: jobs.heartbeatAt, status: jobs.status }).from(jobs).where(eq(jobs.id, id)))[0]!;
-      t.ok(Date.now() - (await beat(held!.id)).at!.getTime() < 5_000, 'the heartbeat is renewed while the job runs');
-      // And one a crashed instance left, its heartbeat two minutes old.
-      const [dead] = await live.db
-        .insert(jobs)
-        .values({ kind: 'submit-return', status: 'running', heartbeatAt: new Date(Date.now() - 120_000) })
-        .returning();
+      const state = async (id: string) => (await live.db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, id)))[0]!.status;
+      // A job the live instance is running, and one an instance that crashed (holding no lock) left.
+      const [held] = await live.db.insert(jobs).values({ kind: 'submit-return', status: 'running', owner: live.jobs.instanceId }).returning();
+      const [dead] = await live.db.insert(jobs).values({ kind: 'submit-return', status: 'running', owner: randomUUID() }).returning();
+      // A crashed instance of our own making: it takes its lock, and its connection dies.
+      const crashed = randomUUID();
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query('select pg_advisory_lock($1::int, hashtext($2))', [INSTANCE_LOCK_CLASS, crashed]);
+      const [alive] = await live.db.insert(jobs).values({ kind: 'submit-return', status: 'queued', owner: crashed }).returning();
       await start({ linkageMode: 'none' });
-      t.equal((await beat(held!.id)).status, 'running', "the live instance's job is left running");
-      t.equal((await beat(dead!.id)).status, 'failed', "the dead instance's job is marked failed");
-      release();
-      await runner.drain();
-      runner.stop();
-      t.equal((await beat(held!.id)).status, 'succeeded', 'and the live job ends as it would have');
+      t.equal(await state(held!.id), 'running', "the live instance's job is left running");
+      t.equal(await state(alive!.id), 'queued', 'so is one whose instance still holds its lock');
+      t.equal(await state(dead!.id), 'failed', "the dead instance's job is marked failed");
+      await client.end();
+      t.equal(await failInterruptedJobs(live.db, { ownersLive: true }), 1, 'once its connection is gone, its job is taken for dead too');
+      t.equal(await state(alive!.id), 'failed');
+      t.equal(await state(held!.id), 'running', 'and the live one still is not');
     });
 
     await t.test('queued linkage survives a restart: an instance starting does not fail it', async (t) => {

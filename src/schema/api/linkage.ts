@@ -1,5 +1,6 @@
 /** Schemas of the linkage routes (admin only): relinking, the persons of a record, the model in use. */
 import { Type } from 'typebox';
+import { LINKAGE_MODES } from '../../config.js';
 import { QUARTER_PATTERN } from '../../lib/periods.js';
 import { ServiceIdSchema } from './common.js';
 
@@ -84,7 +85,7 @@ export const LinkageCurrencySchema = Type.Object(
 export const LinkageStatusSchema = Type.Object({
   ...LinkageCurrencySchema.properties,
   mode: Type.String({
-    enum: ['background', 'inline', 'none'],
+    enum: [...LINKAGE_MODES],
     description: "This instance's `VAWG_LINKAGE_MODE`: `background` links after answering, `inline` before, `none` leaves linkage to another instance.",
   }),
   modelVersion: Type.String({ description: 'The linkage model in force.' }),

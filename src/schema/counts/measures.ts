@@ -167,3 +167,5 @@ export const countAreaPatternText =
 /** The CSV columns of a count file: the fixed three, then one per breakdown dimension any measure allows. */
 export const countCsvFixedColumns = ['measure', 'area', 'value'] as const;
 export const countBreakdownIds: readonly string[] = [...new Set(countMeasures.flatMap((m) => m.breakdowns.map((b) => b.id)))];
+/** The columns of a count file: the fixed ones, then one per breakdown dimension of the catalogue. */
+export const countCsvColumns: readonly string[] = [...countCsvFixedColumns, ...countBreakdownIds];

@@ -7,13 +7,15 @@
  * holds it, so no connection sits waiting on it.
  */
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
 import type { LinkageMode } from '../../config.js';
+import { isDatabaseUnavailable } from '../../db/database-errors.js';
 import type { Database } from '../../db/connect.js';
 import { jobs, linkageModels } from '../../db/tables.js';
 import { activeModel } from './active-model.js';
-import { linkPerpetratorsAfterReturn, type PerpetratorLinkageStats } from './perpetrator-linkage.js';
+import { linkPerpetratorsAfterReturn, relinkPerpetrators, type PerpetratorLinkageStats } from './perpetrator-linkage.js';
 import { decideReestimation, type ReestimationDecision } from './reestimation-policy.js';
-import { countLinkable, LINKAGE_LOCK, relinkAfterReturn, type LinkageSettings } from './relink.js';
+import { countLinkedRecords, LINKAGE_LOCK, relinkAfterReturn, relinkPersons, type LinkageSettings } from './relink.js';
 
 export const LINKAGE_JOB = 'linkage';
 /** A job that fails this many times is left `failed`; persons for its return wait for a full relink. */
@@ -35,8 +37,8 @@ export async function enqueueLinkage(tx: Database | Tx, payload: LinkagePayload 
       status: 'queued',
       serviceId: payload.service,
       period: payload.period,
-      // The wall clock, not the transaction's start: jobs are claimed in the order returns were accepted.
-      createdAt: new Date(),
+      // The database's wall clock, not the transaction's start nor an instance's clock: jobs are claimed in the order returns were accepted.
+      createdAt: sql`clock_timestamp()`,
       payload: { returnId: payload.returnId, supersededReturnId: payload.supersededReturnId } satisfies LinkagePayload,
     })
     .returning({ id: jobs.id });
@@ -54,7 +56,7 @@ export type LinkageRunOutcome =
  * so a crash mid-run leaves the job queued for the next worker. A failure rolls the run back and
  * counts an attempt against the job.
  */
-export async function linkNextReturn(db: Database, settings: LinkageSettings): Promise<LinkageRunOutcome> {
+export async function linkNextReturn(db: Database, settings: LinkageSettings, retryBaseMs = DEFAULT_RETRY_BASE_MS): Promise<LinkageRunOutcome> {
   let claimed: string | undefined;
   try {
     return await db.transaction(async (tx) => {
@@ -63,7 +65,8 @@ export async function linkNextReturn(db: Database, settings: LinkageSettings): P
       const [job] = await tx
         .select({ id: jobs.id, payload: jobs.payload })
         .from(jobs)
-        .where(and(eq(jobs.kind, LINKAGE_JOB), eq(jobs.status, 'queued')))
+        // A job that failed waits for its retry time, and the jobs behind it go first meanwhile.
+        .where(and(eq(jobs.kind, LINKAGE_JOB), eq(jobs.status, 'queued'), sql`coalesce((${jobs.progress}->>'retryAt')::timestamptz, '-infinity') <= now()`))
         .orderBy(asc(jobs.createdAt))
         .limit(1)
         .for('update', { skipLocked: true });
@@ -77,22 +80,37 @@ export async function linkNextReturn(db: Database, settings: LinkageSettings): P
       const victims = await relinkAfterReturn(nested, linkTo);
       const perpetrators = await linkPerpetratorsAfterReturn(nested, linkTo);
       const stats = { ...victims, perpetrators };
-      await tx.update(jobs).set({ status: 'succeeded', startedAt, finishedAt: new Date(), resultStatus: 200, result: stats }).where(eq(jobs.id, job.id));
+      await tx
+        .update(jobs)
+        .set({
+          status: 'succeeded',
+          startedAt,
+          finishedAt: new Date(),
+          resultStatus: 200,
+          result: stats,
+          // Counted so a job run twice would show: tests hold every job to one run.
+          progress: sql`jsonb_set(${jobs.progress}, '{runs}', to_jsonb(coalesce((${jobs.progress}->>'runs')::int, 0) + 1))`,
+        })
+        .where(eq(jobs.id, job.id));
       return { kind: 'linked' as const, jobId: job.id, stats };
     });
   } catch (error) {
-    if (claimed === undefined) throw error;
-    await countFailedAttempt(db, claimed);
+    // The database going away is not the job's fault: it keeps its attempts, and the poll retries it.
+    if (claimed === undefined || isDatabaseUnavailable(error)) throw error;
+    await countFailedAttempt(db, claimed, retryBaseMs);
     return { kind: 'failed', jobId: claimed, error };
   }
 }
 
-async function countFailedAttempt(db: Database, id: string): Promise<void> {
+/** The first retry waits this long, each later one four times longer (1 s, 4 s, 16 s, 64 s). */
+export const DEFAULT_RETRY_BASE_MS = 1000;
+
+async function countFailedAttempt(db: Database, id: string, retryBaseMs: number): Promise<void> {
   const attempts = sql`coalesce((${jobs.progress}->>'attempts')::int, 0) + 1`;
   await db
     .update(jobs)
     .set({
-      progress: sql`jsonb_build_object('attempts', ${attempts})`,
+      progress: sql`jsonb_build_object('attempts', ${attempts}, 'retryAt', now() + make_interval(secs => ${retryBaseMs / 1000} * power(4, ${attempts} - 1)))`,
       status: sql`case when ${attempts} >= ${MAX_LINKAGE_ATTEMPTS} then 'failed' else 'queued' end`,
       finishedAt: sql`case when ${attempts} >= ${MAX_LINKAGE_ATTEMPTS} then now() else null end`,
     })
@@ -143,10 +161,40 @@ export async function readLinkageCurrency(db: Database): Promise<LinkageCurrency
   };
 }
 
-/** Whether a linkage job has ended (succeeded, covered by a relink, or given up). */
-export async function linkageJobEnded(db: Database, id: string): Promise<boolean> {
+/** Where a linkage job stands: done (linked, or covered by a relink), given up, or still to run. */
+export async function linkageJobState(db: Database, id: string): Promise<'succeeded' | 'failed' | 'pending'> {
   const [row] = await db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, id));
-  return row === undefined || row.status === 'succeeded' || row.status === 'failed';
+  return row === undefined || row.status === 'succeeded' ? 'succeeded' : row.status === 'failed' ? 'failed' : 'pending';
+}
+
+/**
+ * A full relink of victims and perpetrators in one transaction: the jobs it covers are marked done
+ * only if both commit, so no return is reported current with its perpetrators left unlinked.
+ */
+export async function relinkEverything(db: Database, params: { settings: LinkageSettings; estimate?: boolean; log: FastifyBaseLogger }) {
+  return db.transaction(async (tx) => {
+    const nested = tx as unknown as Database;
+    const victims = await relinkPersons(nested, params);
+    // After the victims: a model they re-estimated is the one the perpetrators are matched with.
+    return { ...victims, perpetrators: await relinkPerpetrators(nested, params) };
+  });
+}
+
+/**
+ * Re-estimates the model and relinks everything when the policy says so, deciding under the
+ * linkage lock (so two instances emptying their queues at once do not both run EM) and skipping
+ * when another run holds it. Returns the reason it ran, or null.
+ */
+export async function reestimateIfDue(db: Database, params: { settings: LinkageSettings; log: FastifyBaseLogger }): Promise<string | null> {
+  return db.transaction(async (tx) => {
+    const lock = await tx.execute(sql`select pg_try_advisory_xact_lock(${LINKAGE_LOCK}) as locked`);
+    if (!(lock as unknown as { rows: Array<{ locked: boolean }> }).rows[0]?.locked) return null;
+    const nested = tx as unknown as Database;
+    const decision = await decideModelReestimation(nested);
+    if (!decision.estimate) return null;
+    await relinkEverything(nested, { ...params, estimate: true });
+    return decision.reason;
+  });
 }
 
 /** The linkage status: how current persons are, this instance's mode and the model in force. */
@@ -166,7 +214,7 @@ export async function decideModelReestimation(db: Database, now = new Date()): P
     .from(linkageModels)
     .orderBy(desc(linkageModels.createdAt))
     .limit(1);
-  const linkableRecords = await countLinkable(db);
+  const linkableRecords = await countLinkedRecords(db);
   return decideReestimation(
     stored ? { trainedOnRecords: stored.trainedOnRecords, trainedAt: stored.createdAt } : { trainedOnRecords: 0, trainedAt: null },
     // Called after the worker linked a return: the data changed since any stored model.

@@ -89,6 +89,19 @@ function known(value: string | null): string | null {
   return value === null || UNKNOWN_ANSWERS.has(value) ? null : value;
 }
 
+/** The records linkage reads: current, with a key, of a victim. */
+const LINKABLE = sql`${records.victimLinkageSlk581Token} is not null and (${records.subject} is null or ${records.subject} = 'victim')`;
+
+/** How many records a full relink would link (what a model estimated from them is trained on). */
+export async function countLinkedRecords(db: Tx | Database): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(records)
+    .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+    .where(LINKABLE);
+  return row?.n ?? 0;
+}
+
 async function loadCurrent(tx: Tx | Database, where: SQL | undefined): Promise<TokenRow[]> {
   return (
     tx
@@ -98,7 +111,7 @@ async function loadCurrent(tx: Tx | Database, where: SQL | undefined): Promise<T
       .innerJoin(services, eq(services.id, returns.serviceId))
       // Victims only: a perpetrator's referral is linked with the people who harm (its victim, the
       // partner, is not one of this service's victims), and the two kinds of person are never joined.
-      .where(and(sql`${records.victimLinkageSlk581Token} is not null`, sql`(${records.subject} is null or ${records.subject} = 'victim')`, where))
+      .where(and(LINKABLE, where))
   );
 }
 

@@ -136,6 +136,7 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
             ...(service ? { service } : {}),
             ...(query.period ? { period: query.period } : {}),
             progress,
+            owner: intake.jobs.instanceId,
           });
           const response: StoredResponse = { status: 202, body: job, headers: { location: `/v1/jobs/${job.id}` } };
           if (claim) await completeIdempotencyKey(tx as unknown as Database, claim, response);
@@ -220,7 +221,10 @@ async function submit(intake: ReturnIntake, params: ReceiveReturnParams, incomin
   );
   // The return is stored whatever linkage does next: persons follow in the background, or (inline) before the answer.
   if (intake.linkage.mode === 'inline') {
-    if (!(await intake.linkage.waitFor(linkageJobId, LINKAGE_WAIT_MS)))
+    const state = await intake.linkage.waitFor(linkageJobId, LINKAGE_WAIT_MS);
+    if (state === 'failed')
+      intake.log.error({ returnId: summary.id, jobId: linkageJobId }, 'linkage failed for this return; POST /v1/linkage/relink brings persons current');
+    if (state === 'timeout')
       intake.log.warn({ returnId: summary.id, jobId: linkageJobId }, 'persons are not yet current for this return; it is answered anyway');
   } else intake.linkage.nudge();
   return accepted(summary);
