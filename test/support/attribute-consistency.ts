@@ -6,7 +6,7 @@
  */
 import type { LinkageRecord } from '../../src/services/linkage/linkage-record.js';
 import { deriveLinkageTokens } from '../../src/services/linkage/tokens.js';
-import { ATTRIBUTE_DISTRIBUTIONS, createRandom, generatePopulation, type SyntheticAttributes } from './synthetic.js';
+import { ATTRIBUTE_DISTRIBUTIONS, createRandom, drawValue, generatePopulation, type SyntheticAttributes } from './synthetic.js';
 
 /**
  * - `consistent`: synthetic.ts's defaults (15% not known, 3% recorded wrongly per record);
@@ -35,15 +35,6 @@ export interface AttributePopulationOptions {
   seed: number;
   areas?: number;
   secret?: string;
-}
-
-function drawValue(distribution: ReadonlyArray<readonly [string, number]>, random: () => number): string | null {
-  let roll = random();
-  for (const [value, share] of distribution) {
-    if (roll < share) return value;
-    roll -= share;
-  }
-  return null;
 }
 
 export function buildAttributePopulation(kind: AttributeConsistency, options: AttributePopulationOptions): AttributePopulation {

@@ -346,7 +346,8 @@ export const ATTRIBUTE_DISTRIBUTIONS: Readonly<Record<keyof SyntheticAttributes,
 
 const ATTRIBUTE_KEYS = Object.keys(ATTRIBUTE_DISTRIBUTIONS) as Array<keyof SyntheticAttributes>;
 
-function drawValue(distribution: ReadonlyArray<readonly [string, number]>, random: () => number): string | null {
+/** A value drawn from shares that sum to at most 1 (null for the rest). */
+export function drawValue(distribution: ReadonlyArray<readonly [string, number]>, random: () => number): string | null {
   let roll = random();
   for (const [value, share] of distribution) {
     if (roll < share) return value;
