@@ -11,6 +11,9 @@
  * Links can also be forced (the exact-key floor, see matcher.ts): they skip both chaining guards,
  * keeping only the size cap.
  */
+
+/** The size cap: more records than this under one person is a chain or a placeholder key, not a person. */
+export const DEFAULT_MAX_CLUSTER_SIZE = 50;
 export interface ClusterInput {
   /** Records are 0..size-1. */
   size: number;

@@ -141,14 +141,15 @@ export interface LinkageCurrency {
 }
 
 export async function readLinkageCurrency(db: Database): Promise<LinkageCurrency> {
-  const result = await db.execute(
-    sql`select count(*) filter (where status = 'queued')::int as pending,
-               count(*) filter (where status = 'failed')::int as failed,
-               min(created_at) filter (where status = 'queued') as oldest,
-               max(finished_at) filter (where status = 'succeeded') as last
-        from jobs where kind = ${LINKAGE_JOB}`,
-  );
-  const [row] = (result as unknown as { rows: Array<{ pending: number; failed: number; oldest: Date | string | null; last: Date | string | null }> }).rows;
+  const [row] = await db
+    .select({
+      pending: sql<number>`count(*) filter (where ${jobs.status} = 'queued')::int`,
+      failed: sql<number>`count(*) filter (where ${jobs.status} = 'failed')::int`,
+      oldest: sql<Date | string | null>`min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued')`,
+      last: sql<Date | string | null>`max(${jobs.finishedAt}) filter (where ${jobs.status} = 'succeeded')`,
+    })
+    .from(jobs)
+    .where(eq(jobs.kind, LINKAGE_JOB));
   const iso = (value: Date | string | null | undefined) => (value === null || value === undefined ? null : new Date(value).toISOString());
   const pending = Number(row?.pending ?? 0);
   const failed = Number(row?.failed ?? 0);

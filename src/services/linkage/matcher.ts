@@ -16,7 +16,7 @@
  * guards do not apply to such a group.
  */
 import { buildBlocks, forEachCandidatePair } from './blocking.js';
-import { clusterLinks } from './clusters.js';
+import { clusterLinks, DEFAULT_MAX_CLUSTER_SIZE } from './clusters.js';
 import { DIFFERENT_DATE, DIFFERENT_SEX, PATTERN_COUNT, describeAttributePattern, describePattern, unpackPattern } from './comparison-levels.js';
 import type { LinkageModel } from './linkage-model.js';
 import type { LinkageRecord } from './linkage-record.js';
@@ -25,9 +25,8 @@ import { estimateFromTable } from './model-estimation.js';
 import { compareAttributes, comparePattern } from './pair-comparison.js';
 import { createPairScorer } from './pair-scoring.js';
 import { computeTermFrequencies, type TermFrequencies } from './term-frequencies.js';
-import { buildTokenTable } from './token-table.js';
+import { buildTokenTable, isNamelessKey } from './token-table.js';
 
-export const DEFAULT_MAX_CLUSTER_SIZE = 50;
 /**
  * Two records conflict (cannot be the same person) when the evidence alone, prior left out, is at
  * most this: about a thousand times likelier for two different people than for one.
@@ -209,7 +208,7 @@ export function matchRecords(records: readonly LinkageRecord[], options: MatchOp
         continue;
       }
       const i = byKey[first]!;
-      if (table.family[i]! < 0 && table.given[i]! < 0) continue;
+      if (isNamelessKey(table, i)) continue;
       const pattern = comparePattern(table, i, j);
       const attributes = compareAttributes(table, i, j);
       links.push(i, j, weightOf(i, j, pattern, attributes), pattern, attributes);

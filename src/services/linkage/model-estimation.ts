@@ -1,5 +1,6 @@
 /** A model for the records at hand: EM when there are enough training pairs, else the defaults with λ for this data. */
 import { buildBlocks, forEachCandidatePair, type Blocks } from './blocking.js';
+import { DEFAULT_MAX_CLUSTER_SIZE } from './clusters.js';
 import { ATTRIBUTE_NAMES, ATTRIBUTE_PATTERN_COUNT } from './comparison-levels.js';
 import { DEFAULT_MODEL } from './default-model.js';
 import {
@@ -13,13 +14,10 @@ import { withoutUnavailableLevels, type LinkageModel } from './linkage-model.js'
 import type { LinkageRecord } from './linkage-record.js';
 import { compareAttributes, comparePattern } from './pair-comparison.js';
 import { countPairLevels, type PairCounts } from './pair-level-counts.js';
-import { buildTokenTable, datePartsAvailable, type TokenTable } from './token-table.js';
+import { buildTokenTable, datePartsAvailable, isNamelessKey, type TokenTable } from './token-table.js';
 
 // Below this many pairs in the training session, EM has too little to go on.
 const MIN_SESSION_PAIRS = 2_000;
-// A group of more records than this under one key is a placeholder or a collision (the matcher's
-// size cap, DEFAULT_MAX_CLUSTER_SIZE), not one person: its pairs would say nothing about m.
-const MAX_EXACT_KEY_GROUP = 50;
 
 /**
  * Per attribute, the pairs of records with the same whole key that have both values, and how
@@ -37,9 +35,9 @@ export function countExactKeyAttributes(table: TokenTable): ExactKeyAttributeCou
   for (let start = 0; start < order.length;) {
     let end = start + 1;
     while (end < order.length && table.key[order[end]!] === table.key[order[start]!]) end++;
-    // A key with neither name is the birth date and sex alone: its records need not be one person.
-    const nameless = table.family[order[start]!]! < 0 && table.given[order[start]!]! < 0;
-    if (end - start <= MAX_EXACT_KEY_GROUP && !nameless) {
+    // More records under one key than a person may have is a placeholder or a collision, and a key
+    // with neither name is the birth date and sex alone: neither group's pairs say anything about m.
+    if (end - start <= DEFAULT_MAX_CLUSTER_SIZE && !isNamelessKey(table, order[start]!)) {
       for (let x = start; x < end; x++)
         for (let y = x + 1; y < end; y++)
           for (let k = 0; k < ATTRIBUTE_NAMES.length; k++) {

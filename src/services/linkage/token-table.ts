@@ -147,3 +147,8 @@ export function buildTokenTable(tokens: readonly LinkageTokens[], attributes?: r
 export function datePartsAvailable(table: TokenTable): { monthYear: boolean; dayMonth: boolean } {
   return { monthYear: table.distinct.monthYear > 0, dayMonth: table.distinct.dayMonth > 0 };
 }
+
+/** A key with neither name (SLK-581's 999 and 99): only the birth date and sex, shared by every nameless record born that day. */
+export function isNamelessKey(table: TokenTable, i: number): boolean {
+  return table.family[i]! < 0 && table.given[i]! < 0;
+}
