@@ -350,6 +350,25 @@ export const linkageModels = pgTable('linkage_models', {
   createdAt: createdAt(),
 });
 
+/**
+ * Term frequencies of linkage: how many linked records (victims) or keys (perpetrators) of current
+ * returns hold each token or attribute value. Kept up to date by each linkage run, from the return
+ * it links and the version that return superseded, so a run reads the counts of its own tokens
+ * instead of scanning every current record; a full relink rebuilds them.
+ */
+export const linkageFrequencies = pgTable(
+  'linkage_frequencies',
+  {
+    /** `victim` or `perpetrator`: each kind of person is matched among its own. */
+    subject: text().notNull(),
+    /** The comparison the value belongs to: `family`, `given`, `birthDate` or an attribute's name. */
+    comparison: text().notNull(),
+    value: text().notNull(),
+    holders: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subject, t.comparison, t.value] })],
+);
+
 /** Periods an admin has closed to new versions (after their deadline, once figures are published). */
 export const periodLocks = pgTable('period_locks', {
   period: text().primaryKey(),
