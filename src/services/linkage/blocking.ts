@@ -23,22 +23,24 @@ function groupBy(values: Int32Array, distinct: number): Groups {
   return { starts, members };
 }
 
-/**
- * Family letters, given letters and a part of the birth date (the year, or the day and month) as
- * one dense id (-1 when a name or the date part is missing).
- */
-function buildNameDateKey(table: TokenTable, part: Int32Array, partDistinct: number): { values: Int32Array; distinct: number } {
+/** Two token columns as one dense id per record (-1 when either is missing), and the id of any pair of values. */
+interface PairKey {
+  values: Int32Array;
+  distinct: number;
+  idOf(first: number, second: number): number | undefined;
+}
+
+function buildPairKey(size: number, first: (i: number) => number, second: (i: number) => number, secondDistinct: number): PairKey {
   const ids = new Map<number, number>();
-  const values = new Int32Array(table.size);
-  const givens = table.distinct.given;
-  for (let i = 0; i < table.size; i++) {
-    const family = table.family[i]!;
-    const given = table.given[i]!;
-    if (family < 0 || given < 0 || part[i]! < 0) {
+  const values = new Int32Array(size);
+  for (let i = 0; i < size; i++) {
+    const a = first(i);
+    const b = second(i);
+    if (a < 0 || b < 0) {
       values[i] = -1;
       continue;
     }
-    const composite = (family * givens + given) * partDistinct + part[i]!;
+    const composite = a * secondDistinct + b;
     let id = ids.get(composite);
     if (id === undefined) {
       id = ids.size;
@@ -46,87 +48,194 @@ function buildNameDateKey(table: TokenTable, part: Int32Array, partDistinct: num
     }
     values[i] = id;
   }
-  return { values, distinct: ids.size };
-}
-
-export interface Blocks {
-  byBirthDate: Groups;
-  byNameAndYear: Groups;
-  byNameAndDayMonth: Groups;
-}
-
-export function buildBlocks(table: TokenTable): Blocks {
-  const nameYear = buildNameDateKey(table, table.birthYear, table.distinct.year);
-  const nameDayMonth = buildNameDateKey(table, table.birthDayMonth, table.distinct.dayMonth);
   return {
-    byBirthDate: groupBy(table.birthDate, table.distinct.date),
-    byNameAndYear: groupBy(nameYear.values, nameYear.distinct),
-    byNameAndDayMonth: groupBy(nameDayMonth.values, nameDayMonth.distinct),
+    values,
+    distinct: ids.size,
+    idOf: (a, b) => (a < 0 || b < 0 ? undefined : ids.get(a * secondDistinct + b)),
   };
 }
 
-/**
- * Candidate pairs (i < j), each once. Blocking rules, in order, a pair being skipped by a later
- * rule when an earlier one already produced it:
- * 1. the same birth date: catches name typos, a missing given name, a changed family name and a
- *    missing sex, which all keep the date;
- * 2. one record's birth date is the other's with day and month swapped;
- * 3. the same family letters, given letters and birth year: a date a day out;
- * 4. the same family letters, given letters and day and month of birth: a year out (records
- *    tokenised before the day-and-month token existed are not in this block).
- * A date wrong and a name wrong at the same time is beyond any blocking on these tokens.
- */
-export function forEachCandidatePair(table: TokenTable, blocks: Blocks, visit: (i: number, j: number) => void, nameRule = true): void {
-  const { starts, members } = blocks.byBirthDate;
-  const groups = starts.length - 1;
-  for (let g = 0; g < groups; g++) {
+/** Family and given letters as one id, -1 when either is missing. */
+function nameOf(table: TokenTable): (i: number) => number {
+  const givens = table.distinct.given;
+  return (i) => {
+    const family = table.family[i]!;
+    const given = table.given[i]!;
+    return family < 0 || given < 0 ? -1 : family * givens + given;
+  };
+}
+
+export interface Blocks {
+  /** Every record by birth date alone: what model estimation samples (see forEachEstimationPair). */
+  byBirthDate: Groups;
+  byDateAndFamily: Groups;
+  byDateAndGiven: Groups;
+  byNameAndYear: Groups;
+  byNameAndDayMonth: Groups;
+  dateAndFamily: PairKey;
+  dateAndGiven: PairKey;
+}
+
+export function buildBlocks(table: TokenTable): Blocks {
+  const name = nameOf(table);
+  const dateAndFamily = buildPairKey(
+    table.size,
+    (i) => table.birthDate[i]!,
+    (i) => table.family[i]!,
+    table.distinct.family,
+  );
+  const dateAndGiven = buildPairKey(
+    table.size,
+    (i) => table.birthDate[i]!,
+    (i) => table.given[i]!,
+    table.distinct.given,
+  );
+  const nameYear = buildPairKey(table.size, name, (i) => table.birthYear[i]!, table.distinct.year);
+  const nameDayMonth = buildPairKey(table.size, name, (i) => table.birthDayMonth[i]!, table.distinct.dayMonth);
+  return {
+    byBirthDate: groupBy(table.birthDate, table.distinct.date),
+    byDateAndFamily: groupBy(dateAndFamily.values, dateAndFamily.distinct),
+    byDateAndGiven: groupBy(dateAndGiven.values, dateAndGiven.distinct),
+    byNameAndYear: groupBy(nameYear.values, nameYear.distinct),
+    byNameAndDayMonth: groupBy(nameDayMonth.values, nameDayMonth.distinct),
+    dateAndFamily,
+    dateAndGiven,
+  };
+}
+
+function forEachPairIn(groups: Groups, visit: (i: number, j: number) => void): void {
+  const { starts, members } = groups;
+  const count = starts.length - 1;
+  for (let g = 0; g < count; g++) {
     const end = starts[g + 1]!;
     for (let x = starts[g]!; x < end; x++) {
       const i = members[x]!;
       for (let y = x + 1; y < end; y++) visit(i, members[y]!);
     }
   }
+}
+
+/**
+ * Candidate pairs (i < j), each once. Every rule joins a part of the birth date to a part of the
+ * name, so a block holds about as many records however large the table grows (a birth date alone
+ * is shared by 1 in 25,000 people: at ten million records, 400 of them). Rules, in order, a pair
+ * being skipped by a later rule when an earlier one already produced it:
+ * 1. the same birth date and family letters: catches a given-name typo or a missing given name;
+ * 2. the same birth date and given letters: a changed family name or a family-name typo;
+ * 3. one record's birth date is the other's with day and month swapped, and the same family or
+ *    given letters;
+ * 4. the same family letters, given letters and birth year: a date a day out;
+ * 5. the same family letters, given letters and day and month of birth: a year out (records
+ *    tokenised before the day-and-month token existed are not in this block).
+ * Beyond any of them: a date wrong and a name wrong at once, both names different on the same
+ * birth date (a changed family name with a given-name typo), and keys with neither name, which
+ * only a birth date and sex would join.
+ */
+export function forEachCandidatePair(table: TokenTable, blocks: Blocks, visit: (i: number, j: number) => void): void {
+  const { family, given, birthDate } = table;
+  forEachPairIn(blocks.byDateAndFamily, visit);
+  forEachPairIn(blocks.byDateAndGiven, (i, j) => {
+    if (family[i] !== family[j] || family[i]! < 0) visit(i, j);
+  });
+  // The swap is symmetric (a's swapped date is b's date exactly when b's is a's), so each pair
+  // is met from both sides: keep it from its smaller record.
   const swapped = table.birthDateSwapped;
+  const visitSwapped = (i: number, groups: Groups, group: number | undefined, skipSameFamily: boolean) => {
+    if (group === undefined) return;
+    const end = groups.starts[group + 1]!;
+    for (let y = groups.starts[group]!; y < end; y++) {
+      const j = groups.members[y]!;
+      if (j <= i) continue;
+      if (skipSameFamily && family[i] === family[j] && family[i]! >= 0) continue;
+      visit(i, j);
+    }
+  };
   for (let i = 0; i < table.size; i++) {
     const s = swapped[i]!;
     if (s < 0) continue;
-    // The swap is symmetric (a's swapped date is b's date exactly when b's is a's), so each pair
-    // is met from both sides: keep it from its smaller record.
-    const end = starts[s + 1]!;
-    for (let y = starts[s]!; y < end; y++) {
-      const j = members[y]!;
-      if (j > i) visit(i, j);
-    }
+    visitSwapped(i, blocks.byDateAndFamily, blocks.dateAndFamily.idOf(s, family[i]!), false);
+    visitSwapped(i, blocks.byDateAndGiven, blocks.dateAndGiven.idOf(s, given[i]!), true);
   }
-  if (!nameRule) return;
-  const birthDate = table.birthDate;
-  const named = blocks.byNameAndYear;
-  const namedGroups = named.starts.length - 1;
-  for (let g = 0; g < namedGroups; g++) {
-    const end = named.starts[g + 1]!;
-    for (let x = named.starts[g]!; x < end; x++) {
-      const i = named.members[x]!;
-      for (let y = x + 1; y < end; y++) {
-        const j = named.members[y]!;
-        if (birthDate[i] === birthDate[j] || swapped[i] === birthDate[j]) continue;
-        visit(i, j);
-      }
-    }
-  }
+  // Same names and year: a date that agrees or is swapped was met above.
+  forEachPairIn(blocks.byNameAndYear, (i, j) => {
+    if (birthDate[i] !== birthDate[j] && swapped[i] !== birthDate[j]) visit(i, j);
+  });
   // The same names, day and month: the year differs (the same year would be the same date, met
   // by rule 1), and a swapped date never keeps the day and month, so every pair here is new
-  // unless rule 3 met it, which needs the same year.
-  const dayMonth = blocks.byNameAndDayMonth;
-  const dayMonthGroups = dayMonth.starts.length - 1;
-  for (let g = 0; g < dayMonthGroups; g++) {
-    const end = dayMonth.starts[g + 1]!;
-    for (let x = dayMonth.starts[g]!; x < end; x++) {
-      const i = dayMonth.members[x]!;
-      for (let y = x + 1; y < end; y++) {
-        const j = dayMonth.members[y]!;
-        if (birthDate[i] === birthDate[j]) continue;
-        visit(i, j);
+  // unless rule 4 met it, which needs the same year.
+  forEachPairIn(blocks.byNameAndDayMonth, (i, j) => {
+    if (birthDate[i] !== birthDate[j]) visit(i, j);
+  });
+}
+
+/**
+ * A birth date's block, above this many records, is sampled for model estimation: its pairs grow
+ * as the square of the table's size (at ten million records, about 400 records and 80,000 pairs
+ * a date), and EM needs the mix of agreement patterns, not every pair.
+ */
+export const MAX_ESTIMATION_BLOCK = 150;
+
+/** A small deterministic generator (mulberry32), so the same records always give the same model. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The pairs model estimation learns from, each with the number of pairs it stands for: records
+ * sharing a birth date, or one's date the other's swapped, whatever their names. Names in the
+ * blocking rule would hide how often a person's records disagree on them, which is what EM
+ * estimates. Blocks above MAX_ESTIMATION_BLOCK records are sampled: as many random pairs as a
+ * block of that size holds, each weighing the block's pairs over the sample's.
+ */
+export function forEachEstimationPair(table: TokenTable, blocks: Blocks, visit: (i: number, j: number, weight: number) => void): void {
+  const { starts, members } = blocks.byBirthDate;
+  const groups = starts.length - 1;
+  const samplePairs = (MAX_ESTIMATION_BLOCK * (MAX_ESTIMATION_BLOCK - 1)) / 2;
+  for (let g = 0; g < groups; g++) {
+    const start = starts[g]!;
+    const end = starts[g + 1]!;
+    const n = end - start;
+    if (n <= MAX_ESTIMATION_BLOCK) {
+      for (let x = start; x < end; x++) for (let y = x + 1; y < end; y++) visit(members[x]!, members[y]!, 1);
+      continue;
+    }
+    const random = seededRandom(g);
+    const weight = (n * (n - 1)) / 2 / samplePairs;
+    for (let k = 0; k < samplePairs; k++) {
+      const x = Math.floor(random() * n);
+      let y = Math.floor(random() * (n - 1));
+      if (y >= x) y++;
+      const i = members[start + x]!;
+      const j = members[start + y]!;
+      visit(Math.min(i, j), Math.max(i, j), weight);
+    }
+  }
+  const swapped = table.birthDateSwapped;
+  const random = seededRandom(groups);
+  for (let i = 0; i < table.size; i++) {
+    const s = swapped[i]!;
+    if (s < 0) continue;
+    const start = starts[s]!;
+    const n = starts[s + 1]! - start;
+    if (n <= MAX_ESTIMATION_BLOCK) {
+      for (let y = start; y < start + n; y++) {
+        const j = members[y]!;
+        if (j > i) visit(i, j, 1);
       }
+      continue;
+    }
+    // Half the partners are met from their own side (the swap is symmetric), as unsampled.
+    const weight = n / MAX_ESTIMATION_BLOCK;
+    for (let k = 0; k < MAX_ESTIMATION_BLOCK; k++) {
+      const j = members[start + Math.floor(random() * n)]!;
+      if (j > i) visit(i, j, weight);
     }
   }
 }

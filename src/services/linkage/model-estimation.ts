@@ -1,5 +1,5 @@
 /** A model for the records at hand: EM when there are enough training pairs, else the defaults with λ for this data. */
-import { buildBlocks, forEachCandidatePair, type Blocks } from './blocking.js';
+import { buildBlocks, forEachEstimationPair, type Blocks } from './blocking.js';
 import { DEFAULT_MAX_CLUSTER_SIZE } from './clusters.js';
 import { ATTRIBUTE_NAMES, ATTRIBUTE_PATTERN_COUNT } from './comparison-levels.js';
 import { DEFAULT_MODEL } from './default-model.js';
@@ -113,16 +113,15 @@ export function estimateFromTable(table: TokenTable, blocks: Blocks, options: Es
   let sessionCounts: Float64Array;
   if (table.hasAttributes) {
     const counts = new Float64Array(SESSION_PATTERN_COUNT * ATTRIBUTE_PATTERN_COUNT);
-    forEachCandidatePair(
-      table,
-      blocks,
-      (i, j) => counts[toSessionPattern(comparePattern(table, i, j)) * ATTRIBUTE_PATTERN_COUNT + compareAttributes(table, i, j)]!++,
-      false,
-    );
+    forEachEstimationPair(table, blocks, (i, j, weight) => {
+      counts[toSessionPattern(comparePattern(table, i, j)) * ATTRIBUTE_PATTERN_COUNT + compareAttributes(table, i, j)]! += weight;
+    });
     sessionCounts = counts;
   } else {
     const counts = new Float64Array(SESSION_PATTERN_COUNT);
-    forEachCandidatePair(table, blocks, (i, j) => counts[toSessionPattern(comparePattern(table, i, j))]!++, false);
+    forEachEstimationPair(table, blocks, (i, j, weight) => {
+      counts[toSessionPattern(comparePattern(table, i, j))]! += weight;
+    });
     sessionCounts = counts;
   }
   const total = sessionCounts.reduce((sum, c) => sum + c, 0);

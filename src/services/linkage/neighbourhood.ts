@@ -1,9 +1,10 @@
 /**
  * Where incremental linkage looks for the records new ones could link to: the matcher's blocking
- * rules (blocking.ts) as SQL over a table's token columns: the same birth date, a birth date with
- * day and month swapped, the same family letters, given letters and birth year, or the same family
- * letters, given letters and day and month of birth. Victims' records and perpetrators' keys use
- * the same rules over their own tables.
+ * rules (blocking.ts) as SQL over a table's token columns: the same birth date (or one swapped)
+ * with the same family or given letters, or the same family and given letters with the same birth
+ * year or the same day and month. Every rule pairs a part of the date with a part of the name, so
+ * each finds about as many rows however large the table grows, each through a composite index.
+ * Victims' records and perpetrators' keys use the same rules over their own tables.
  */
 import { or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
@@ -12,7 +13,6 @@ import { textArray } from '../../db/arrays.js';
 /** The token columns of a table, by role. */
 export interface BlockingColumns {
   linkageBirthDate: AnyPgColumn;
-  linkageBirthDateSwapped: AnyPgColumn;
   linkageFamily: AnyPgColumn;
   linkageGiven: AnyPgColumn;
   linkageBirthYear: AnyPgColumn;
@@ -29,23 +29,44 @@ export interface BlockingTokens {
   linkageBirthDayMonth: string | null;
 }
 
-/** The condition selecting every row that shares a blocking key with a seed; undefined when no seed has a birth date. */
+/** Distinct tuples of present values. */
+function tuples(rows: Array<Array<string | null>>): string[][] {
+  const seen = new Map<string, string[]>();
+  for (const row of rows) if (row.every((v) => v)) seen.set(row.join('\u0000'), row as string[]);
+  return [...seen.values()];
+}
+
+/** `(a, b, …) in (select * from unnest(…))` over the distinct tuples; undefined when there are none. */
+function inTuples(columns: AnyPgColumn[], rows: Array<Array<string | null>>): SQL | undefined {
+  const distinct = tuples(rows);
+  if (distinct.length === 0) return undefined;
+  const arrays = columns.map((_, k) => textArray(distinct.map((row) => row[k]!)));
+  return sql`(${sql.join(columns, sql`, `)}) in (select * from unnest(${sql.join(arrays, sql`, `)}))`;
+}
+
+/** The condition selecting every row that shares a blocking key with a seed; undefined when none could. */
 export function sharesBlockingKey(columns: BlockingColumns, seeds: readonly BlockingTokens[]): SQL | undefined {
-  const present = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))];
   const c = columns;
-  const dates = present(seeds.flatMap((s) => [s.linkageBirthDate, s.linkageBirthDateSwapped]));
-  const born = present(seeds.map((s) => s.linkageBirthDate));
-  const named = seeds.filter((s) => s.linkageFamily && s.linkageGiven && s.linkageBirthYear);
-  const namedDayMonth = seeds.filter((s) => s.linkageFamily && s.linkageGiven && s.linkageBirthDayMonth);
-  if (dates.length === 0) return undefined;
-  return or(
-    sql`${c.linkageBirthDate} = any(${textArray(dates)})`,
-    sql`${c.linkageBirthDateSwapped} = any(${textArray(born)})`,
-    named.length
-      ? sql`(${c.linkageFamily}, ${c.linkageGiven}, ${c.linkageBirthYear}) in (select * from unnest(${textArray(named.map((s) => s.linkageFamily!))}, ${textArray(named.map((s) => s.linkageGiven!))}, ${textArray(named.map((s) => s.linkageBirthYear!))}))`
-      : undefined,
-    namedDayMonth.length
-      ? sql`(${c.linkageFamily}, ${c.linkageGiven}, ${c.linkageBirthDayMonth}) in (select * from unnest(${textArray(namedDayMonth.map((s) => s.linkageFamily!))}, ${textArray(namedDayMonth.map((s) => s.linkageGiven!))}, ${textArray(namedDayMonth.map((s) => s.linkageBirthDayMonth!))}))`
-      : undefined,
-  );
+  // A seed's swapped date is another row's date exactly when that row's swapped date is the seed's
+  // (the swap is symmetric), so one direction finds both.
+  const dates = (s: BlockingTokens) => [s.linkageBirthDate, s.linkageBirthDateSwapped];
+  const conditions = [
+    inTuples(
+      [c.linkageBirthDate, c.linkageFamily],
+      seeds.flatMap((s) => dates(s).map((date) => [date, s.linkageFamily])),
+    ),
+    inTuples(
+      [c.linkageBirthDate, c.linkageGiven],
+      seeds.flatMap((s) => dates(s).map((date) => [date, s.linkageGiven])),
+    ),
+    inTuples(
+      [c.linkageFamily, c.linkageGiven, c.linkageBirthYear],
+      seeds.map((s) => [s.linkageFamily, s.linkageGiven, s.linkageBirthYear]),
+    ),
+    inTuples(
+      [c.linkageFamily, c.linkageGiven, c.linkageBirthDayMonth],
+      seeds.map((s) => [s.linkageFamily, s.linkageGiven, s.linkageBirthDayMonth]),
+    ),
+  ].filter((condition): condition is SQL => condition !== undefined);
+  return conditions.length ? or(...conditions) : undefined;
 }

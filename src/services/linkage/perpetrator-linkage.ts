@@ -24,6 +24,7 @@ import { tokensOfRow } from '../returns/record-rows.js';
 import { activeModel } from './active-model.js';
 import type { AttributeName } from './comparison-levels.js';
 import type { LinkageRecord } from './linkage-record.js';
+import { rebuildFrequencies, updateFrequencies } from './frequency-table.js';
 import { sharesBlockingKey } from './neighbourhood.js';
 import { matchRecords, type MatchStats } from './matcher.js';
 import { MIN_RECORDS_FOR_TERM_FREQUENCIES, scaleModel, type LinkageSettings } from './relink.js';
@@ -100,14 +101,19 @@ function known(value: string | null): string | null {
 }
 
 /** Perpetrator keys of current records (of returns not superseded), with their entry's attributes. */
-async function loadCurrent(tx: Tx, where: SQL | undefined): Promise<KeyRow[]> {
+async function loadCurrent(tx: Tx, where: SQL | undefined, options: { anyVersion?: boolean } = {}): Promise<KeyRow[]> {
   return tx
     .select(keyColumns)
     .from(perpetratorKeys)
     .innerJoin(records, eq(records.id, perpetratorKeys.recordId))
-    .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+    .innerJoin(returns, options.anyVersion ? eq(returns.id, records.returnId) : and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
     .innerJoin(services, eq(services.id, returns.serviceId))
     .where(where);
+}
+
+/** A return's perpetrator keys, current or not: what it adds to the term frequencies, or takes away once superseded. */
+async function loadReturn(tx: Tx, returnId: string | null | undefined): Promise<LinkageRecord[]> {
+  return returnId ? toLinkageRecords(await loadCurrent(tx, ofReturn(returnId), { anyVersion: true })) : [];
 }
 
 function toLinkageRecords(rows: KeyRow[]): LinkageRecord[] {
@@ -236,11 +242,16 @@ export async function linkPerpetratorsAfterReturn(
     for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
     const linkage = toLinkageRecords([...subset.values()]);
     const active = await activeModel(tx);
-    const population = await countCurrent(tx);
+    const counted = await updateFrequencies(tx, 'perpetrator', linkage, {
+      added: await loadReturn(tx, params.returnId),
+      removed: await loadReturn(tx, params.supersededReturnId),
+    });
+    const population = counted?.records ?? (await countCurrent(tx));
     const result = matchRecords(linkage, {
       threshold: params.settings.threshold,
       model: scaleModel(active, population),
-      termFrequencies: await termFrequenciesFor(tx, linkage, population),
+      termFrequencies:
+        population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? false : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population))),
     });
     await writePersons(tx, result.personOf, [...subset.keys()]);
     return { records: subset.size, ...result.stats };
@@ -258,6 +269,7 @@ export async function relinkPerpetrators(db: Database, params: { settings: Linka
     const rows = await loadCurrent(tx, undefined);
     const linkage = toLinkageRecords(rows);
     const active = await activeModel(tx);
+    await rebuildFrequencies(tx, 'perpetrator', linkage);
     const result = matchRecords(linkage, {
       threshold: params.settings.threshold,
       model: scaleModel(active, linkage.length),

@@ -17,6 +17,7 @@ import { activeModel, type ActiveModel } from './active-model.js';
 import type { AttributeName } from './comparison-levels.js';
 import type { LinkageModel } from './linkage-model.js';
 import type { LinkageRecord } from './linkage-record.js';
+import { rebuildFrequencies, updateFrequencies } from './frequency-table.js';
 import { coverQueuedLinkage } from './linkage-queue.js';
 import { sharesBlockingKey } from './neighbourhood.js';
 import { matchRecords, type PairLink } from './matcher.js';
@@ -102,17 +103,22 @@ export async function countLinkedRecords(db: Tx | Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-async function loadCurrent(tx: Tx | Database, where: SQL | undefined): Promise<TokenRow[]> {
+async function loadCurrent(tx: Tx | Database, where: SQL | undefined, options: { anyVersion?: boolean } = {}): Promise<TokenRow[]> {
   return (
     tx
       .select(tokenColumns)
       .from(records)
-      .innerJoin(returns, and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
+      .innerJoin(returns, options.anyVersion ? eq(returns.id, records.returnId) : and(eq(returns.id, records.returnId), isNull(returns.supersededAt)))
       .innerJoin(services, eq(services.id, returns.serviceId))
       // Victims only: a perpetrator's referral is linked with the people who harm (its victim, the
       // partner, is not one of this service's victims), and the two kinds of person are never joined.
       .where(and(LINKABLE, where))
   );
+}
+
+/** A return's linkable records, current or not: what it adds to the term frequencies, or takes away once superseded. */
+async function loadReturn(tx: Tx, returnId: string | null | undefined): Promise<LinkageRecord[]> {
+  return returnId ? toLinkageRecords(await loadCurrent(tx, eq(records.returnId, returnId), { anyVersion: true })) : [];
 }
 
 /**
@@ -329,8 +335,13 @@ export async function relinkAfterReturn(db: Database, params: { returnId: string
     for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
     const linkage = toLinkageRecords([...subset.values()]);
     const neighbourhoodMs = lap();
-    const population = await countLinkable(tx);
-    const termFrequencies = await termFrequenciesFor(tx, linkage, population);
+    const counted = await updateFrequencies(tx, 'victim', linkage, {
+      added: await loadReturn(tx, params.returnId),
+      removed: await loadReturn(tx, params.supersededReturnId),
+    });
+    const population = counted?.records ?? (await countLinkable(tx));
+    const termFrequencies =
+      population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? (false as const) : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population)));
     const frequenciesMs = lap();
     const result = matchRecords(linkage, { threshold: params.settings.threshold, model: scaleModel(active, population), termFrequencies });
     const matchMs = lap();
@@ -369,6 +380,7 @@ async function relinkAll(db: Database, params: { settings: LinkageSettings; esti
         .onConflictDoUpdate({ target: linkageModels.version, set: { model, trainedOnRecords: linkage.length, createdAt: new Date() } });
     }
     const { version } = active;
+    await rebuildFrequencies(tx, 'victim', linkage);
     const result = matchRecords(linkage, {
       threshold: params.settings.threshold,
       model: scaleModel(active, linkage.length),
