@@ -25,6 +25,7 @@
  * in real data too. The error rates are unchanged; only the names differ (the random stream
  * diverges after the first name drawn differently, so the people are not the same ones).
  */
+import { createSeededRandom } from '../../src/lib/seeded-random.js';
 import { computeSlk581 } from '../../src/lib/slk581.js';
 
 /** Per-record error rates (each applied independently). */
@@ -162,17 +163,8 @@ export const MALE_GIVEN_NAMES: readonly string[] = splitWords(`
   John David Michael Paul James Mark Daniel Mohammed Ali Adam Ryan Tom Lee Ben Kwame Tomasz Raj Wei Sam Chris
 `);
 
-/** mulberry32: small, fast and good enough for test data; the same seed gives the same population. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seed gives the same population. */
+export const createRandom = createSeededRandom;
 
 /**
  * Long tails of plausible names, built deterministically from syllables (the same lists every

@@ -1,4 +1,5 @@
 /** Blocking: the candidate pairs worth comparing, each once, from records grouped by shared tokens. */
+import { createSeededRandom } from '../../lib/seeded-random.js';
 import type { TokenTable } from './token-table.js';
 
 /**
@@ -175,18 +176,6 @@ export function forEachCandidatePair(table: TokenTable, blocks: Blocks, visit: (
  */
 export const MAX_ESTIMATION_BLOCK = 150;
 
-/** A small deterministic generator (mulberry32), so the same records always give the same model. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The pairs model estimation learns from, each with the number of pairs it stands for: records
  * sharing a birth date, or one's date the other's swapped, whatever their names. Names in the
@@ -206,7 +195,7 @@ export function forEachEstimationPair(table: TokenTable, blocks: Blocks, visit: 
       for (let x = start; x < end; x++) for (let y = x + 1; y < end; y++) visit(members[x]!, members[y]!, 1);
       continue;
     }
-    const random = seededRandom(g);
+    const random = createSeededRandom(g);
     const weight = (n * (n - 1)) / 2 / samplePairs;
     for (let k = 0; k < samplePairs; k++) {
       const x = Math.floor(random() * n);
@@ -218,7 +207,7 @@ export function forEachEstimationPair(table: TokenTable, blocks: Blocks, visit: 
     }
   }
   const swapped = table.birthDateSwapped;
-  const random = seededRandom(groups);
+  const random = createSeededRandom(groups);
   for (let i = 0; i < table.size; i++) {
     const s = swapped[i]!;
     if (s < 0) continue;
