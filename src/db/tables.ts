@@ -128,88 +128,90 @@ const updatableColumns = () => ({
   programmePartnerSupported: boolean(),
 });
 
-export const records = pgTable(
-  'records',
-  {
-    id: bigserial({ mode: 'number' }).primaryKey(),
-    returnId: uuid()
-      .notNull()
-      .references(() => returns.id, { onDelete: 'cascade' }),
-    position: integer().notNull(),
-    referralId: text().notNull(),
-    referralDate: date({ mode: 'string' }).notNull(),
-    referralSource: text().notNull(),
-    /** Null when the record gives none, which means a victim (fields.ts). */
-    subject: text(),
-    category: text().notNull(),
-    vawgTypes: text().array(),
-    nonVawgCrimeType: text(),
-    policeInvolvement: text().notNull(),
-    riskLevel: text().notNull(),
-    riskTool: text(),
-    repeatReferral: boolean().notNull(),
-    childrenInHousehold: integer().notNull(),
-    victimAge: integer(),
-    victimSex: text(),
-    victimGenderIdentitySameAsSex: text(),
-    victimSexualOrientation: text(),
-    victimEthnicity: text(),
-    victimReligion: text(),
-    victimDisability: text(),
-    victimPregnancy: text(),
-    victimMaritalStatus: text(),
-    victimInterpreterRequired: boolean(),
-    victimRelationshipToArea: text(),
-    victimResidence: text(),
-    victimLocalAuthority: text(),
-    victimVulnerabilities: text().array(),
-    /** HMAC-SHA-256 of the SLK-581 under VAWG_LINKAGE_SECRET; the clear key is never stored. */
-    victimLinkageSlk581Token: text(),
-    /** Keyed hashes of the key's components, so records can agree partially (services/linkage/tokens.ts). */
-    linkageFamily: text(),
-    linkageFamilyPartial: text().array(),
-    linkageGiven: text(),
-    linkageGivenPartial: text().array(),
-    linkageBirthDate: text(),
-    linkageBirthDateSwapped: text(),
-    linkageBirthYear: text(),
-    /** Month and year (MMYYYY) and day and month (DDMM): a date a day or a year out still agrees on one. */
-    linkageBirthMonthYear: text(),
-    linkageBirthDayMonth: text(),
-    linkageSex: text(),
-    /** The person this record is about: the smallest record id of its linkage cluster; null when unlinked. */
-    personId: bigint({ mode: 'number' }),
-    perpetrators: jsonb().notNull(),
-    supportNeeds: text().array(),
-    supportProvided: text().array(),
-    onwardReferrals: jsonb().notNull(),
-    ...updatableColumns(),
-    safeguardingChildInNeed: boolean(),
-    safeguardingChildProtectionPlan: boolean(),
-    safeguardingAdultSafeguardingConcern: boolean(),
-    safeguardingSection42Enquiry: boolean(),
-    healthSetting: text(),
-    healthDisclosure: boolean(),
-    /**
-     * The record key of the cell key method (services/analytics/cell-key.ts), uniform on 0–255 and
-     * drawn by the database as the record is stored, so no code path can forget or bias it.
-     */
-    recordKey: integer()
-      .notNull()
-      .default(sql`floor(random() * 256)::int`),
-  },
-  (t) => [
-    unique().on(t.returnId, t.referralId),
-    index().on(t.returnId, t.position),
-    index().on(t.victimLinkageSlk581Token),
-    // Blocking keys: where linkage looks for the neighbours of new records.
-    index().on(t.linkageBirthDate),
-    index().on(t.linkageBirthDateSwapped),
-    index().on(t.linkageFamily, t.linkageBirthYear),
-    index().on(t.linkageFamily, t.linkageBirthDayMonth),
-    index().on(t.personId),
-  ],
-);
+/**
+ * The columns of `records`, a function so that `analytic_records` is built from the same list (a
+ * field added here is projected for analytics without a second list to keep in step).
+ */
+const recordColumns = () => ({
+  id: bigserial({ mode: 'number' }).primaryKey(),
+  returnId: uuid()
+    .notNull()
+    .references(() => returns.id, { onDelete: 'cascade' }),
+  position: integer().notNull(),
+  referralId: text().notNull(),
+  referralDate: date({ mode: 'string' }).notNull(),
+  referralSource: text().notNull(),
+  /** Null when the record gives none, which means a victim (fields.ts). */
+  subject: text(),
+  category: text().notNull(),
+  vawgTypes: text().array(),
+  nonVawgCrimeType: text(),
+  policeInvolvement: text().notNull(),
+  riskLevel: text().notNull(),
+  riskTool: text(),
+  repeatReferral: boolean().notNull(),
+  childrenInHousehold: integer().notNull(),
+  victimAge: integer(),
+  victimSex: text(),
+  victimGenderIdentitySameAsSex: text(),
+  victimSexualOrientation: text(),
+  victimEthnicity: text(),
+  victimReligion: text(),
+  victimDisability: text(),
+  victimPregnancy: text(),
+  victimMaritalStatus: text(),
+  victimInterpreterRequired: boolean(),
+  victimRelationshipToArea: text(),
+  victimResidence: text(),
+  victimLocalAuthority: text(),
+  victimVulnerabilities: text().array(),
+  /** HMAC-SHA-256 of the SLK-581 under VAWG_LINKAGE_SECRET; the clear key is never stored. */
+  victimLinkageSlk581Token: text(),
+  /** Keyed hashes of the key's components, so records can agree partially (services/linkage/tokens.ts). */
+  linkageFamily: text(),
+  linkageFamilyPartial: text().array(),
+  linkageGiven: text(),
+  linkageGivenPartial: text().array(),
+  linkageBirthDate: text(),
+  linkageBirthDateSwapped: text(),
+  linkageBirthYear: text(),
+  /** Month and year (MMYYYY) and day and month (DDMM): a date a day or a year out still agrees on one. */
+  linkageBirthMonthYear: text(),
+  linkageBirthDayMonth: text(),
+  linkageSex: text(),
+  /** The person this record is about: the smallest record id of its linkage cluster; null when unlinked. */
+  personId: bigint({ mode: 'number' }),
+  perpetrators: jsonb().notNull(),
+  supportNeeds: text().array(),
+  supportProvided: text().array(),
+  onwardReferrals: jsonb().notNull(),
+  ...updatableColumns(),
+  safeguardingChildInNeed: boolean(),
+  safeguardingChildProtectionPlan: boolean(),
+  safeguardingAdultSafeguardingConcern: boolean(),
+  safeguardingSection42Enquiry: boolean(),
+  healthSetting: text(),
+  healthDisclosure: boolean(),
+  /**
+   * The record key of the cell key method (services/analytics/cell-key.ts), uniform on 0–255 and
+   * drawn by the database as the record is stored, so no code path can forget or bias it.
+   */
+  recordKey: integer()
+    .notNull()
+    .default(sql`floor(random() * 256)::int`),
+});
+
+export const records = pgTable('records', recordColumns(), (t) => [
+  unique().on(t.returnId, t.referralId),
+  index().on(t.returnId, t.position),
+  index().on(t.victimLinkageSlk581Token),
+  // Blocking keys: where linkage looks for the neighbours of new records.
+  index().on(t.linkageBirthDate),
+  index().on(t.linkageBirthDateSwapped),
+  index().on(t.linkageFamily, t.linkageBirthYear),
+  index().on(t.linkageFamily, t.linkageBirthDayMonth),
+  index().on(t.personId),
+]);
 
 /**
  * Later events about earlier referrals (contract 1.1 section 3): each row is one update a return
@@ -243,6 +245,59 @@ export const referralStates = pgTable('referral_states', {
     .references(() => records.id, { onDelete: 'cascade' }),
   ...updatableColumns(),
 });
+
+/**
+ * The columns of `records` analytics never read: the return reference and position (the projection
+ * holds the return's period and service instead) and the keyed hashes of the SLK-581's components
+ * (`linkage…`, read by linkage alone). The SLK-581's own token stays: before linkage has run,
+ * records sharing it are one person (services/analytics/people.ts).
+ */
+type NotProjected = 'id' | 'returnId' | 'position' | `linkage${string}`;
+const isProjected = (key: string) => key !== 'id' && key !== 'returnId' && key !== 'position' && !key.startsWith('linkage');
+
+function projectedRecordColumns() {
+  type Columns = ReturnType<typeof recordColumns>;
+  return Object.fromEntries(Object.entries(recordColumns()).filter(([key]) => isProjected(key))) as {
+    [K in keyof Columns as K extends NotProjected ? never : K]: Columns[K];
+  };
+}
+
+const { recordKey: projectedRecordKey, personId: projectedPersonId, subject: projectedSubject, ...projectedRest } = projectedRecordColumns();
+
+/**
+ * The narrow analytic projection (issue 16): one row per record of a current return, its updatable
+ * columns as `referral_states` leaves them, with its return's period and service, and none of the
+ * linkage component tokens. Every aggregate, indicator, people count and overlap reads this instead
+ * of `records` joined to `returns` and `referral_states` (services/analytics/scope.ts), so a query
+ * costs what a GROUP BY over the analytic columns costs. It is written in the transaction that
+ * accepts a return (services/analytics/analytic-projection.ts); `person_id` follows `records` by a
+ * trigger (migration 0010), whichever code moves a person.
+ */
+export const analyticRecords = pgTable(
+  'analytic_records',
+  {
+    /** The record's `records.id`. */
+    id: bigint({ mode: 'number' })
+      .primaryKey()
+      .references(() => records.id, { onDelete: 'cascade' }),
+    period: text().notNull(),
+    serviceId: text().notNull(),
+    // Columns every query reads come first: a row is decoded up to the last column a query reads,
+    // past every variable-width value before it (at the end, recordKey cost a scan twice as long).
+    recordKey: projectedRecordKey,
+    personId: projectedPersonId,
+    subject: projectedSubject,
+    /** The updatable columns are `referral_states`' (an update changed the referral), not the record's own. */
+    updated: boolean().notNull().default(false),
+    ...projectedRest,
+  },
+  (t) => [
+    index().on(t.serviceId, t.period),
+    index('analytic_records_updated_index')
+      .on(t.serviceId)
+      .where(sql`${t.updated}`),
+  ],
+);
 
 /**
  * The alleged perpetrators' linkage keys (1.1.0), one row per perpetrator entry that gave one, as

@@ -116,7 +116,7 @@ async function findReturnKeys(db: Database, scope: Scope): Promise<Map<string, n
   const rows = await queryRows<{ service_id: string; period: string; k: number | string | null }>(
     db,
     // A return's record count is all its records, whatever the subject, local authority or basis asked for.
-    sql`select ret.service_id, ret.period, sum(r.record_key) as k ${currentRecordsIn(scope, sql``, { basis: 'referral', anySubject: true })} group by 1, 2`,
+    sql`select r.service_id, r.period, sum(r.record_key) as k ${currentRecordsIn(scope, sql``, { basis: 'referral', anySubject: true })} group by 1, 2`,
   );
   return new Map(rows.map((row) => [`${row.service_id} ${row.period}`, cellKeyOf(row.k)]));
 }

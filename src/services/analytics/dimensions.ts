@@ -1,8 +1,9 @@
 /**
  * The dimensions analysts can group by. Each has a domain (every code it can take, so tables are
  * complete with zeros) derived from the dataset's code lists, and a SQL expression over the current
- * records (`r`), returns (`ret`), services (`s`) and, for perpetrator dimensions, one perpetrator
- * (`p`). Codes are inlined as SQL literals: they are constants of the dataset, never user input.
+ * records (`r`, the analytic projection, holding its return's `period` and `service_id`), services
+ * (`s`) and, for perpetrator dimensions, one perpetrator (`p`). Codes are inlined as SQL literals:
+ * they are constants of the dataset, never user input.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { codeLists, listCodes, type CodeList } from '../../schema/dataset/code-lists.js';
@@ -251,8 +252,8 @@ const perpetratorSexField = perpetratorFields.find((f) => f.name === 'sex')!;
 const relationshipField = perpetratorFields.find((f) => f.name === 'relationshipToVictim')!;
 
 const dimensionList: Dimension[] = [
-  { id: 'period', label: 'Quarter', multiValued: false, domain: ({ scope }) => scope.quarters.map((q) => q.id), expression: () => sql`ret.period` },
-  { id: 'service', label: 'Service', multiValued: false, domain: ({ scope }) => scope.services.map((s) => s.id), expression: () => sql`ret.service_id` },
+  { id: 'period', label: 'Quarter', multiValued: false, domain: ({ scope }) => scope.quarters.map((q) => q.id), expression: () => sql`r.period` },
+  { id: 'service', label: 'Service', multiValued: false, domain: ({ scope }) => scope.services.map((s) => s.id), expression: () => sql`r.service_id` },
   { id: 'serviceType', label: 'Service type', multiValued: false, domain: () => listCodes(codeLists.serviceType), expression: () => sql`s.service_type` },
   {
     id: 'area',

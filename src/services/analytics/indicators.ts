@@ -148,10 +148,10 @@ async function countLinkedRepeats(db: Database, scope: Scope): Promise<Counted> 
   const [row] = await queryRows<{ n: number | string; k: number | string | null }>(
     db,
     sql`select count(*) as n, sum(x.record_key) as k from (
-      select ret.period, ${referralDate}, r.record_key,
-        lag(${referralDate}) over (partition by r.person_id, ret.service_id order by ${referralDate}, r.id) as previous
-      from records r join returns ret on ret.id = r.return_id and ret.superseded_at is null
-      where r.person_id is not null and ret.service_id = any(${textArray(services)})
+      select r.period, ${referralDate}, r.record_key,
+        lag(${referralDate}) over (partition by r.person_id, r.service_id order by ${referralDate}, r.id) as previous
+      from analytic_records r
+      where r.person_id is not null and r.service_id = any(${textArray(services)})
     ) x where x.period = any(${textArray(quarters)}) and x.previous >= ${fieldSql('referralDate', 'x')} - interval '12 months'`,
   );
   return { n: Number(row?.n ?? 0), k: cellKeyOf(row?.k) };

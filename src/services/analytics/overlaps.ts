@@ -78,8 +78,8 @@ async function overlapsInSnapshot(db: Database, params: OverlapParams) {
   const scope = await resolveScope(db, params);
   // `ck`: the person's cell-key contribution, a function of `pk`, so each person sums her key once per count.
   const seen = params.exact
-    ? sql`select distinct ${personKeySql()} as pk, 0 as ck, ret.service_id as service ${currentRecordsIn(scope)}`
-    : sql`select distinct ${personKeySql()} as pk, ${personCellKeySql()} as ck, ret.service_id as service ${currentRecordsIn(scope, personAnchorJoin())}`;
+    ? sql`select distinct ${personKeySql()} as pk, 0 as ck, r.service_id as service ${currentRecordsIn(scope)}`
+    : sql`select distinct ${personKeySql()} as pk, ${personCellKeySql()} as ck, r.service_id as service ${currentRecordsIn(scope, personAnchorJoin())}`;
 
   // One after another: the caller holds one snapshot, on one connection (see readInOneSnapshot).
   const perPerson = await queryRows<{ band: string } & KeyedCount>(
@@ -97,9 +97,8 @@ async function overlapsInSnapshot(db: Database, params: OverlapParams) {
     sql`select o.value->>'serviceType' as service_type,
           case when r.person_id is null and r.victim_linkage_slk581_token is null then 'untraceable'
                when exists (
-                 select 1 from records r2
-                 join returns ret2 on ret2.id = r2.return_id and ret2.superseded_at is null
-                 join services s2 on s2.id = ret2.service_id
+                 select 1 from analytic_records r2
+                 join services s2 on s2.id = r2.service_id
                  where r2.id <> r.id
                    and ${personKeySql('r2')} = ${personKeySql('r')}
                    and (case when o.value ? 'service' then s2.id = o.value->>'service' else s2.service_type = o.value->>'serviceType' end)

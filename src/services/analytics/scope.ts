@@ -2,10 +2,9 @@
  * The scope of an analytic query: which quarters, and which services (by id, type or area). Every
  * aggregate, indicator and completeness figure reads only the current version of each return.
  */
-import { and, asc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
-import { toSnakeCase } from 'drizzle-orm/casing';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
-import { records, referralStates, services } from '../../db/tables.js';
+import { services } from '../../db/tables.js';
 import { parseQuarter, quartersOf, type Quarter } from '../../lib/periods.js';
 import { problem } from '../../lib/problem.js';
 import { isKnownArea } from '../areas.js';
@@ -159,22 +158,6 @@ export async function resolveScope(db: Database, query: ScopeQuery): Promise<Sco
   };
 }
 
-const stateColumns = new Set(Object.keys(getTableColumns(referralStates)).filter((key) => key !== 'recordId'));
-
-/**
- * The records as their updates leave them: every column of `records`, the updatable ones read from
- * `referral_states` where a later quarter's update changed the referral (a CASE, not COALESCE: an
- * update may set a field to null).
- */
-const RECORDS_IN_THEIR_CURRENT_STATE = sql.raw(
-  `(select ${Object.keys(getTableColumns(records))
-    .map((key) => {
-      const name = toSnakeCase(key);
-      return stateColumns.has(key) ? `case when st.record_id is null then r0.${name} else st.${name} end as ${name}` : `r0.${name}`;
-    })
-    .join(', ')} from records r0 left join referral_states st on st.record_id = r0.id)`,
-);
-
 export interface RecordsInOptions {
   /**
    * Overrides the scope's basis: closure indicators count closures in the period whatever the
@@ -207,7 +190,7 @@ function basisCondition(scope: Scope, basis: Basis | 'all'): SQL {
   const { start, end } = scopeDates(scope);
   switch (basis) {
     case 'referral':
-      return sql`ret.period in ${inList(scope.quarters.map((q) => q.id))}`;
+      return sql`r.period in ${inList(scope.quarters.map((q) => q.id))}`;
     case 'closure':
       return sql`r.closure_closed_date between ${start}::date and ${end}::date`;
     case 'activity':
@@ -224,9 +207,10 @@ export function subjectCondition(subject: Subject, alias = 'r'): SQL {
 }
 
 /**
- * SQL `from … where …` over the current records in scope, aliased `r` (records, in their current
- * state), `ret` (returns) and `s` (services), for analytic queries to add their own select and
- * grouping to. The period selects by the scope's basis (referrals received in it by default).
+ * SQL `from … where …` over the current records in scope, aliased `r` (the analytic projection:
+ * records of current returns in their current state, with their return's `period` and
+ * `service_id`; analytic-projection.ts) and `s` (services), for analytic queries to add their own
+ * select and grouping to. The period selects by the scope's basis (referrals received in it by default).
  */
 export function currentRecordsIn(scope: Scope, extraJoins: SQL = sql``, options: RecordsInOptions = {}): SQL {
   const filters: SQL[] = [basisCondition(scope, options.basis ?? scope.basis)];
@@ -241,11 +225,13 @@ export function currentRecordsIn(scope: Scope, extraJoins: SQL = sql``, options:
           : sql`r.perpetrators -> 0 ->> 'localAuthority' = ${scope.localAuthority}`,
       );
   }
-  return sql`from ${RECORDS_IN_THEIR_CURRENT_STATE} r
-    join returns ret on ret.id = r.return_id and ret.superseded_at is null
-    join services s on s.id = ret.service_id
+  // A left join on the services' key: every record's service is registered (returns reference
+  // services), so it is the inner join's answer, and the planner drops it from the many queries
+  // that read no `s.` column instead of probing it for each record.
+  return sql`from analytic_records r
+    left join services s on s.id = r.service_id
     ${extraJoins}
-    where ret.service_id in ${inList(scope.services.map((s) => s.id))}
+    where r.service_id in ${inList(scope.services.map((s) => s.id))}
       and ${sql.join(filters, sql` and `)}`;
 }
 

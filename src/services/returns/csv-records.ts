@@ -75,10 +75,9 @@ function convertCell(column: CsvColumn, text: string): Converted {
   }
   switch (field.type) {
     case 'integer': {
+      if (/^-?\d+$/.test(text)) return { value: Number(text) };
       const range = field.minimum !== undefined && field.maximum !== undefined ? ` from ${field.minimum} to ${field.maximum}` : '';
-      return /^-?\d+$/.test(text)
-        ? { value: Number(text) }
-        : { value: text, problem: `must be a whole number${range}${field.nullable ? ' (leave empty when not known)' : ''}` };
+      return { value: text, problem: `must be a whole number${range}${field.nullable ? ' (leave empty when not known)' : ''}` };
     }
     case 'boolean': {
       const lower = text.toLowerCase();
@@ -167,6 +166,13 @@ function requiredColumns(fields: readonly FieldDefinition[], header: ReadonlySet
     return field.type === 'object' ? requiredColumns(field.fields ?? [], header, name) : [name];
   });
 }
+
+/**
+ * Any character `forbiddenCharacter` could refuse: one test per cell, with no look-around, and the
+ * full check (which names the character) only for a cell that has one.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const MAYBE_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF]/;
 
 /** The longest row read (header included), in characters: far beyond any real return, and it bounds memory per row. */
 export const MAX_CSV_ROW_CHARS = 1024 * 1024;
@@ -347,15 +353,16 @@ export async function* readCsvRecords(
         });
       const record: Record<string, unknown> = {};
       let crosswalked = 0;
-      columns.forEach((column, i) => {
+      for (let i = 0; i < columns.length; i++) {
+        const column = columns[i]!;
         const text = cells[i] ?? '';
-        const forbidden = forbiddenCharacter(text);
+        const forbidden = MAYBE_FORBIDDEN.test(text) ? forbiddenCharacter(text) : undefined;
         if (forbidden) {
           problems.push({ pointer: locateCell(row, column.name), code: 'forbidden_character', detail: `the cell ${forbidden}` });
-          return;
+          continue;
         }
         const converted = options.patch ? convertPatchCell(column, text) : convertCell(column, text);
-        if (converted === undefined) return;
+        if (converted === undefined) continue;
         setPath(record, column.path, converted.value);
         if (converted.problem) {
           // Only number and yes/no cells fail conversion: values that may be shown back, in an answer that is not kept.
@@ -368,7 +375,7 @@ export async function* readCsvRecords(
           });
         }
         if (converted.crosswalked) crosswalked++;
-      });
+      }
       tidy(record, recordTree);
       yield { row, record, problems, crosswalked };
     }

@@ -16,27 +16,51 @@ export type RecordInput = Record<string, unknown>;
 /** Turns a clear linkage key into its tokens; null when the key is malformed. */
 export type DeriveTokens = (linkageKey: string) => LinkageTokens | null;
 
-function writeFields(
-  fields: readonly FieldDefinition[],
-  value: Record<string, unknown> | undefined,
-  path: string[],
-  row: Record<string, unknown>,
-  derive: DeriveTokens,
-): void {
-  for (const field of fields) {
+/** One step of writing a record's row: the record's value at `path`, written to `key`. */
+interface RowStep {
+  path: readonly string[];
+  key: string;
+  kind: 'objects' | 'linkageKey' | 'value';
+  fields: readonly FieldDefinition[];
+}
+
+/**
+ * The steps `recordToRow` takes, walked once from the field tree: a return's every record is then
+ * written without resolving a column name per cell (which cost more than the rest of the mapping).
+ */
+function rowSteps(fields: readonly FieldDefinition[], path: readonly string[] = []): RowStep[] {
+  return fields.flatMap((field): RowStep[] => {
     const fieldPath = [...path, field.name];
-    const fieldValue = value?.[field.name];
-    if (field.type === 'object') {
-      writeFields(field.fields ?? [], fieldValue as Record<string, unknown> | undefined, fieldPath, row, derive);
-    } else if (field.type === 'objects' && Array.isArray(fieldValue)) {
+    if (field.type === 'object') return rowSteps(field.fields ?? [], fieldPath);
+    const kind = field.type === 'objects' ? 'objects' : field.linkageKey ? 'linkageKey' : 'value';
+    return [{ path: fieldPath, key: fieldColumn(fieldPath).key, kind, fields: field.fields ?? [] }];
+  });
+}
+
+let recordSteps: RowStep[] | undefined;
+
+function valueAt(record: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = record;
+  for (let i = 0; i < path.length; i++) {
+    if (node === null || node === undefined) return undefined;
+    node = (node as Record<string, unknown>)[path[i]!];
+  }
+  return node;
+}
+
+function writeFields(record: RecordInput, row: Record<string, unknown>, derive: DeriveTokens): void {
+  recordSteps ??= rowSteps(recordFields);
+  for (const step of recordSteps) {
+    const fieldValue = valueAt(record, step.path);
+    if (step.kind === 'objects') {
       // Lists of objects are kept as JSON; a linkage key inside one (perpetrators[].linkage) never is.
-      row[fieldColumn(fieldPath).key] = fieldValue.map((item: Record<string, unknown>) => withoutLinkageKeys(field.fields ?? [], item));
-    } else if (field.linkageKey) {
+      if (Array.isArray(fieldValue)) row[step.key] = fieldValue.map((item: Record<string, unknown>) => withoutLinkageKeys(step.fields, item));
+    } else if (step.kind === 'linkageKey') {
       const tokens = typeof fieldValue === 'string' ? derive(fieldValue) : null;
-      row[fieldColumn(fieldPath).key] = tokens?.key ?? null;
+      row[step.key] = tokens?.key ?? null;
       Object.assign(row, componentColumns(tokens));
     } else {
-      row[fieldColumn(fieldPath).key] = fieldValue ?? null;
+      row[step.key] = fieldValue ?? null;
     }
   }
 }
@@ -109,7 +133,7 @@ export function recordToRow(record: RecordInput, derive: DeriveTokens): Omit<New
   const row: Record<string, unknown> = {};
   // The partner named in a perpetrator's referral is not one of the service's victims: their key is
   // neither linked nor kept (relink.ts links victims' referrals only).
-  writeFields(recordFields, record, [], row, record.subject === 'perpetrator' ? () => null : derive);
+  writeFields(record, row, record.subject === 'perpetrator' ? () => null : derive);
   return row as Omit<NewRecordRow, 'returnId' | 'position'>;
 }
 

@@ -4,7 +4,7 @@
  * stored in bounded memory; any problem, a crash or a lost connection rolls the whole return back.
  */
 import { and, eq, isNull, max, ne, sql } from 'drizzle-orm';
-import { bulkInsert } from '../../db/bulk-insert.js';
+import { copyInsert } from '../../db/copy-insert.js';
 import type { Database } from '../../db/connect.js';
 import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
@@ -19,9 +19,10 @@ import { toReturnSummary } from './read-returns.js';
 import { createModuleCounter, type ModuleCounter } from './module-warnings.js';
 import { carryOverRecords, carryOverUpdates, carryOverWarning, checkUpdates, currentVersionOf, type IncomingUpdate } from './record-updates.js';
 import { rebuildReferralStates } from './referral-states.js';
+import { projectAcceptedReturn } from '../analytics/analytic-projection.js';
 import { createRecordChecker, ProblemList, type Locate } from './validate-return.js';
 
-/** Rows per INSERT (one jsonb parameter each): memory stays bounded whatever the size of the return. */
+/** Rows per COPY (or jsonb INSERT on PGlite): memory stays bounded whatever the size of the return. */
 const INSERT_CHUNK = 1000;
 const ANALYZE_AFTER_ROWS = 5000;
 /** Only a service id shaped like one is named back in a problem. */
@@ -109,6 +110,14 @@ async function checkRecords(
   const checker = createRecordChecker(incoming.period ?? '', incoming.locate, incoming.datasetVersion);
   let pending: NewRecordRow[] = [];
   let pendingKeys: PerpetratorKeyEntry[] = [];
+  // One chunk is written while the next is read and checked: the database and this process work at once.
+  let writing: Promise<void> | null = null;
+  const send = async (rows: NewRecordRow[], keys: PerpetratorKeyEntry[]) => {
+    await writing;
+    writing = write!(rows, keys);
+    // Handled here, thrown at the next await: a failed write must not be an unhandled rejection meanwhile.
+    writing.catch(() => undefined);
+  };
   let count = 0;
   let crosswalked = 0;
   for await (const { at, record, problems = [], crosswalked: mapped = 0 } of incoming.records) {
@@ -129,10 +138,13 @@ async function checkRecords(
     modules?.count(record);
     crosswalked += mapped;
     if (write && list.count === 0) {
-      pending.push({ ...recordToRow(record as RecordInput, deriveTokens), returnId: '', position: count } as NewRecordRow);
+      // Completed in place (its return's id is set as it is written): a row of 80 columns is not copied per record.
+      const row = recordToRow(record as RecordInput, deriveTokens) as NewRecordRow;
+      row.position = count;
+      pending.push(row);
       for (const key of perpetratorTokensOf(record as RecordInput, deriveTokens)) pendingKeys.push({ recordPosition: count, ...key });
       if (pending.length === INSERT_CHUNK) {
-        await write(pending, pendingKeys);
+        await send(pending, pendingKeys);
         pending = [];
         pendingKeys = [];
       }
@@ -141,7 +153,8 @@ async function checkRecords(
     if (onProgress && count % INSERT_CHUNK === 0) onProgress(count);
   }
   list.add(checker.finish());
-  if (write && list.count === 0 && pending.length > 0) await write(pending, pendingKeys);
+  if (write && list.count === 0 && pending.length > 0) await send(pending, pendingKeys);
+  await writing;
   onProgress?.(count);
   const warnings = list.count === 0 ? checker.warnings() : [];
   if (crosswalked > 0) warnings.push(describeCrosswalkUse(crosswalked, incoming.locate));
@@ -213,11 +226,8 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
         list,
         deriveTokens,
         async (rows, perpetratorKeys) => {
-          await bulkInsert(
-            tx,
-            records,
-            rows.map((row) => ({ ...row, returnId })),
-          );
+          for (const row of rows) row.returnId = returnId;
+          await copyInsert(tx, records, rows);
           await storePerpetratorKeys(tx, returnId, perpetratorKeys);
         },
         params.onProgress,
@@ -241,6 +251,8 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
         .returning({ id: returns.id });
       // Any accepted return can change a referral's state: its own updates, or new record ids for updates of later quarters.
       await rebuildReferralStates(tx, service);
+      // In the same transaction: analytics read the projection, so it changes when the return does.
+      await projectAcceptedReturn(tx, { returnId, service, period });
       const [final] = await tx
         .update(returns)
         .set({ recordCount: count + carriedRecords, warnings })
@@ -266,7 +278,7 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
   // Planner statistics after a bulk load: where autovacuum is slow or off, analytic queries would
   // otherwise plan against row counts from before the return.
   // The return is committed by now, so a failure here (a lost connection) must not turn its 201 into an error.
-  if (stored.created.recordCount >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records`).catch(() => undefined);
+  if (stored.created.recordCount >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records, analytic_records`).catch(() => undefined);
   return { summary: toReturnSummary(stored.created, stored.updateCount), linkageJobId: stored.linkageJobId };
 }
 
