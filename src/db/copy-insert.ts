@@ -131,7 +131,9 @@ export async function copyInsert<T extends Table>(db: Executor, table: T, rows: 
   const text = `copy "${getTableName(table)}" (${used.map((c) => `"${c.name}"`).join(', ')}) from stdin`;
   const copy = new CopyIn(text, Buffer.from(`${lines.join('\n')}\n`));
   await new Promise<void>((resolve, reject) => {
-    copy.callback = (error) => (error ? reject(error) : resolve());
+    // A failed query as drizzle reports one (its statement in `query`, the server's error as its
+    // cause), so it is logged the same way: the statement's head, never the data.
+    copy.callback = (error) => (error ? reject(Object.assign(new Error('query failed', { cause: error }), { query: text })) : resolve());
     client.query(copy as unknown as pg.QueryConfig);
   });
 }

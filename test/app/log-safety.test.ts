@@ -192,11 +192,11 @@ t.test('nothing secret in the log at debug level, whatever goes wrong', async (t
       await locker.query('begin');
       await locker.query('lock table records in exclusive mode');
       const pending = json([record(80, SLKS[2]!), record(81, SLKS[3]!)]);
-      t.ok(await cancelWhenWaiting(watcher, 'insert into "records"'), 'the insert waited on the lock and was cancelled');
+      t.ok(await cancelWhenWaiting(watcher, 'copy "records"'), 'the insert (a COPY) waited on the lock and was cancelled');
       await locker.query('rollback');
       const res = await pending;
       t.equal(res.statusCode, 500, 'a database failure is a 500');
-      t.match(logs.text, /query failed: insert into \\"records\\"/, 'the log names the failed statement');
+      t.match(logs.text, /query failed: copy \\"records\\"/, 'the log names the failed statement');
       t.match(logs.text, /"code":"57014"/, 'and the cause, canceled by user request');
 
       const presented = `vawg_${randomBytes(24).toString('base64url')}`;
