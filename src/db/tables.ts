@@ -201,15 +201,29 @@ const recordColumns = () => ({
     .default(sql`floor(random() * 256)::int`),
 });
 
+type IndexedColumn = Parameters<ReturnType<typeof index>['on']>[0];
+/** The token columns both linkage tables block on. */
+type BlockingTokenColumns = Record<'linkageBirthDate' | 'linkageFamily' | 'linkageGiven' | 'linkageBirthYear' | 'linkageBirthDayMonth', IndexedColumn>;
+
+/**
+ * One index per blocking rule of services/linkage/neighbourhood.ts, in its column order; named, as
+ * the generated names would pass PostgreSQL's 63 characters.
+ */
+const blockingIndexes = (table: string, t: BlockingTokenColumns) => [
+  index(`${table}_blocking_date_family_index`).on(t.linkageBirthDate, t.linkageFamily),
+  index(`${table}_blocking_date_given_index`).on(t.linkageBirthDate, t.linkageGiven),
+  index(`${table}_blocking_name_year_index`).on(t.linkageFamily, t.linkageGiven, t.linkageBirthYear),
+  index(`${table}_blocking_name_day_month_index`).on(t.linkageFamily, t.linkageGiven, t.linkageBirthDayMonth),
+];
+
 export const records = pgTable('records', recordColumns(), (t) => [
   unique().on(t.returnId, t.referralId),
   index().on(t.returnId, t.position),
   index().on(t.victimLinkageSlk581Token),
-  // Blocking keys: where linkage looks for the neighbours of new records.
-  index().on(t.linkageBirthDate),
-  index().on(t.linkageBirthDateSwapped),
-  index().on(t.linkageFamily, t.linkageBirthYear),
-  index().on(t.linkageFamily, t.linkageBirthDayMonth),
+  // Blocking keys (services/linkage/neighbourhood.ts): one composite index per rule, so a return's
+  // neighbours are found by index whatever the table's size. A swapped date needs none of its own
+  // (the swap is symmetric), and the first column alone serves the term-frequency fallback.
+  ...blockingIndexes('records', t),
   index().on(t.personId),
 ]);
 
@@ -327,7 +341,7 @@ export const perpetratorKeys = pgTable(
     linkageSex: text(),
     personId: bigint({ mode: 'number' }),
   },
-  (t) => [unique().on(t.recordId, t.position), index().on(t.slk581Token), index().on(t.personId), index().on(t.linkageBirthDate)],
+  (t) => [unique().on(t.recordId, t.position), index().on(t.slk581Token), index().on(t.personId), ...blockingIndexes('perpetrator_keys', t)],
 );
 
 /**

@@ -3,15 +3,18 @@
  * rules (blocking.ts) as SQL over a table's token columns: the same birth date (or one swapped)
  * with the same family or given letters, or the same family and given letters with the same birth
  * year or the same day and month. Every rule pairs a part of the date with a part of the name, so
- * each finds about as many rows however large the table grows, each through a composite index.
+ * each finds about as many rows however large the table grows. Each rule is a join of the seeds'
+ * distinct tuples to the table through that rule's composite index (db/tables.ts), and the rules
+ * are a union: written as one `OR` of `IN` lists, PostgreSQL can only scan the whole table.
  * Victims' records and perpetrators' keys use the same rules over their own tables.
  */
-import { or, sql, type SQL } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { and, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { textArray } from '../../db/arrays.js';
 
-/** The token columns of a table, by role. */
+/** A table's row id and its token columns, by role. */
 export interface BlockingColumns {
+  id: AnyPgColumn;
   linkageBirthDate: AnyPgColumn;
   linkageFamily: AnyPgColumn;
   linkageGiven: AnyPgColumn;
@@ -36,37 +39,43 @@ function tuples(rows: Array<Array<string | null>>): string[][] {
   return [...seen.values()];
 }
 
-/** `(a, b, …) in (select * from unnest(…))` over the distinct tuples; undefined when there are none. */
-function inTuples(columns: AnyPgColumn[], rows: Array<Array<string | null>>): SQL | undefined {
+/** The ids of the rows whose columns equal one of the distinct tuples; undefined when there are none. */
+function rowsMatching(table: PgTable & BlockingColumns, columns: AnyPgColumn[], rows: Array<Array<string | null>>): SQL | undefined {
   const distinct = tuples(rows);
   if (distinct.length === 0) return undefined;
   const arrays = columns.map((_, k) => textArray(distinct.map((row) => row[k]!)));
-  return sql`(${sql.join(columns, sql`, `)}) in (select * from unnest(${sql.join(arrays, sql`, `)}))`;
+  const names = columns.map((_, k) => sql.raw(`v${k}`));
+  const equal = columns.map((column, k) => sql`${column} = seed.${names[k]}`);
+  return sql`select ${table.id} from ${table} join unnest(${sql.join(arrays, sql`, `)}) as seed(${sql.join(names, sql`, `)}) on ${and(...equal)}`;
 }
 
 /** The condition selecting every row that shares a blocking key with a seed; undefined when none could. */
-export function sharesBlockingKey(columns: BlockingColumns, seeds: readonly BlockingTokens[]): SQL | undefined {
-  const c = columns;
+export function sharesBlockingKey(table: PgTable & BlockingColumns, seeds: readonly BlockingTokens[]): SQL | undefined {
+  const c = table;
   // A seed's swapped date is another row's date exactly when that row's swapped date is the seed's
   // (the swap is symmetric), so one direction finds both.
   const dates = (s: BlockingTokens) => [s.linkageBirthDate, s.linkageBirthDateSwapped];
-  const conditions = [
-    inTuples(
+  const rules = [
+    rowsMatching(
+      table,
       [c.linkageBirthDate, c.linkageFamily],
       seeds.flatMap((s) => dates(s).map((date) => [date, s.linkageFamily])),
     ),
-    inTuples(
+    rowsMatching(
+      table,
       [c.linkageBirthDate, c.linkageGiven],
       seeds.flatMap((s) => dates(s).map((date) => [date, s.linkageGiven])),
     ),
-    inTuples(
+    rowsMatching(
+      table,
       [c.linkageFamily, c.linkageGiven, c.linkageBirthYear],
       seeds.map((s) => [s.linkageFamily, s.linkageGiven, s.linkageBirthYear]),
     ),
-    inTuples(
+    rowsMatching(
+      table,
       [c.linkageFamily, c.linkageGiven, c.linkageBirthDayMonth],
       seeds.map((s) => [s.linkageFamily, s.linkageGiven, s.linkageBirthDayMonth]),
     ),
-  ].filter((condition): condition is SQL => condition !== undefined);
-  return conditions.length ? or(...conditions) : undefined;
+  ].filter((rule): rule is SQL => rule !== undefined);
+  return rules.length ? sql`${table.id} in (${sql.join(rules, sql` union `)})` : undefined;
 }

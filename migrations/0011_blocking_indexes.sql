@@ -1,0 +1,13 @@
+DROP INDEX "perpetrator_keys_linkage_birth_date_index";--> statement-breakpoint
+DROP INDEX "records_linkage_birth_date_index";--> statement-breakpoint
+DROP INDEX "records_linkage_birth_date_swapped_index";--> statement-breakpoint
+DROP INDEX "records_linkage_family_linkage_birth_year_index";--> statement-breakpoint
+DROP INDEX "records_linkage_family_linkage_birth_day_month_index";--> statement-breakpoint
+CREATE INDEX "perpetrator_keys_blocking_date_family_index" ON "perpetrator_keys" USING btree ("linkage_birth_date","linkage_family");--> statement-breakpoint
+CREATE INDEX "perpetrator_keys_blocking_date_given_index" ON "perpetrator_keys" USING btree ("linkage_birth_date","linkage_given");--> statement-breakpoint
+CREATE INDEX "perpetrator_keys_blocking_name_year_index" ON "perpetrator_keys" USING btree ("linkage_family","linkage_given","linkage_birth_year");--> statement-breakpoint
+CREATE INDEX "perpetrator_keys_blocking_name_day_month_index" ON "perpetrator_keys" USING btree ("linkage_family","linkage_given","linkage_birth_day_month");--> statement-breakpoint
+CREATE INDEX "records_blocking_date_family_index" ON "records" USING btree ("linkage_birth_date","linkage_family");--> statement-breakpoint
+CREATE INDEX "records_blocking_date_given_index" ON "records" USING btree ("linkage_birth_date","linkage_given");--> statement-breakpoint
+CREATE INDEX "records_blocking_name_year_index" ON "records" USING btree ("linkage_family","linkage_given","linkage_birth_year");--> statement-breakpoint
+CREATE INDEX "records_blocking_name_day_month_index" ON "records" USING btree ("linkage_family","linkage_given","linkage_birth_day_month");
