@@ -1,7 +1,8 @@
 /**
  * `npm run regen`: every generated step of a change, in the order each depends on the one before —
  * the migration from `src/db/tables.ts`, the OpenAPI document from the route schemas, the TypeScript
- * client types from the document, and docs/authorisation.md from the document and the matrix.
+ * client types from the document, docs/authorisation.md from the document and the matrix, and the
+ * inventory of docs/data-protection.md from the tables and the dataset's fields.
  * `npm run regen -- --name <what_changed>` names a new migration (`0005_<what_changed>.sql`) instead of
  * drizzle-kit's random words. `npm run regen -- --check` changes nothing and exits 1 when any generated file is stale (for the
  * migration: drizzle-kit generates into a copy of `migrations/`, and a new file there means a change
@@ -50,6 +51,11 @@ const steps: Step[] = [
     name: 'authorisation doc',
     write: ['npm', 'run', '-s', 'docs:authorisation'],
     check: ['npm', 'run', '-s', 'docs:authorisation', '--', '--check'],
+  },
+  {
+    name: 'data protection inventory',
+    write: ['npm', 'run', '-s', 'docs:data-protection'],
+    check: ['npm', 'run', '-s', 'docs:data-protection', '--', '--check'],
   },
 ];
 

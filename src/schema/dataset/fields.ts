@@ -7,6 +7,8 @@
 import { SLK581_PATTERN } from '../../lib/slk581.js';
 import { codeLists, personAnswerCodes, type CodeList } from './code-lists.js';
 
+export type DataProtection = 'special_category' | 'quasi_identifier';
+
 export type FieldType = 'string' | 'date' | 'integer' | 'boolean' | 'code' | 'codes' | 'object' | 'objects';
 
 export interface FieldDefinition {
@@ -35,6 +37,13 @@ export interface FieldDefinition {
   readonly minItems?: number;
   /** Linkage keys: turned into keyed hashes on arrival, never stored, logged or returned. */
   readonly linkageKey?: boolean;
+  /**
+   * What the field could reveal about a person, for docs/data-protection.md: special category data
+   * (UK GDPR Art. 9: ethnicity, religion, sexual orientation, health), or a quasi-identifier (a
+   * date, an age, a place, a characteristic that in a small area could single a person out). A
+   * field inside an object has its object's unless it says otherwise; absent: other case data.
+   */
+  readonly protection?: DataProtection;
   readonly fields?: readonly FieldDefinition[];
   /** The dataset version that added the field (absent: in 1.0.0); earlier versions do not have it (`versions.ts`). */
   readonly since?: string;
@@ -50,6 +59,7 @@ function personFields(required: boolean): FieldDefinition[] {
   return [
     {
       name: 'genderIdentitySameAsSex',
+      protection: 'quasi_identifier',
       label: 'Gender identity same as sex registered at birth',
       definition: 'Census 2021 gender identity question; asked of people aged 16 or over.',
       type: 'code',
@@ -59,6 +69,7 @@ function personFields(required: boolean): FieldDefinition[] {
     },
     {
       name: 'sexualOrientation',
+      protection: 'special_category',
       label: 'Sexual orientation',
       definition: 'Self-perceived sexual identity (GSS harmonised standard).',
       type: 'code',
@@ -68,6 +79,7 @@ function personFields(required: boolean): FieldDefinition[] {
     },
     {
       name: 'ethnicity',
+      protection: 'special_category',
       label: 'Ethnic group',
       definition: 'GSS 2021 ethnic group (19 categories). Record ethnicity, never nationality.',
       type: 'code',
@@ -77,6 +89,7 @@ function personFields(required: boolean): FieldDefinition[] {
     },
     {
       name: 'religion',
+      protection: 'special_category',
       label: 'Religion',
       definition: 'Religious affiliation (GSS harmonised standard).',
       type: 'code',
@@ -86,6 +99,7 @@ function personFields(required: boolean): FieldDefinition[] {
     },
     {
       name: 'disability',
+      protection: 'special_category',
       label: 'Disability',
       definition: 'Has a physical or mental impairment with a substantial and long-term adverse effect on day-to-day activities (Equality Act 2010).',
       type: 'code',
@@ -95,6 +109,7 @@ function personFields(required: boolean): FieldDefinition[] {
     },
     {
       name: 'pregnancy',
+      protection: 'special_category',
       label: 'Pregnancy and maternity',
       definition: 'Pregnant, or gave birth in the last 26 weeks.',
       type: 'code',
@@ -104,6 +119,7 @@ function personFields(required: boolean): FieldDefinition[] {
     },
     {
       name: 'maritalStatus',
+      protection: 'quasi_identifier',
       label: 'Marriage and civil partnership',
       definition: 'Legal marital or civil partnership status.',
       type: 'code',
@@ -116,6 +132,7 @@ function personFields(required: boolean): FieldDefinition[] {
 
 const vulnerabilities: FieldDefinition = {
   name: 'vulnerabilities',
+  protection: 'special_category',
   label: 'Vulnerabilities',
   definition: 'Areas of vulnerability that apply (empty when none).',
   type: 'codes',
@@ -125,6 +142,7 @@ const vulnerabilities: FieldDefinition = {
 
 const age: FieldDefinition = {
   name: 'age',
+  protection: 'quasi_identifier',
   label: 'Age',
   definition: 'Age in whole years at the referral date; null when not known.',
   type: 'integer',
@@ -136,6 +154,7 @@ const age: FieldDefinition = {
 
 const sexField: FieldDefinition = {
   name: 'sex',
+  protection: 'quasi_identifier',
   label: 'Sex',
   definition: 'Census 2021 sex question.',
   type: 'code',
@@ -146,6 +165,7 @@ const sexField: FieldDefinition = {
 
 const interpreterRequired: FieldDefinition = {
   name: 'interpreterRequired',
+  protection: 'quasi_identifier',
   label: 'Interpreter required',
   definition: 'The person needs an interpreter to use the service; null when not known.',
   type: 'boolean',
@@ -155,6 +175,7 @@ const interpreterRequired: FieldDefinition = {
 
 const relationshipToArea: FieldDefinition = {
   name: 'relationshipToArea',
+  protection: 'quasi_identifier',
   label: 'Relationship to the area',
   definition: 'Resident, worker or visitor in the area the service covers.',
   type: 'code',
@@ -165,6 +186,7 @@ const relationshipToArea: FieldDefinition = {
 
 const residence: FieldDefinition = {
   name: 'residence',
+  protection: 'quasi_identifier',
   label: 'Residence',
   definition: 'Where the person lives, as a group rather than a named place.',
   type: 'code',
@@ -175,6 +197,7 @@ const residence: FieldDefinition = {
 
 const localAuthority: FieldDefinition = {
   name: 'localAuthority',
+  protection: 'quasi_identifier',
   label: 'Local authority of residence',
   definition:
     'The ONS GSS code of the local authority where the person lives (E06, E07, E08, E09, W06, S12 or N09 and 6 digits, e.g. E09000001 for the City of London), or not_known: lets a service covering several areas say which of its users live in each.',
@@ -354,6 +377,7 @@ export const moduleFields: readonly FieldDefinition[] = [
   },
   {
     name: 'health',
+    protection: 'special_category',
     label: 'Health',
     definition: 'A disclosure or referral in health services.',
     type: 'object',
@@ -408,6 +432,7 @@ function closureOutcome(name: string, label: string, what: string): FieldDefinit
 export const recordFields: readonly FieldDefinition[] = [
   {
     name: 'referralId',
+    protection: 'quasi_identifier',
     label: 'Referral ID',
     definition:
       "The provider's own pseudonymous reference for the referral, unique within the service and period. Never a name: letters, digits and . _ : / - only.",
@@ -418,6 +443,7 @@ export const recordFields: readonly FieldDefinition[] = [
   },
   {
     name: 'referralDate',
+    protection: 'quasi_identifier',
     label: 'Referral date',
     definition: 'The date the service received the referral (ISO 8601), inside the return period.',
     type: 'date',
@@ -490,6 +516,7 @@ export const recordFields: readonly FieldDefinition[] = [
   },
   {
     name: 'childrenInHousehold',
+    protection: 'quasi_identifier',
     label: 'Children in household',
     definition: 'Children in the household, who are victims of domestic abuse in their own right (Domestic Abuse Act 2021 s.3).',
     type: 'integer',
