@@ -40,6 +40,7 @@ import metaRoutes from './routes/meta.js';
 import overlapRoutes from './routes/overlaps.js';
 import periodRoutes from './routes/periods.js';
 import returnDiffRoutes from './routes/return-diff.js';
+import referralRoutes from './routes/referrals.js';
 import returnRoutes from './routes/returns.js';
 import serviceRoutes from './routes/services.js';
 import { CreatedApiKeySchema } from './schema/api/api-keys.js';
@@ -235,6 +236,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(countRoutes, { suppressBelow: config.suppressBelow });
   await app.register(linkageRoutes, { linkageSettings: { threshold: config.matchThreshold } });
   await app.register(returnDiffRoutes);
+  await app.register(referralRoutes, { linkageSecret: config.linkageSecret });
   await app.register(periodRoutes);
   await app.register(auditRoutes);
   await app.register(dashboardPlugin);

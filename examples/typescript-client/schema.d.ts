@@ -720,6 +720,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/services/{id}/referrals/{referralId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything stored about one referral: every version, its updates and who read it (subject access)
+         * @description For a subject access request (UK GDPR Art. 15): every stored version of the record the service sent under this `referralId`, current and superseded, every later update that named it, and the audit of who has read it. Providers can export referrals of their own services only. Record-level data: audited as `referral.read`, naming the referral by a keyed hash, never its id. Correct a referral by sending a new version of its return.
+         */
+        get: operations["exportReferral"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/periods": {
         parameters: {
             query?: never;
@@ -6183,6 +6203,352 @@ export interface operations {
             };
         };
     };
+    exportReferral: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Service slug, e.g. `col-vva`. */
+                id: string;
+                /** @description The provider's own pseudonymous reference for the referral, unique within the service and period. Never a name: letters, digits and . _ : / - only. Percent-encode a `/` in it. */
+                referralId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every stored version of the referral, its updates and its reads. */
+            200: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        service: string;
+                        referralId: string;
+                        /** @description Every stored version of the record, by period and version: current and superseded, as the service sent it; linkage keys are never returned. */
+                        versions: {
+                            /** Format: uuid */
+                            returnId: string;
+                            period: string;
+                            version: number;
+                            /**
+                             * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                             * @enum {string}
+                             */
+                            status: "current" | "superseded";
+                            /** Format: date-time */
+                            receivedAt: string;
+                            record: components["schemas"]["DatasetRecord"];
+                        }[];
+                        /** @description Every later update that named the referral, as it was sent, with the return version that carried it. */
+                        updates: {
+                            /** Format: uuid */
+                            returnId: string;
+                            period: string;
+                            version: number;
+                            /**
+                             * @description Only the current version of a service and period counts in aggregates; an earlier one is superseded.
+                             * @enum {string}
+                             */
+                            status: "current" | "superseded";
+                            /** Format: date-time */
+                            receivedAt: string;
+                            /**
+                             * RecordUpdate
+                             * @description A later event about a referral this service received in an earlier quarter: the fields given replace the referral's, fields left out keep their values, and an explicit null sets a nullable field to null.
+                             */
+                            update: {
+                                /**
+                                 * Referral ID
+                                 * @description The referralId of the record this update is about, as the return of its quarter gave it.
+                                 */
+                                referralId: string;
+                                /**
+                                 * Referral period
+                                 * @description The quarter of the return the referral arrived in (e.g. 2022-23-Q1): earlier than this return's period.
+                                 */
+                                referralPeriod: string;
+                                /**
+                                 * Status
+                                 * @description The outcome of the referral at intake. Absent means accepted, and is stored and shown as absent (not as accepted). Every status counts in the referrals received.
+                                 * @enum {string}
+                                 */
+                                status?: "accepted" | "duplicate" | "inappropriate" | "declined" | "no_contact";
+                                /**
+                                 * Closure
+                                 * @description Outcome and service-user feedback at the end of contact (review section 4.6).
+                                 */
+                                closure?: {
+                                    /**
+                                     * Closed date
+                                     * Format: date
+                                     * @description The date contact ended; on or after the referral date.
+                                     */
+                                    closedDate?: string;
+                                    /**
+                                     * Reason
+                                     * @description Why contact ended.
+                                     * @enum {string}
+                                     */
+                                    reason?: "support_completed" | "referred_on" | "declined_support" | "disengaged" | "moved_away" | "not_eligible" | "other_reason";
+                                    /**
+                                     * Risk reduced
+                                     * @description Risk was reduced at closure; null when not assessed.
+                                     */
+                                    riskReduced?: boolean | null;
+                                    /**
+                                     * Feels safer
+                                     * @description The person said they feel safer; null when not asked or not answered.
+                                     */
+                                    feelsSafer?: boolean | null;
+                                    /**
+                                     * Abuse reduced
+                                     * @description The abuse reduced or stopped at closure; null (or absent) when not asked or not answered.
+                                     */
+                                    abuseReduced?: boolean | null;
+                                    /**
+                                     * Quality of life improved
+                                     * @description The person said their quality of life improved at closure; null (or absent) when not asked or not answered.
+                                     */
+                                    qualityOfLifeImproved?: boolean | null;
+                                    /**
+                                     * Children safer
+                                     * @description The children of the household are safer at closure; null (or absent) when not asked or not answered.
+                                     */
+                                    childrenSafer?: boolean | null;
+                                    /**
+                                     * Risk level at closure
+                                     * @description The risk level at the end of contact, in the codes of riskLevel.
+                                     * @enum {string}
+                                     */
+                                    riskLevelAtClosure?: "standard" | "medium" | "high" | "not_assessed";
+                                    /**
+                                     * Relationship at closure
+                                     * @description The relationship with the person who harmed them, at the end of contact.
+                                     * @enum {string}
+                                     */
+                                    relationshipAtClosure?: "ended" | "continuing" | "not_applicable" | "not_known";
+                                };
+                                /**
+                                 * Sanctuary Scheme
+                                 * @description Security work a Sanctuary Scheme did so the person can stay safely at home.
+                                 */
+                                sanctuary?: {
+                                    /**
+                                     * Security measures
+                                     * @description The security measures fitted (empty when none yet).
+                                     */
+                                    securityMeasures?: ("door_reinforcement" | "lock_change" | "window_locks" | "sanctuary_room" | "alarm" | "cctv_or_video_doorbell" | "fire_safety" | "lighting" | "other_measure")[];
+                                    /**
+                                     * Property secured
+                                     * @description The property was made secure.
+                                     */
+                                    propertySecured?: boolean;
+                                    /**
+                                     * Tenure
+                                     * @description The tenure of the home.
+                                     * @enum {string}
+                                     */
+                                    tenure?: "council" | "housing_association" | "private_rented" | "owner_occupier" | "temporary_accommodation" | "other_tenure" | "not_known";
+                                };
+                                /**
+                                 * Housing
+                                 * @description A housing or homelessness service’s work with the household.
+                                 */
+                                housing?: {
+                                    /**
+                                     * Homelessness approach
+                                     * @description The household approached the council as homeless or at risk of homelessness.
+                                     */
+                                    homelessnessApproach?: boolean;
+                                    /**
+                                     * Temporary accommodation
+                                     * @description The household was placed in temporary accommodation.
+                                     */
+                                    temporaryAccommodation?: boolean;
+                                    /**
+                                     * Moved due to abuse
+                                     * @description The household moved home because of the abuse.
+                                     */
+                                    movedDueToAbuse?: boolean;
+                                    /**
+                                     * Housing outcome
+                                     * @description Where the household ended up.
+                                     * @enum {string}
+                                     */
+                                    outcome?: "remained_safely" | "moved_social_housing" | "moved_private_rented" | "refuge" | "temporary_accommodation" | "perpetrator_removed" | "managed_reciprocal" | "other_outcome" | "not_known";
+                                };
+                                /**
+                                 * Refuge
+                                 * @description A stay in refuge.
+                                 */
+                                refuge?: {
+                                    /**
+                                     * Admission date
+                                     * Format: date
+                                     * @description The date the woman was admitted to the refuge (ISO 8601).
+                                     */
+                                    admissionDate?: string;
+                                    /**
+                                     * Departure date
+                                     * Format: date
+                                     * @description The date she left (ISO 8601), on or after the admission date; absent while she is resident.
+                                     */
+                                    departureDate?: string;
+                                    /**
+                                     * Children accommodated
+                                     * @description Children accommodated in the refuge with her.
+                                     */
+                                    childrenAccommodated?: number;
+                                };
+                                /**
+                                 * Court
+                                 * @description The criminal case, for a specialist domestic abuse court or court support service.
+                                 */
+                                court?: {
+                                    /**
+                                     * Case heard
+                                     * @description The case was heard at court.
+                                     */
+                                    caseHeard?: boolean;
+                                    /**
+                                     * Attended court
+                                     * @description The victim-survivor attended court.
+                                     */
+                                    attendedCourt?: boolean;
+                                    /**
+                                     * Support at court
+                                     * @description The victim-survivor was supported at court (by an IDVA or court advocate).
+                                     */
+                                    supportAtCourt?: boolean;
+                                    /**
+                                     * Court outcome
+                                     * @description The outcome of the case; ongoing until it is finalised.
+                                     * @enum {string}
+                                     */
+                                    outcome?: "convicted" | "acquitted" | "discontinued" | "withdrawn" | "ongoing" | "other_outcome";
+                                    /**
+                                     * Early guilty plea
+                                     * @description The defendant pleaded guilty at the first hearing; null when not known or not applicable.
+                                     */
+                                    earlyGuiltyPlea?: boolean | null;
+                                    /**
+                                     * Pre-sentence report
+                                     * @description A pre-sentence report was prepared; null when not known or not applicable.
+                                     */
+                                    preSentenceReport?: boolean | null;
+                                };
+                                /**
+                                 * Programme
+                                 * @description A programme for people who harm, young people or survivors, and how far the person got.
+                                 */
+                                programme?: {
+                                    /**
+                                     * Programme type
+                                     * @description The kind of programme.
+                                     * @enum {string}
+                                     */
+                                    programmeType?: "community_perpetrator_programme" | "young_people" | "child_to_parent" | "survivor_group" | "one_to_one" | "other_programme";
+                                    /**
+                                     * Stage
+                                     * @description The furthest stage reached: each stage implies the ones before it.
+                                     * @enum {string}
+                                     */
+                                    stage?: "referred" | "contacted" | "assessed" | "suitable" | "started" | "midway" | "completed";
+                                    /**
+                                     * Partner supported
+                                     * @description The partner or ex-partner was offered support alongside the programme; null when not known.
+                                     */
+                                    partnerSupported?: boolean | null;
+                                };
+                            };
+                        }[];
+                        /** @description Who has read it, newest first, this export included: from the audit log. */
+                        reads: {
+                            /** Format: date-time */
+                            at: string;
+                            /** @description `referral.read` (this export), `return.read` or `return.diff_read` (a version of a return holding the referral). */
+                            action: string;
+                            apiKeyId: string | null;
+                            role: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Malformed request (unparseable body or invalid parameter). */
+            400: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key does not have the role or service this needs. */
+            403: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
+            503: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPeriods: {
         parameters: {
             query?: {
@@ -6523,7 +6889,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                /** @description Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`. */
+                /** @description Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `referral.read`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`. */
                 action?: string;
                 /** @description Only events done with this API key. */
                 apiKeyId?: string;

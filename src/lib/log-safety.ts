@@ -145,6 +145,17 @@ export function withoutQuery(url: string): string {
   return at === -1 ? url : `${url.slice(0, at)}?…`;
 }
 
+/**
+ * A path that carries a service's own reference for a referral (`/v1/services/{id}/referrals/{referralId}`)
+ * loses it: the reference leads back to a case file, so it is neither logged nor named back in a problem.
+ */
+const REFERRAL_IN_PATH = /^(\/v1\/services\/[^/?]+\/referrals\/)[^/?]+/;
+
+/** The path of a request as logs and problems may show it: no query string, no referral reference. */
+export function safePath(url: string): string {
+  return withoutQuery(url).replace(REFERRAL_IN_PATH, '$1…');
+}
+
 const PATH_WITH_QUERY = /(\/[\w\-./%~]*)\?[^\s"']*/g;
 
 interface RequestLike {
@@ -166,7 +177,7 @@ export function safeLoggerOptions(): Pick<LoggerOptions, 'serializers' | 'hooks'
       err: (err: unknown) => serializeError(err),
       req: (req: RequestLike) => ({
         method: req.method,
-        url: typeof req.url === 'string' ? withoutQuery(req.url) : undefined,
+        url: typeof req.url === 'string' ? safePath(req.url) : undefined,
         host: req.host,
         remoteAddress: req.ip,
         remotePort: req.socket?.remotePort,

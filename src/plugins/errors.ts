@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { describeDatabaseFailure, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/database-errors.js';
+import { safePath } from '../lib/log-safety.js';
 import { problemDocument, problemsFromAjv, problemTypes, type FieldProblem } from '../lib/problem.js';
 
 interface ProblemLike extends FastifyError {
@@ -31,7 +32,7 @@ function sendProblem(
     .send({
       // The server never quotes what was sent (a cell may be about a person); the excerpts a problem
       // carries are shown only offline, by `vawg validate`, to whoever holds the file.
-      ...problemDocument(status, detail, request.url.split('?')[0] ?? request.url, type, errors, problemCount),
+      ...problemDocument(status, detail, safePath(request.url.split('?')[0] ?? request.url), type, errors, problemCount),
       requestId: request.id,
     });
 }

@@ -15,6 +15,7 @@ export type AuditAction =
   | 'count_return.submitted'
   | 'count_return.rejected'
   | 'return.diff_read'
+  | 'referral.read'
   | 'linkage.persons_read'
   | 'api_key.created'
   | 'api_key.revoked'

@@ -81,6 +81,7 @@ const calls: Record<string, Call> = {
   getLinkageModel: () => ({ method: 'GET', url: '/v1/linkage/model' }),
   getLinkageStatus: () => ({ method: 'GET', url: '/v1/linkage/status' }),
   diffReturnVersions: ({ returnId }) => ({ method: 'GET', url: `/v1/returns/${returnId}/diff` }),
+  exportReferral: () => ({ method: 'GET', url: '/v1/services/svc-a/referrals/REF-00001' }),
   listPeriods: () => ({ method: 'GET', url: '/v1/periods' }),
   lockPeriod: () => ({ method: 'PUT', url: '/v1/periods/2019-20-Q1/lock', payload: { reason: 'matrix' } }),
   unlockPeriod: async ({ app }) => {

@@ -223,6 +223,9 @@ t.test('Prism, as a validating proxy over a whole session, finds no violation', 
   await call('GET', `/v1/returns/${second.body!.id as string}/diff`, provider);
   t.equal((await call('GET', '/v1/returns/00000000-0000-4000-8000-000000000000', provider)).status, 404);
   t.equal((await call('GET', '/v1/returns/not-a-uuid', { ...provider, invalid: true })).status, 400);
+  const exported = await call('GET', `/v1/services/col-idva/referrals/${records[0]!.referralId as string}`, provider);
+  t.equal(exported.status, 200, 'a referral exported for a subject access request');
+  t.equal((await call('GET', '/v1/services/col-idva/referrals/NO-SUCH-REF', provider)).status, 404);
 
   // An analyst reads the analytics, as JSON and as CSV.
   const analyst = { key: analystKey };
