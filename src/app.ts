@@ -23,6 +23,7 @@ import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugi
 import inputPlugin from './plugins/input.js';
 import jobsPlugin from './plugins/jobs.js';
 import linkageWorkerPlugin from './plugins/linkage-worker.js';
+import recordWorkersPlugin from './plugins/record-workers.js';
 import aggregateRoutes from './routes/aggregates.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import areaRoutes from './routes/areas.js';
@@ -141,6 +142,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(databasePlugin, { databaseUrl: config.databaseUrl, databaseReadUrl: config.databaseReadUrl, dataDir: config.dataDir });
   await app.register(authPlugin, { failuresPerMinute: config.authFailuresPerMinute, requestsPerMinutePerKey: config.requestsPerMinutePerKey });
   await app.register(jobsPlugin, { uploadDir: config.uploadDir, databaseUrl: config.databaseUrl });
+  // Started on the first large return, not here: most apps (every test's) never need it.
+  await app.register(recordWorkersPlugin, { linkageSecret: config.linkageSecret, threads: config.recordWorkers });
   await app.register(linkageWorkerPlugin, {
     linkageSettings: { threshold: config.matchThreshold },
     mode: config.linkageMode,

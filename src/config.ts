@@ -91,6 +91,14 @@ export const EnvSchema = Type.Object({
     description:
       'Embedded database (no DATABASE_URL) only: a return with more records (updates included) is refused with 413, as it would hold the one connection for too long; PostgreSQL takes any size.',
   }),
+  VAWG_RECORD_WORKERS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 256,
+      description:
+        "Worker threads that convert, check and tokenise a large return's records while the main thread reads the file and writes the rows; 0: all on the main thread. Unset: one fewer than the machine's cores, at least 1.",
+    }),
+  ),
   VAWG_IDEMPOTENCY_TTL_HOURS: Type.Integer({
     minimum: 24,
     maximum: 24 * 30,
@@ -155,6 +163,8 @@ export interface Config {
   asyncReturnBytes: number;
   /** On PGlite only, returns with more records (updates included) than this are refused (413); unset, no limit. */
   embeddedMaxRecords?: number | undefined;
+  /** Worker threads for a large return's records (0: none); unset, one fewer than the cores, at least 1. */
+  recordWorkers?: number | undefined;
   idempotencyTtlHours: number;
   /** Where uploads are spooled while they are processed. */
   uploadDir: string;
@@ -236,6 +246,7 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     linkageRetryMs: Math.round(parsed.VAWG_LINKAGE_RETRY_S * 1000),
     asyncReturnBytes: Math.round(parsed.VAWG_ASYNC_RETURN_MB * 1024 * 1024),
     embeddedMaxRecords: parsed.VAWG_EMBEDDED_MAX_RECORDS,
+    recordWorkers: parsed.VAWG_RECORD_WORKERS,
     idempotencyTtlHours: parsed.VAWG_IDEMPOTENCY_TTL_HOURS,
     uploadDir: resolveUploadDir(parsed.VAWG_DATA_DIR),
     requestTimeoutMs: parsed.VAWG_REQUEST_TIMEOUT_S * 1000,

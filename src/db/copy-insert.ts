@@ -104,20 +104,23 @@ function columnsOf(table: Table): Map<string, { name: string; encode: Encode }> 
   return columns;
 }
 
-/**
- * Inserts `rows` (the keys of the first row name the columns; others take their defaults) with
- * COPY on node-postgres, else as bulkInsert does. A failure (a constraint, a lost connection)
- * rejects, and the transaction it was in rolls back as with any other statement.
- */
-export async function copyInsert<T extends Table>(db: Executor, table: T, rows: ReadonlyArray<Partial<T['$inferInsert']>>): Promise<void> {
-  if (rows.length === 0) return;
-  const client = pgClientOf(db);
-  if (!client) return bulkInsert(db, table, rows);
+/** A COPY statement and its data, encoded where the rows were made (a worker thread, say) and sent as they are. */
+export interface EncodedCopy {
+  statement: string;
+  /** The rows in COPY text format, one line each. */
+  payload: string;
+}
+
+/** `rows` (the keys of the first row name the columns; others take their defaults) as one `COPY … FROM STDIN`. */
+export function encodeCopy<T extends Table>(table: T, rows: ReadonlyArray<Partial<T['$inferInsert']>>): EncodedCopy {
   const all = columnsOf(table);
-  const used = Object.keys(rows[0] as object).flatMap((key) => {
-    const column = all.get(key);
-    return column ? [{ key, ...column }] : [];
-  });
+  const used =
+    rows.length === 0
+      ? []
+      : Object.keys(rows[0] as object).flatMap((key) => {
+          const column = all.get(key);
+          return column ? [{ key, ...column }] : [];
+        });
   const lines: string[] = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Record<string, unknown>;
@@ -128,12 +131,34 @@ export async function copyInsert<T extends Table>(db: Executor, table: T, rows: 
     }
     lines[i] = line;
   }
-  const text = `copy "${getTableName(table)}" (${used.map((c) => `"${c.name}"`).join(', ')}) from stdin`;
-  const copy = new CopyIn(text, Buffer.from(`${lines.join('\n')}\n`));
+  return { statement: `copy "${getTableName(table)}" (${used.map((c) => `"${c.name}"`).join(', ')}) from stdin`, payload: `${lines.join('\n')}\n` };
+}
+
+/** Whether `copyInsert` writes through COPY here (node-postgres), so rows may be encoded ahead with `encodeCopy`. */
+export function copiesDirectly(db: Executor): boolean {
+  return pgClientOf(db) !== undefined;
+}
+
+/** Runs an encoded COPY on node-postgres (`copiesDirectly`); it rejects, and its transaction rolls back, as any failed statement. */
+export async function sendCopy(db: Executor, { statement, payload }: EncodedCopy): Promise<void> {
+  const client = pgClientOf(db);
+  if (!client) throw new Error('sendCopy: COPY needs a node-postgres connection');
+  const copy = new CopyIn(statement, Buffer.from(payload));
   await new Promise<void>((resolve, reject) => {
     // A failed query as drizzle reports one (its statement in `query`, the server's error as its
     // cause), so it is logged the same way: the statement's head, never the data.
-    copy.callback = (error) => (error ? reject(Object.assign(new Error('query failed', { cause: error }), { query: text })) : resolve());
+    copy.callback = (error) => (error ? reject(Object.assign(new Error('query failed', { cause: error }), { query: statement })) : resolve());
     client.query(copy as unknown as pg.QueryConfig);
   });
+}
+
+/**
+ * Inserts `rows` (the keys of the first row name the columns; others take their defaults) with
+ * COPY on node-postgres, else as bulkInsert does. A failure (a constraint, a lost connection)
+ * rejects, and the transaction it was in rolls back as with any other statement.
+ */
+export async function copyInsert<T extends Table>(db: Executor, table: T, rows: ReadonlyArray<Partial<T['$inferInsert']>>): Promise<void> {
+  if (rows.length === 0) return;
+  if (!copiesDirectly(db)) return bulkInsert(db, table, rows);
+  await sendCopy(db, encodeCopy(table, rows));
 }

@@ -312,21 +312,88 @@ function readerError(error: unknown): Error {
   return new Error(`reading the CSV body failed (${typeof code === 'string' ? code : typeof name === 'string' ? name : 'unknown error'})`);
 }
 
+/** A CSV file's header, checked: the columns its cells fall in, by position. */
+export interface CsvSheet {
+  /** The header row's cells as read: a worker thread resolves the same columns from them (`csvSheet`). */
+  header: string[];
+  columns: CsvColumn[];
+  width: number;
+}
+
+/** Checks a header row (a 422 listing its problems) and resolves its columns. */
+export function csvSheet(header: string[], recordTree: readonly FieldDefinition[] = recordFields, patch = false): CsvSheet {
+  return { header, columns: checkHeader(header, recordTree, patch), width: header.length };
+}
+
+/** A data row of a CSV file as read, before its cells are converted. */
+export interface CsvRow {
+  /** The spreadsheet row (the header is row 1). */
+  row: number;
+  cells: string[];
+  sheet: CsvSheet;
+}
+
 /**
- * Yields each data row as a record. Rows with a different number of cells than the header are
- * reported as a problem of that row; malformed CSV (an unclosed quote) is a 400. The columns are
- * those of the dataset version the return declares (`recordTree`; the latest by default).
+ * Converts one data row's cells to a record. A row with a different number of cells than the
+ * header is a problem of that row; so is a cell that cannot be converted to its field's type.
  */
-export async function* readCsvRecords(
+export function convertCsvRow(
+  { columns, width }: CsvSheet,
+  cells: readonly string[],
+  row: number,
+  recordTree: readonly FieldDefinition[] = recordFields,
+  patch = false,
+): CsvRecord {
+  const problems: FieldProblem[] = [];
+  if (cells.length !== width)
+    problems.push({
+      pointer: locateCell(row, '(row)'),
+      code: 'wrong_cell_count',
+      detail: `the row has ${cells.length} cells and the header ${width}; check for an unquoted separator`,
+    });
+  const record: Record<string, unknown> = {};
+  let crosswalked = 0;
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i]!;
+    const text = cells[i] ?? '';
+    const forbidden = MAYBE_FORBIDDEN.test(text) ? forbiddenCharacter(text) : undefined;
+    if (forbidden) {
+      problems.push({ pointer: locateCell(row, column.name), code: 'forbidden_character', detail: `the cell ${forbidden}` });
+      continue;
+    }
+    const converted = patch ? convertPatchCell(column, text) : convertCell(column, text);
+    if (converted === undefined) continue;
+    setPath(record, column.path, converted.value);
+    if (converted.problem) {
+      // Only number and yes/no cells fail conversion: values that may be shown back, in an answer that is not kept.
+      const excerpt = column.field.linkageKey ? undefined : excerptOf(text);
+      problems.push({
+        pointer: locateCell(row, column.name),
+        code: 'wrong_type',
+        detail: converted.problem,
+        ...(excerpt ? { valueEcho: `you sent ${excerpt}` } : {}),
+      });
+    }
+    if (converted.crosswalked) crosswalked++;
+  }
+  tidy(record, recordTree);
+  return { row, record, problems, crosswalked };
+}
+
+/**
+ * Yields each data row as its cells, with the checked header. Malformed CSV (an unclosed quote) is
+ * a 400; a header with problems, or none, a 422. The columns are those of the dataset version the
+ * return declares (`recordTree`; the latest by default).
+ */
+export async function* readCsvRows(
   input: Readable,
   recordTree: readonly FieldDefinition[] = recordFields,
   options: { patch?: boolean } = {},
-): AsyncGenerator<CsvRecord> {
+): AsyncGenerator<CsvRow> {
   const parser = input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: MAX_CSV_ROW_CHARS }));
   // A read error of the file behind the stream is not passed on by pipe(): end the parse with it.
   input.once('error', (error) => parser.destroy(error));
-  let columns: CsvColumn[] | null = null;
-  let width = 0;
+  let sheet: CsvSheet | null = null;
   const rows = (parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -338,53 +405,24 @@ export async function* readCsvRecords(
       }
       if (next.done) break;
       const { record: cells, info } = next.value;
-      if (columns === null) {
-        columns = checkHeader(cells, recordTree, options.patch);
-        width = cells.length;
-        continue;
-      }
-      const row = info.lines;
-      const problems: FieldProblem[] = [];
-      if (cells.length !== width)
-        problems.push({
-          pointer: locateCell(row, '(row)'),
-          code: 'wrong_cell_count',
-          detail: `the row has ${cells.length} cells and the header ${width}; check for an unquoted separator`,
-        });
-      const record: Record<string, unknown> = {};
-      let crosswalked = 0;
-      for (let i = 0; i < columns.length; i++) {
-        const column = columns[i]!;
-        const text = cells[i] ?? '';
-        const forbidden = MAYBE_FORBIDDEN.test(text) ? forbiddenCharacter(text) : undefined;
-        if (forbidden) {
-          problems.push({ pointer: locateCell(row, column.name), code: 'forbidden_character', detail: `the cell ${forbidden}` });
-          continue;
-        }
-        const converted = options.patch ? convertPatchCell(column, text) : convertCell(column, text);
-        if (converted === undefined) continue;
-        setPath(record, column.path, converted.value);
-        if (converted.problem) {
-          // Only number and yes/no cells fail conversion: values that may be shown back, in an answer that is not kept.
-          const excerpt = column.field.linkageKey ? undefined : excerptOf(text);
-          problems.push({
-            pointer: locateCell(row, column.name),
-            code: 'wrong_type',
-            detail: converted.problem,
-            ...(excerpt ? { valueEcho: `you sent ${excerpt}` } : {}),
-          });
-        }
-        if (converted.crosswalked) crosswalked++;
-      }
-      tidy(record, recordTree);
-      yield { row, record, problems, crosswalked };
+      if (sheet === null) sheet = csvSheet(cells, recordTree, options.patch);
+      else yield { row: info.lines, cells, sheet };
     }
   } finally {
     // Stops the parser (and the file under it) when the header is refused or the reader stops early.
     await rows.return?.();
   }
-  if (columns === null)
+  if (sheet === null)
     throw problem(422, 'validation', 'the CSV is empty: the first row must name the columns', [
       { pointer: locateCell(1, '(header)'), code: 'required', detail: 'a header row is required' },
     ]);
+}
+
+/** Yields each data row as a record (`readCsvRows`, each row converted as it is read). */
+export async function* readCsvRecords(
+  input: Readable,
+  recordTree: readonly FieldDefinition[] = recordFields,
+  options: { patch?: boolean } = {},
+): AsyncGenerator<CsvRecord> {
+  for await (const { row, cells, sheet } of readCsvRows(input, recordTree, options)) yield convertCsvRow(sheet, cells, row, recordTree, options.patch);
 }

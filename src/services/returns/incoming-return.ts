@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import { parseQuarter, QUARTER_PATTERN } from '../../lib/periods.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
-import { locateInCsv, readCsvRecords } from './csv-records.js';
+import { locateInCsv, readCsvRecords, readCsvRows } from './csv-records.js';
 import type { IncomingRecord, IncomingReturn } from './submit-return.js';
 import { DATASET_VERSION, datasetVersionDefinition } from '../../schema/dataset/index.js';
 import { addedLaterText, declaredDatasetVersion, locateInJson, unknownDatasetVersionProblem, validateEnvelope } from './validate-return.js';
@@ -97,9 +97,9 @@ export function incomingFromCsv(body: Readable, query: CsvReturnQuery): Incoming
   }
   return {
     ...envelope,
-    records: (async function* () {
-      for await (const { row, record, problems: cellProblems, crosswalked } of readCsvRecords(body, recordTree))
-        yield { at: row, record, problems: cellProblems, crosswalked };
+    // Rows as cells: they are converted where they are checked (a worker thread, for a large return).
+    records: (async function* (): AsyncGenerator<IncomingRecord> {
+      for await (const { row, cells, sheet } of readCsvRows(body, recordTree)) yield { at: row, cells, sheet };
     })(),
     carryOver: 'updates',
   };

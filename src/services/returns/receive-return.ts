@@ -24,6 +24,7 @@ import {
 import { createJob, getJob, type JobOutcome, type JobRunner } from '../jobs.js';
 import type { LinkageWorker } from '../../plugins/linkage-worker.js';
 import { assertWithinRecordLimit, incomingFromCsv, incomingFromJson, withRecordLimit } from './incoming-return.js';
+import type { RecordPool } from './record-pool.js';
 import type { DeriveTokens } from './record-rows.js';
 import { submitReturn, type IncomingReturn, type ReturnSummary } from './submit-return.js';
 
@@ -33,6 +34,8 @@ export interface ReturnIntake {
   linkage: LinkageWorker;
   log: FastifyBaseLogger;
   deriveTokens: DeriveTokens;
+  /** Worker threads for a large return's records (tokens under the same secret as `deriveTokens`); null: none. */
+  recordPool: RecordPool | null;
   /** Bodies larger than this are processed by a job (202). */
   asyncAboveBytes: number;
   bodyLimitBytes: number;
@@ -209,6 +212,7 @@ async function submit(intake: ReturnIntake, params: ReceiveReturnParams, incomin
     incoming,
     dryRun: params.query.dryRun,
     deriveTokens: intake.deriveTokens,
+    recordPool: intake.recordPool,
     requestId: params.requestId,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(beforeCommit ? { beforeCommit: (tx: Database, summary: ReturnSummary) => beforeCommit(tx, accepted(summary)) } : {}),

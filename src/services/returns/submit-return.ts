@@ -4,7 +4,7 @@
  * stored in bounded memory; any problem, a crash or a lost connection rolls the whole return back.
  */
 import { and, eq, isNull, max, ne, sql } from 'drizzle-orm';
-import { copyInsert } from '../../db/copy-insert.js';
+import { copiesDirectly, copyInsert, sendCopy } from '../../db/copy-insert.js';
 import type { Database } from '../../db/connect.js';
 import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
@@ -12,31 +12,43 @@ import { assertServiceAccess, type Principal } from '../api-keys.js';
 import { recordAuditEvent } from '../audit.js';
 import { enqueueLinkage } from '../linkage/linkage-queue.js';
 import { assertPeriodOpen } from '../period-locks.js';
-import { describeCrosswalkUse } from './csv-records.js';
-import { storePerpetratorKeys, type PerpetratorKeyEntry } from '../linkage/perpetrator-keys.js';
-import { perpetratorTokensOf, recordToRow, type DeriveTokens, type NewRecordRow, type RecordInput } from './record-rows.js';
+import { describeCrosswalkUse, type CsvSheet } from './csv-records.js';
+import { storePerpetratorKeys } from '../linkage/perpetrator-keys.js';
+import { checkChunk, locateOf, type ChunkContext, type ChunkItem, type ChunkResult, type ChunkRows, type ChunkTask } from './record-chunks.js';
+import type { RecordPool } from './record-pool.js';
+import type { DeriveTokens } from './record-rows.js';
 import { toReturnSummary } from './read-returns.js';
 import { createModuleCounter, type ModuleCounter } from './module-warnings.js';
 import { carryOverRecords, carryOverUpdates, carryOverWarning, checkUpdates, currentVersionOf, type IncomingUpdate } from './record-updates.js';
 import { rebuildReferralStates } from './referral-states.js';
 import { projectAcceptedReturn } from '../analytics/analytic-projection.js';
-import { createRecordChecker, ProblemList, type Locate } from './validate-return.js';
+import { datasetVersionDefinition } from '../../schema/dataset/index.js';
+import { createRecordValidator, createReturnTally, ProblemList, type Locate } from './validate-return.js';
 
 /** Rows per COPY (or jsonb INSERT on PGlite): memory stays bounded whatever the size of the return. */
 const INSERT_CHUNK = 1000;
+/** A return of fewer chunks than this is checked on the main thread: the hop to a worker would cost more than it saves. */
+const POOL_FROM_CHUNKS = 2;
 const ANALYZE_AFTER_ROWS = 5000;
 /** Only a service id shaped like one is named back in a problem. */
 const SERVICE_SLUG = /^(?=.{2,64}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-export interface IncomingRecord {
-  /** Its position, as `locate` understands it (index in a JSON return, row of a CSV file). */
-  at: number;
-  record: unknown;
-  /** Problems found before validation (a CSV cell that is not a number). */
-  problems?: FieldProblem[];
-  /** Cells translated through a published crosswalk. */
-  crosswalked?: number;
-}
+export type IncomingRecord =
+  | {
+      /** Its position, as `locate` understands it (index in a JSON return, row of a CSV file). */
+      at: number;
+      record: unknown;
+      /** Problems found before validation (a CSV cell that is not a number). */
+      problems?: FieldProblem[];
+      /** Cells translated through a published crosswalk. */
+      crosswalked?: number;
+    }
+  | {
+      /** A CSV row not yet converted (a worker thread may convert it): its spreadsheet row, its cells and the header. */
+      at: number;
+      cells: string[];
+      sheet: CsvSheet;
+    };
 
 /** A return as it arrives, before validation: JSON and CSV both become one of these. */
 export interface IncomingReturn {
@@ -66,6 +78,8 @@ export interface SubmitReturnParams {
   incoming: IncomingReturn;
   dryRun: boolean;
   deriveTokens: DeriveTokens;
+  /** Worker threads for the per-record work of a large return; without them it is all done here. */
+  recordPool?: RecordPool | null | undefined;
   requestId?: string;
   /** Called after each chunk of records, for job progress. */
   onProgress?: (recordsRead: number) => void;
@@ -93,70 +107,153 @@ function rejection(list: ProblemList): Error {
   return problem(422, 'validation', `the return has ${list.count} problem${list.count === 1 ? '' : 's'}${more}; nothing was stored`, list.problems, list.count);
 }
 
+/** Where a return's rows go: its transaction and the id of the version being written. */
+interface RecordTarget {
+  tx: Tx;
+  returnId: string;
+}
+
+interface CheckOptions {
+  deriveTokens: DeriveTokens;
+  recordPool?: RecordPool | null | undefined;
+  /** Null for a dry run, or a return already refused: nothing is written. */
+  target: RecordTarget | null;
+  onProgress?: ((recordsRead: number) => void) | undefined;
+  modules?: ModuleCounter | undefined;
+}
+
 /**
- * Reads every record through the checker; while no problem has been found, hands valid rows to
- * `write` in chunks. After the first problem nothing more is written (the caller rolls back), but
- * reading goes on so every problem is reported.
+ * Reads every record, a chunk at a time: each chunk's records are converted (CSV), checked and
+ * made into rows (checkChunk) here or, from the second chunk of a large return, in the worker pool,
+ * several chunks at once; their findings are then taken in order here, where the checks across
+ * records are. While no problem has been found, each chunk's rows are written as the next chunk is
+ * taken. After the first problem nothing more is written (the caller rolls back), but reading
+ * goes on so every problem is reported.
  */
-async function checkRecords(
-  incoming: IncomingReturn,
-  knownServices: ReadonlySet<string>,
-  list: ProblemList,
-  deriveTokens: DeriveTokens,
-  write: ((rows: NewRecordRow[], perpetratorKeys: PerpetratorKeyEntry[]) => Promise<void>) | null,
-  onProgress?: (recordsRead: number) => void,
-  modules?: ModuleCounter,
-) {
-  const checker = createRecordChecker(incoming.period ?? '', incoming.locate, incoming.datasetVersion);
-  let pending: NewRecordRow[] = [];
-  let pendingKeys: PerpetratorKeyEntry[] = [];
-  // One chunk is written while the next is read and checked: the database and this process work at once.
+async function checkRecords(incoming: IncomingReturn, knownServices: ReadonlySet<string>, list: ProblemList, options: CheckOptions) {
+  const { target, onProgress, modules } = options;
+  const period = incoming.period ?? '';
+  const tally = createReturnTally(period, incoming.locate, incoming.datasetVersion);
+  const context: ChunkContext = {
+    validate: createRecordValidator(period, incoming.locate, incoming.datasetVersion),
+    recordTree: datasetVersionDefinition(incoming.datasetVersion)!.fields,
+    deriveTokens: options.deriveTokens,
+    locate: incoming.locate,
+  };
+  // CSV only: a CSV row crosses to a worker as its cells, cheaply; a JSON record is an object whose
+  // copy to a thread costs about what checking it does (measured: JSON returns slower through the
+  // pool, bench/README.md). A worker is told the format and locates as the format does: a return
+  // located otherwise stays here.
+  const pool = options.recordPool && incoming.format === 'csv' && incoming.locate === locateOf(incoming.format) ? options.recordPool : null;
+  const copy = target !== null && copiesDirectly(target.tx);
+
+  // One chunk is written while the next is taken: the database and this process work at once.
   let writing: Promise<void> | null = null;
-  const send = async (rows: NewRecordRow[], keys: PerpetratorKeyEntry[]) => {
+  const send = async (rows: ChunkRows) => {
     await writing;
-    writing = write!(rows, keys);
+    const { tx, returnId } = target!;
+    writing = (async () => {
+      if (rows.copy) await sendCopy(tx, rows.copy);
+      else await copyInsert(tx, records, rows.objects ?? []);
+      await storePerpetratorKeys(tx, returnId, rows.perpetratorKeys);
+    })();
     // Handled here, thrown at the next await: a failed write must not be an unhandled rejection meanwhile.
     writing.catch(() => undefined);
   };
+
   let count = 0;
   let crosswalked = 0;
-  for await (const { at, record, problems = [], crosswalked: mapped = 0 } of incoming.records) {
-    const convertedAt = new Set(problems.map((p) => p.pointer));
-    const found = [...problems, ...checker.check(record, at).filter((p) => !convertedAt.has(p.pointer))];
-    const onward = typeof record === 'object' && record !== null ? (record as { onwardReferrals?: unknown }).onwardReferrals : undefined;
-    if (Array.isArray(onward))
-      onward.forEach((o: { service?: unknown }, j) => {
-        if (typeof o?.service === 'string' && !knownServices.has(o.service))
+  /** A chunk's findings, in the return's order: the checks across records, then its rows written while all is well. */
+  const take = async (result: ChunkResult) => {
+    for (const checked of result.checked) {
+      const { at } = checked;
+      const across = tally.add(checked.digest, at);
+      const convertedAt = checked.converted ? new Set(checked.converted.map((p) => p.pointer)) : null;
+      const found = [
+        ...(checked.converted ?? []),
+        ...(checked.schema ?? []),
+        ...(convertedAt ? across.filter((p) => !convertedAt.has(p.pointer)) : across),
+        ...(checked.rules ?? []),
+      ];
+      for (const [j, service] of checked.onwardServices ?? [])
+        if (!knownServices.has(service))
           found.push({
             pointer: incoming.locate(at, `/onwardReferrals/${j}/service`),
             code: 'unknown_service',
             // A cell of the record: never quoted back.
             detail: 'no service with this id is registered; omit service and give only serviceType',
           });
-      });
-    list.add(found);
-    modules?.count(record);
-    crosswalked += mapped;
-    if (write && list.count === 0) {
-      // Completed in place (its return's id is set as it is written): a row of 80 columns is not copied per record.
-      const row = recordToRow(record as RecordInput, deriveTokens) as NewRecordRow;
-      row.position = count;
-      pending.push(row);
-      for (const key of perpetratorTokensOf(record as RecordInput, deriveTokens)) pendingKeys.push({ recordPosition: count, ...key });
-      if (pending.length === INSERT_CHUNK) {
-        await send(pending, pendingKeys);
-        pending = [];
-        pendingKeys = [];
-      }
+      list.add(found);
+      modules?.count(checked.modules ?? {});
+      crosswalked += checked.crosswalked ?? 0;
     }
-    count++;
+    count += result.checked.length;
+    if (target && list.count === 0 && result.rows) await send(result.rows);
     if (onProgress && count % INSERT_CHUNK === 0) onProgress(count);
+  };
+
+  let header: string[] | undefined;
+  let sheet: CsvSheet | undefined;
+  const taskOf = (items: ChunkItem[], start: number): ChunkTask => ({
+    format: incoming.format,
+    period,
+    datasetVersion: incoming.datasetVersion,
+    ...(header ? { header } : {}),
+    items,
+    start,
+    ...(target && list.count === 0 ? { rows: { returnId: target.returnId, copy } } : {}),
+  });
+  const here = (task: ChunkTask) => take(checkChunk(task, sheet ? { ...context, sheet } : context));
+
+  // Chunks the pool is working on, oldest first; enough of them that no worker waits for the next.
+  const running: Array<Promise<ChunkResult>> = [];
+  const inFlight = pool ? pool.threads * 2 + 1 : 0;
+  const toPool = async (task: ChunkTask) => {
+    const result = pool!.run(task);
+    result.catch(() => undefined);
+    running.push(result);
+    while (running.length >= inFlight) await take(await running.shift()!);
+  };
+  // Until a return is known to be large, its first chunks wait here.
+  let waiting: ChunkTask[] | null = pool ? [] : null;
+  const dispatch = async (task: ChunkTask) => {
+    if (waiting === null) return pool ? toPool(task) : here(task);
+    waiting.push(task);
+    if (waiting.length < POOL_FROM_CHUNKS) return;
+    const first = waiting;
+    waiting = null;
+    for (const chunk of first) await toPool(chunk);
+  };
+
+  let items: ChunkItem[] = [];
+  let read = 0;
+  for await (const item of incoming.records) {
+    if ('cells' in item) {
+      if (item.sheet !== sheet) {
+        sheet = item.sheet;
+        header = sheet.header;
+      }
+      items.push({ at: item.at, cells: item.cells });
+    } else items.push(item);
+    read++;
+    if (items.length === INSERT_CHUNK) {
+      const task = taskOf(items, read - items.length);
+      items = [];
+      await dispatch(task);
+    }
   }
-  list.add(checker.finish());
-  if (write && list.count === 0 && pending.length > 0) await send(pending, pendingKeys);
+  // A last part-chunk does not make a return large: one of fewer than POOL_FROM_CHUNKS full chunks is checked here after all.
+  if (items.length > 0) {
+    const last = taskOf(items, read - items.length);
+    if (waiting === null) await dispatch(last);
+    else waiting.push(last);
+  }
+  if (waiting !== null) for (const task of waiting) await here(task);
+  while (running.length > 0) await take(await running.shift()!);
+  list.add(tally.finish());
   await writing;
   onProgress?.(count);
-  const warnings = list.count === 0 ? checker.warnings() : [];
+  const warnings = list.count === 0 ? tally.warnings() : [];
   if (crosswalked > 0) warnings.push(describeCrosswalkUse(crosswalked, incoming.locate));
   if (list.count === 0 && modules) warnings.push(...modules.warnings(incoming.locate));
   return { count, warnings };
@@ -192,7 +289,13 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
   const period = incoming.period!;
 
   if (dryRun || list.count > 0) {
-    const { count, warnings } = await checkRecords(incoming, knownServices, list, deriveTokens, null, params.onProgress, modules);
+    const { count, warnings } = await checkRecords(incoming, knownServices, list, {
+      deriveTokens,
+      recordPool: params.recordPool,
+      target: null,
+      onProgress: params.onProgress,
+      modules,
+    });
     const updateCount = incoming.updates ? await checkUpdates(db, updateParams(null), incoming.updates) : 0;
     if (list.count > 0) throw await audited(db, params, rejection(list), list.count);
     await assertPeriodOpen(db, period);
@@ -220,19 +323,13 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
         .values({ serviceId: service, period, version, datasetVersion: incoming.datasetVersion, recordCount: 0, submittedBy: principal.keyId })
         .returning();
       const returnId = created!.id;
-      const { count, warnings } = await checkRecords(
-        incoming,
-        knownServices,
-        list,
+      const { count, warnings } = await checkRecords(incoming, knownServices, list, {
         deriveTokens,
-        async (rows, perpetratorKeys) => {
-          for (const row of rows) row.returnId = returnId;
-          await copyInsert(tx, records, rows);
-          await storePerpetratorKeys(tx, returnId, perpetratorKeys);
-        },
-        params.onProgress,
+        recordPool: params.recordPool,
+        target: { tx, returnId },
+        onProgress: params.onProgress,
         modules,
-      );
+      });
       let updateCount = incoming.updates ? await checkUpdates(tx, updateParams(returnId), incoming.updates) : 0;
       if (list.count > 0) throw rejection(list);
       // A CSV file carries records or updates: the other part of the quarter's return is the current version's, copied over.

@@ -324,45 +324,56 @@ function echoOf(value: string, say: (excerpt: string) => string): Pick<FieldProb
   return excerpt ? { valueEcho: say(excerpt) } : {};
 }
 
-/** `datasetVersion`: the version the return declared (the latest by default), whose schema and field tree the records are checked against. */
-export function createRecordChecker(period: string, locate: Locate, datasetVersion: string = DATASET_VERSION): RecordChecker {
+/**
+ * What the checks across records need of one record, small enough to send from a worker thread:
+ * its referralId, its referral date when outside the period, and the answers behind the warnings.
+ */
+export interface RecordDigest {
+  referralId?: string;
+  /** The referral date, when it is a date outside the return's period. */
+  outsideDate?: string;
+  /** Bit k set: the k-th data-quality field (a person answer) is not known. */
+  notKnown: number;
+  otherSource: boolean;
+}
+
+/** A record's problems on its own: the schema's, then the rules across its fields; the duplicate check goes between them. */
+export interface RecordFindings {
+  schema: FieldProblem[];
+  rules: FieldProblem[];
+  /** Null for a record that is not an object (the schema says so). */
+  digest: RecordDigest | null;
+}
+
+/** The checks of one record that need no other record: stateless, so they run in any thread. */
+export type RecordValidator = (record: unknown, at: number) => RecordFindings;
+
+/** The data-quality fields (person answers of the victim) a version's warnings count, in a fixed order. */
+function qualityFieldsOf(recordTree: readonly FieldDefinition[]): FieldDefinition[] {
+  return (recordTree.find((f) => f.name === 'victim')?.fields ?? victimFields).filter((field) => field.personAnswers);
+}
+
+function definitionOf(datasetVersion: string) {
   const definition = datasetVersionDefinition(datasetVersion);
   if (!definition) throw new Error('createRecordChecker: not a dataset version of this server');
+  return definition;
+}
+
+/** `datasetVersion`: the version the return declared (the latest by default), whose schema and field tree the records are checked against. */
+export function createRecordValidator(period: string, locate: Locate, datasetVersion: string = DATASET_VERSION): RecordValidator {
   const validateRecord = recordValidator(datasetVersion);
-  const recordTree = definition.fields;
+  const recordTree = definitionOf(datasetVersion).fields;
   const quarter = parseQuarter(period);
   // Only a version with onward referral dates (1.1.0 on) checks them; an earlier one refuses the field itself.
   const checksOnwardDates = fieldAtPointer('/onwardReferrals/0/date', recordTree) !== undefined;
-  const firstUse = new Map<string, number>();
   const unknownCodes = new Set(personAnswerCodes.map((c) => c.code));
   const otherSource = codeLists.referralSource.codes.at(-1)!.code;
-  const qualityFields = (recordTree.find((f) => f.name === 'victim')?.fields ?? victimFields).filter((field) => field.personAnswers);
-  const unknownCounts = new Array<number>(qualityFields.length).fill(0);
-  let otherSourceCount = 0;
-  let checked = 0;
-  // Referral dates outside the period: how many, and the earliest and latest.
-  let outside = 0;
-  let earliest: string | undefined;
-  let latest: string | undefined;
+  const qualityFields = qualityFieldsOf(recordTree);
 
-  function crossFieldProblems(record: Record<string, unknown>, at: number): FieldProblem[] {
+  function fieldRules(record: Record<string, unknown>, at: number): FieldProblem[] {
     const problems: FieldProblem[] = [];
-    const { referralId, referralDate } = record;
-    if (typeof referralId === 'string') {
-      const first = firstUse.get(referralId);
-      if (first === undefined) firstUse.set(referralId, at);
-      else
-        problems.push({
-          pointer: locate(at, '/referralId'),
-          code: 'duplicate',
-          // The position of the first use, never the value: problems are stored with idempotent replays and job results.
-          detail: `the same referralId is also used at ${locate(first, '/referralId')}; it must be unique within the return`,
-        });
-    }
+    const { referralDate } = record;
     if (quarter && typeof referralDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(referralDate) && !isDateInQuarter(referralDate, quarter)) {
-      outside++;
-      if (earliest === undefined || referralDate < earliest) earliest = referralDate;
-      if (latest === undefined || referralDate > latest) latest = referralDate;
       problems.push({
         pointer: locate(at, '/referralDate'),
         code: 'outside_period',
@@ -402,29 +413,83 @@ export function createRecordChecker(period: string, locate: Locate, datasetVersi
     return problems;
   }
 
-  function countQuality(record: Record<string, unknown>): void {
-    checked++;
+  function digestOf(record: Record<string, unknown>): RecordDigest {
+    const { referralId, referralDate } = record;
     const victim = isObject(record.victim) ? record.victim : {};
+    let notKnown = 0;
     qualityFields.forEach((field, k) => {
-      if (unknownCodes.has(victim[field.name] as string)) unknownCounts[k]!++;
+      if (unknownCodes.has(victim[field.name] as string)) notKnown |= 1 << k;
     });
-    if (record.referralSource === otherSource) otherSourceCount++;
+    const outside = quarter && typeof referralDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(referralDate) && !isDateInQuarter(referralDate, quarter);
+    return {
+      ...(typeof referralId === 'string' ? { referralId } : {}),
+      ...(outside ? { outsideDate: referralDate } : {}),
+      notKnown,
+      otherSource: record.referralSource === otherSource,
+    };
   }
 
+  return (record, at) => {
+    const schema: FieldProblem[] = [];
+    if (!validateRecord(record)) {
+      for (const p of problemsFromAjv(validateRecord.errors ?? []))
+        schema.push({
+          ...explainValue(explainAddedLater(explainConditional(p, recordTree), recordTree), record, recordTree),
+          pointer: locate(at, p.pointer === '/' ? '' : p.pointer!),
+        });
+    }
+    if (!isObject(record)) return { schema, rules: [], digest: null };
+    return { schema, rules: fieldRules(record, at), digest: digestOf(record) };
+  };
+}
+
+/**
+ * The checks across the records of one return, fed each record's digest in order: a referralId
+ * used twice, the period that is probably wrong, and the counts behind the data-quality warnings.
+ */
+export interface ReturnTally {
+  /** The record's problems with the records before it (a referralId already used). */
+  add(digest: RecordDigest | null, at: number): FieldProblem[];
+  finish: RecordChecker['finish'];
+  warnings: RecordChecker['warnings'];
+}
+
+export function createReturnTally(period: string, locate: Locate, datasetVersion: string = DATASET_VERSION): ReturnTally {
+  const quarter = parseQuarter(period);
+  const qualityFields = qualityFieldsOf(definitionOf(datasetVersion).fields);
+  const firstUse = new Map<string, number>();
+  const unknownCounts = new Array<number>(qualityFields.length).fill(0);
+  let otherSourceCount = 0;
+  let checked = 0;
+  // Referral dates outside the period: how many, and the earliest and latest.
+  let outside = 0;
+  let earliest: string | undefined;
+  let latest: string | undefined;
+
   return {
-    check(record, at) {
+    add(digest, at) {
+      if (digest === null) return [];
       const problems: FieldProblem[] = [];
-      if (!validateRecord(record)) {
-        for (const p of problemsFromAjv(validateRecord.errors ?? []))
+      const { referralId, outsideDate } = digest;
+      if (referralId !== undefined) {
+        const first = firstUse.get(referralId);
+        if (first === undefined) firstUse.set(referralId, at);
+        else
           problems.push({
-            ...explainValue(explainAddedLater(explainConditional(p, recordTree), recordTree), record, recordTree),
-            pointer: locate(at, p.pointer === '/' ? '' : p.pointer!),
+            pointer: locate(at, '/referralId'),
+            code: 'duplicate',
+            // The position of the first use, never the value: problems are stored with idempotent replays and job results.
+            detail: `the same referralId is also used at ${locate(first, '/referralId')}; it must be unique within the return`,
           });
       }
-      if (isObject(record)) {
-        problems.push(...crossFieldProblems(record, at));
-        countQuality(record);
+      if (outsideDate !== undefined) {
+        outside++;
+        if (earliest === undefined || outsideDate < earliest) earliest = outsideDate;
+        if (latest === undefined || outsideDate > latest) latest = outsideDate;
       }
+      checked++;
+      for (let k = 0; k < qualityFields.length; k++) if (digest.notKnown & (1 << k)) unknownCounts[k]!++;
+      if (digest.otherSource) otherSourceCount++;
       return problems;
     },
     finish() {
@@ -463,6 +528,23 @@ export function createRecordChecker(period: string, locate: Locate, datasetVersi
       }
       return warnings;
     },
+  };
+}
+
+/**
+ * The record checks and the tally in one, for a caller that reads records one at a time in one
+ * thread (the offline `vawg validate`, a JSON return held in memory).
+ */
+export function createRecordChecker(period: string, locate: Locate, datasetVersion: string = DATASET_VERSION): RecordChecker {
+  const validate = createRecordValidator(period, locate, datasetVersion);
+  const tally = createReturnTally(period, locate, datasetVersion);
+  return {
+    check(record, at) {
+      const { schema, rules, digest } = validate(record, at);
+      return [...schema, ...tally.add(digest, at), ...rules];
+    },
+    finish: tally.finish,
+    warnings: tally.warnings,
   };
 }
 
