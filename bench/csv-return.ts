@@ -1,14 +1,22 @@
 /**
  * A 100,000-record CSV return through a real server process: time and peak memory (VmHWM) of the
- * process, against PostgreSQL's own `COPY` of the same file into a table of text columns (the
- * floor for getting those bytes into the database) measured in the same run. The same records as
- * one JSON body show what streaming saves.
+ * process, against two baselines measured in the same run: PostgreSQL's own `COPY` of the same
+ * file into a table of text columns (the floor for getting those bytes into the database), and
+ * `COPY` of the same rows as the app stores them into a table `like records including all` (its
+ * typed columns, constraints and indexes: the floor for storing them). Each submission runs with
+ * the record workers (`VAWG_RECORD_WORKERS` unset) and without them (0), on emptied tables. The
+ * same records as one JSON body show what streaming saves.
  */
+import { randomUUID } from 'node:crypto';
 import { writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { encodeCopy } from '../src/db/copy-insert.js';
+import { records as recordsTable } from '../src/db/tables.js';
 import { listTemplateColumns } from '../src/schema/dataset/csv-columns.js';
+import { deriveLinkageTokens } from '../src/services/linkage/tokens.js';
+import { recordToRow, type NewRecordRow } from '../src/services/returns/record-rows.js';
 import { recordsToCsv } from '../test/support/csv.js';
 import { makeRecords } from '../test/support/records.js';
 import { startServerProcess, type ServerProcess } from '../test/support/server-process.js';
@@ -23,11 +31,12 @@ export interface CsvReturnRun {
 }
 
 const auth = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
+const LINKAGE_SECRET = 'bench-linkage-secret-0123456789abcdef';
 
 async function withServer<T>(databaseUrl: string, env: Record<string, string>, run: (server: ServerProcess) => Promise<T>): Promise<T> {
   const server = await startServerProcess({
     DATABASE_URL: databaseUrl,
-    VAWG_LINKAGE_SECRET: 'bench-linkage-secret-0123456789abcdef',
+    VAWG_LINKAGE_SECRET: LINKAGE_SECRET,
     VAWG_BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY,
     ...env,
   });
@@ -53,11 +62,27 @@ async function submit(server: ServerProcess, body: Buffer, contentType: string, 
   }
 }
 
-export async function benchCsvReturn(options: { adminUrl: string; records: number }) {
-  const databaseUrl = await createBenchDatabase(options.adminUrl, 'vawg_bench_csv');
+/** The rows the app stores for `records`, as COPY text, in a file PostgreSQL reads itself (as the text baseline's). */
+async function recordsCopyFile(file: string, records: ReadonlyArray<Record<string, unknown>>): Promise<string> {
+  const returnId = randomUUID();
+  const rows = records.map((record, position) => ({
+    ...(recordToRow(record, (slk581) => deriveLinkageTokens(slk581, LINKAGE_SECRET)) as NewRecordRow),
+    position,
+    returnId,
+  }));
+  const { statement, payload } = encodeCopy(recordsTable, rows);
+  await writeFile(file, payload, { mode: 0o644 });
+  return statement;
+}
+
+export async function benchCsvReturn(options: { adminUrl: string; records: number; database?: string }) {
+  const database = options.database ?? 'vawg_bench_csv';
+  const databaseUrl = await createBenchDatabase(options.adminUrl, database);
   const periods = ['2022-23-Q1', '2022-23-Q2', '2022-23-Q3'];
-  const file = path.join(os.tmpdir(), `vawg-bench-${options.records}.csv`);
-  const csv = Buffer.from(recordsToCsv(makeRecords(options.records, periods[0])));
+  const file = path.join(os.tmpdir(), `${database}-${options.records}.csv`);
+  const rowsFile = path.join(os.tmpdir(), `${database}-${options.records}-rows.tsv`);
+  const q1Records = makeRecords(options.records, periods[0]);
+  const csv = Buffer.from(recordsToCsv(q1Records));
   await writeFile(file, csv, { mode: 0o644 });
 
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -67,27 +92,53 @@ export async function benchCsvReturn(options: { adminUrl: string; records: numbe
   const copyStart = performance.now();
   await client.query(`copy copy_baseline from '${file}' with (format csv, header true)`);
   const copySeconds = (performance.now() - copyStart) / 1000;
-  await client.end();
 
   const runs: CsvReturnRun[] = [];
+  let recordsCopySeconds: number | undefined;
   const measure = async (name: string, env: Record<string, string>, body: Buffer, contentType: string, query: string) =>
     withServer(databaseUrl, env, async (server) => {
+      // Every submission starts from empty tables (the server has migrated them by now), so none pays for another's indexes.
+      await client.query('truncate returns, person_links cascade');
       await fetch(`${server.url}/v1/services`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify({ id: 'bench-vva', name: 'VVA', serviceType: 'vva', area: 'E09000001' }),
       });
+      if (recordsCopySeconds === undefined) {
+        // The second baseline: the same rows into a copy of `records` (typed columns, constraints, every index), by COPY alone.
+        const statement = await recordsCopyFile(rowsFile, q1Records);
+        await client.query('create table copy_records_baseline (like records including all)');
+        const start = performance.now();
+        await client.query(statement.replace('copy "records"', 'copy copy_records_baseline').replace(/from stdin$/, `from '${rowsFile}'`));
+        recordsCopySeconds = (performance.now() - start) / 1000;
+        await client.query('drop table copy_records_baseline');
+      }
       const idleRssMiB = server.peakRssMiB();
       const start = performance.now();
       const status = await submit(server, body, contentType, query);
       runs.push({ name, seconds: (performance.now() - start) / 1000, idleRssMiB, peakRssMiB: server.peakRssMiB(), status });
     });
 
-  await measure('CSV, one request (VAWG_ASYNC_RETURN_MB=1024)', { VAWG_ASYNC_RETURN_MB: '1024' }, csv, 'text/csv', `?service=bench-vva&period=${periods[0]}`);
-  const csvQ2 = Buffer.from(recordsToCsv(makeRecords(options.records, periods[1])));
-  await measure('CSV, as a job (default 10 MiB threshold)', {}, csvQ2, 'text/csv', `?service=bench-vva&period=${periods[1]}`);
-  const json = Buffer.from(JSON.stringify({ service: 'bench-vva', period: periods[2], records: makeRecords(options.records, periods[2]) }));
-  await measure('JSON, one request (parsed whole)', { VAWG_ASYNC_RETURN_MB: '1024' }, json, 'application/json', '');
+  const csvQuery = `?service=bench-vva&period=${periods[0]}`;
+  const oneRequest = { VAWG_ASYNC_RETURN_MB: '1024' };
+  const mainThread = { VAWG_RECORD_WORKERS: '0' };
+  await measure('CSV, one request, main thread only (VAWG_RECORD_WORKERS=0)', { ...oneRequest, ...mainThread }, csv, 'text/csv', csvQuery);
+  await measure('CSV, one request, record workers (default)', oneRequest, csv, 'text/csv', csvQuery);
+  await measure('CSV, as a job, main thread only', mainThread, csv, 'text/csv', csvQuery);
+  await measure('CSV, as a job, record workers', {}, csv, 'text/csv', csvQuery);
+  const json = Buffer.from(JSON.stringify({ service: 'bench-vva', period: periods[0], records: q1Records }));
+  await measure('JSON, one request (parsed whole), main thread only', { ...oneRequest, ...mainThread }, json, 'application/json', '');
+  await measure('JSON, one request (parsed whole), record workers', oneRequest, json, 'application/json', '');
+  await client.end();
   await rm(file, { force: true });
-  return { records: options.records, csvMiB: csv.length / 1024 / 1024, jsonMiB: json.length / 1024 / 1024, copySeconds, runs };
+  await rm(rowsFile, { force: true });
+  return {
+    records: options.records,
+    csvMiB: csv.length / 1024 / 1024,
+    jsonMiB: json.length / 1024 / 1024,
+    copySeconds,
+    recordsCopySeconds: recordsCopySeconds!,
+    workers: Math.max(1, os.availableParallelism() - 1),
+    runs,
+  };
 }

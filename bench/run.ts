@@ -1,12 +1,14 @@
 /**
- * `npm run bench [-- --only aggregates|linkage|linkage-protection|relink|csv|csv-return] [--records N --reps N --bench-db vawg_bench] [--linkage-sizes 10000,100000]
+ * `npm run bench [-- --only aggregates|linkage|linkage-protection|relink|linkage-scale|csv|csv-return] [--records N --reps N --bench-db vawg_bench] [--linkage-sizes 10000,100000]
  * [--thresholds=-1.5,0] [--names long-tail|short] [--areas auto|N] [--out-of-area 0.2] [--relink-records N]
  * [--duration 60 --submitters 4 --analysts 8 --load-records 300]`: runs the benchmarks and prints Markdown tables. Aggregates
  * and relink run against the local PostgreSQL (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else
  * postgres://postgres@127.0.0.1:5432/test); aggregates recreates the database `--bench-db` (default vawg_bench) and times
  * `--reps` runs of each query (default 20 up to 1,000,000 records, 5 above); linkage needs no database. Without `--only`, aggregates,
  * linkage and linkage-protection (attributes recorded consistently, noisily, at random) run; relink (linkage as returns arrive, end to end) runs only with `--only relink`, the
- * mixed load on a server process (bench/load.ts) only with `--only load`.
+ * mixed load on a server process (bench/load.ts) only with `--only load`; linkage at scale (bench/linkage-scale.ts: `--records N` loaded by SQL,
+ * full relinks in a child process, one return through the app; `--relink none|plain|estimate|both`, `--max-old-space MiB`,
+ * `--keep-db`; database `--bench-db`, default vawg_bench_linkage_scale) only with `--only linkage-scale`.
  * Figures are recorded in bench/README.md.
  */
 import os from 'node:os';
@@ -15,6 +17,7 @@ import { benchAggregates } from './aggregates.js';
 import { benchCsvReturn } from './csv-return.js';
 import { benchLinkageProtection } from './linkage-protection.js';
 import { benchLinkage } from './linkage.js';
+import { benchLinkageScale } from './linkage-scale.js';
 import { benchLoad } from './load.js';
 import { benchRelink } from './relink.js';
 
@@ -23,7 +26,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     records: { type: 'string', default: '1000000' },
     reps: { type: 'string' },
-    'bench-db': { type: 'string', default: 'vawg_bench' },
+    'bench-db': { type: 'string' },
     'linkage-sizes': { type: 'string', default: '10000,100000,1000000' },
     thresholds: { type: 'string', default: '-1.5,0' },
     names: { type: 'string', default: 'long-tail' },
@@ -35,6 +38,9 @@ const { values } = parseArgs({
     submitters: { type: 'string', default: '4' },
     analysts: { type: 'string', default: '8' },
     'load-records': { type: 'string', default: '300' },
+    relink: { type: 'string', default: 'both' },
+    'max-old-space': { type: 'string', default: '16384' },
+    'keep-db': { type: 'boolean', default: false },
   },
 });
 if (values.names !== 'long-tail' && values.names !== 'short') {
@@ -43,8 +49,8 @@ if (values.names !== 'long-tail' && values.names !== 'short') {
 }
 // `csv-return` (the benchmark's file name) is another name for `csv`.
 if (values.only === 'csv-return') values.only = 'csv';
-if (values.only !== undefined && !['aggregates', 'linkage', 'linkage-protection', 'relink', 'csv', 'load'].includes(values.only)) {
-  console.error('--only must be aggregates, linkage, linkage-protection, relink, csv (or csv-return) or load');
+if (values.only !== undefined && !['aggregates', 'linkage', 'linkage-protection', 'relink', 'linkage-scale', 'csv', 'load'].includes(values.only)) {
+  console.error('--only must be aggregates, linkage, linkage-protection, relink, linkage-scale, csv (or csv-return) or load');
   process.exit(2);
 }
 const numbers = (list: string) => list.split(',').map((v) => Number(v.trim()));
@@ -56,7 +62,7 @@ if (values.only === undefined || values.only === 'aggregates') {
   const records = Number(values.records);
   // p95 needs samples: 20 a query where a run is quick; above 1M each rep of all six queries takes minutes.
   const reps = values.reps === undefined ? (records <= 1_000_000 ? 20 : 5) : Number(values.reps);
-  const a = await benchAggregates({ adminUrl, records, reps, database: values['bench-db'], progress: (line) => console.error(line) });
+  const a = await benchAggregates({ adminUrl, records, reps, database: values['bench-db'] ?? 'vawg_bench', progress: (line) => console.error(line) });
   const ms = (x: number) => x.toFixed(0);
   const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
   console.log(`## Aggregates over ${a.records.toLocaleString('en-GB')} current records: p50/p95 of ${a.reps} runs against a narrow table\n`);
@@ -166,20 +172,23 @@ if (values.only === 'relink') {
 }
 
 if (values.only === 'csv') {
-  const result = await benchCsvReturn({ adminUrl, records: Number(values['csv-records']) });
+  const result = await benchCsvReturn({ adminUrl, records: Number(values['csv-records']), database: `${values['bench-db'] ?? 'vawg_bench'}_csv` });
   console.log(
-    `## A ${result.records.toLocaleString('en-GB')}-record return through a server process (CSV ${result.csvMiB.toFixed(1)} MiB, JSON ${result.jsonMiB.toFixed(1)} MiB)\n`,
+    `## A ${result.records.toLocaleString('en-GB')}-record return through a server process (CSV ${result.csvMiB.toFixed(1)} MiB, JSON ${result.jsonMiB.toFixed(1)} MiB; record workers by default: ${result.workers})\n`,
   );
   const rowsPerSecond = (seconds: number) => Math.round(result.records / seconds).toLocaleString('en-GB');
   console.log(
-    `Baseline: PostgreSQL \`COPY\` of the same CSV into a table of text columns: ${result.copySeconds.toFixed(2)} s (${rowsPerSecond(result.copySeconds)} rows/s).\n`,
+    `Baselines: PostgreSQL \`COPY\` of the same CSV into a table of text columns: ${result.copySeconds.toFixed(2)} s (${rowsPerSecond(result.copySeconds)} rows/s); ` +
+      `\`COPY\` of the same rows as stored into a table \`like records including all\`: ${result.recordsCopySeconds.toFixed(2)} s (${rowsPerSecond(result.recordsCopySeconds)} rows/s).\n`,
   );
-  console.log('| submission | status | seconds | rows/s | of COPY rows/s | × COPY | server RSS idle (MiB) | server peak RSS (MiB) |');
+  console.log(
+    '| submission | status | seconds | rows/s | of text-table COPY rows/s | of records-table COPY rows/s | server RSS idle (MiB) | server peak RSS (MiB) |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const run of result.runs)
     console.log(
       `| ${run.name} | ${run.status} | ${run.seconds.toFixed(1)} | ${rowsPerSecond(run.seconds)} | ${(result.copySeconds / run.seconds).toFixed(3)} | ` +
-        `${(run.seconds / result.copySeconds).toFixed(0)} | ${run.idleRssMiB.toFixed(0)} | ${run.peakRssMiB.toFixed(0)} |`,
+        `${(result.recordsCopySeconds / run.seconds).toFixed(3)} | ${run.idleRssMiB.toFixed(0)} | ${run.peakRssMiB.toFixed(0)} |`,
     );
 }
 
@@ -208,4 +217,70 @@ if (values.only === 'load') {
   );
   for (const k of [...r.results, ...r.baselines]) for (const sample of k.errorSamples) console.log(`- error, ${k.kind}: ${sample}`);
   for (const line of r.serverErrors) console.log(`- server log: ${line.slice(0, 600)}`);
+}
+
+if (values.only === 'linkage-scale') {
+  if (!['none', 'plain', 'estimate', 'both'].includes(values.relink!)) {
+    console.error('--relink must be none, plain, estimate or both');
+    process.exit(2);
+  }
+  const count = (n: number) => n.toLocaleString('en-GB');
+  const records = Number(values.records);
+  const before = os.loadavg();
+  const r = await benchLinkageScale({
+    adminUrl,
+    records,
+    relink: values.relink as 'none' | 'plain' | 'estimate' | 'both',
+    maxOldSpaceMiB: Number(values['max-old-space']),
+    keepDatabase: values['keep-db'],
+    ...(values['bench-db'] === undefined ? {} : { database: values['bench-db'] }),
+    progress: (line) => console.error(line),
+  });
+  const l = r.load;
+  const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+  console.log(`## Linkage at ${count(l.records)} stored records\n`);
+  console.log(
+    `Loaded by SQL in ${(l.insertSeconds + l.indexSeconds + l.analyzeSeconds + l.projectionSeconds + l.frequencySeconds).toFixed(1)} s ` +
+      `(insert ${l.insertSeconds.toFixed(1)} s, ${l.indexes.length} indexes and constraints ${l.indexSeconds.toFixed(1)} s, vacuum analyze ${l.analyzeSeconds.toFixed(1)} s, ` +
+      `analytic projection ${l.projectionSeconds.toFixed(1)} s, term frequencies ${l.frequencySeconds.toFixed(1)} s): ${count(l.records)} records, ` +
+      `${count(l.keyedRecords)} with a key, ${count(l.people)} true persons; database ${gib(l.databaseBytes)} (records ${gib(l.recordsBytes)}). ` +
+      `Tokens checked against tokens.ts on ${r.tokensChecked} records.\n`,
+  );
+  console.log(`Baseline: SQL count distinct over two blocking keys of the same rows: ${r.baseline.seconds.toFixed(2)} s.\n`);
+  console.log(
+    '| full relink (`POST /v1/linkage/relink`) | records | seconds | × SQL baseline | peak RSS (MiB) | peak heap sampled (MiB) | candidate pairs | persons | result |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const run of r.relinks) {
+    const res = (run.result ?? {}) as { records?: number; candidatePairs?: number; clusters?: number; estimated?: boolean };
+    console.log(
+      `| estimate: ${run.estimate} | ${res.records === undefined ? '' : count(res.records)} | ${run.seconds.toFixed(1)} | ${(run.seconds / r.baseline.seconds).toFixed(0)} | ` +
+        `${run.maxRssMiB.toFixed(0)} | ${run.peakHeapMiB.toFixed(0)} | ${res.candidatePairs === undefined ? '' : count(res.candidatePairs)} | ${res.clusters === undefined ? '' : count(res.clusters)} | ` +
+        `${run.error ?? 'ok'} (--max-old-space-size=${run.maxOldSpaceMiB}) |`,
+    );
+  }
+  for (const run of r.relinks) {
+    // Seconds by what the server saw the child doing (1 s samples), in order of first appearance.
+    const byPhase = new Map<string, number>();
+    for (const p of run.phases) byPhase.set(p.phase, (byPhase.get(p.phase) ?? 0) + (p.toS - p.fromS) + 1);
+    console.log(
+      `\nestimate: ${run.estimate}, seconds by phase: ${[...byPhase].map(([phase, seconds]) => `${phase.replaceAll('"', '')}… ${seconds.toFixed(0)}`).join('; ')}`,
+    );
+  }
+  if (r.frequencyCheck)
+    console.log(`\nThe loader's SQL term frequencies against relinkAll's: ${r.frequencyCheck.rows} rows, ${r.frequencyCheck.differing} differ.`);
+  console.log(`\nAfter: ${count(r.persons)} distinct persons, ${count(r.links)} links.\n`);
+  console.log('| return through the app | records | 201 (s) | persons current (s) | neighbourhood | seeds | job timings (ms) |');
+  console.log('|---|---:|---:|---:|---:|---:|---|');
+  for (const a of r.arrivals.runs)
+    console.log(
+      `| ${a.step} | ${count(a.records)} | ${a.seconds.toFixed(2)} | ${a.currentSeconds.toFixed(2)} | ${a.job ? count(a.job.records) : ''} | ${a.job ? count(a.job.seeds) : ''} | ${a.job ? JSON.stringify(a.job.timings) : ''} |`,
+    );
+  console.log(
+    `\n${count(r.arrivals.joinedStored)} arriving records joined a person with stored records (${count(r.arrivals.knownPeople)} were new records of stored people). ` +
+      `Load average before ${before.map((x) => x.toFixed(2)).join(' ')}, after ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}. Database at the end ${gib(r.databaseBytesAtEnd)}${values['keep-db'] ? ' (kept)' : ' (dropped)'}.`,
+  );
 }
