@@ -239,7 +239,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(countRoutes, { suppressBelow: config.suppressBelow });
   await app.register(linkageRoutes, { linkageSettings: { threshold: config.matchThreshold } });
   await app.register(returnDiffRoutes);
-  await app.register(referralRoutes, { linkageSecret: config.linkageSecret });
+  await app.register(referralRoutes, { linkageSecret: config.linkageSecret, linkageSettings: { threshold: config.matchThreshold } });
   await app.register(periodRoutes);
   await app.register(auditRoutes);
   await app.register(dashboardPlugin);

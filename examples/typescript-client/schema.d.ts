@@ -734,7 +734,11 @@ export interface paths {
         get: operations["exportReferral"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erase one referral from every version: its records, updates, tokens and person links (right to erasure)
+         * @description For an erasure (UK GDPR Art. 17), a correction that cannot wait for a new version, or a legal obligation: deletes every stored version of the record the service sent under this `referralId`, every later update naming it, its linkage tokens, its person links and its place in analytics, in one transaction, and matches the people it was linked with again without it. Each return keeps its `recordCount`; the audit log keeps a tombstone (`referral.erased`, the reason and the counts, the referral named by a keyed hash). Providers can erase referrals of their own services only. Backups still hold it until they expire (docs/operations.md).
+         */
+        delete: operations["eraseReferral"];
         options?: never;
         head?: never;
         patch?: never;
@@ -6549,6 +6553,117 @@ export interface operations {
             };
         };
     };
+    eraseReferral: {
+        parameters: {
+            query: {
+                /** @description Why: `subject_request` (the person asked, Art. 17), `recorded_in_error`, `legal_obligation` (a court order, the end of a retention period), `other`. A code, so the audit log keeps no words about a person. */
+                reason: "subject_request" | "recorded_in_error" | "legal_obligation" | "other";
+            };
+            header?: never;
+            path: {
+                /** @description Service slug, e.g. `col-vva`. */
+                id: string;
+                /** @description The provider's own pseudonymous reference for the referral, unique within the service and period. Never a name: letters, digits and . _ : / - only. Percent-encode a `/` in it. */
+                referralId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was erased. */
+            200: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        service: string;
+                        /** @enum {string} */
+                        reason: "subject_request" | "recorded_in_error" | "legal_obligation" | "other";
+                        erased: {
+                            /** @description Versions of the record deleted, current and superseded. */
+                            versions: number;
+                            /** @description Later updates naming the referral deleted. */
+                            updates: number;
+                        };
+                        /** @description Records of the people it was linked with, matched again without it. */
+                        peopleRematched: number;
+                    };
+                };
+            };
+            /** @description Malformed request (unparseable body or invalid parameter). */
+            400: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    "www-authenticate": components["headers"]["WwwAuthenticate"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key does not have the role or service this needs. */
+            403: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address or with this key, or too many requests with this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot be reached; retry after `Retry-After` seconds (a submission retried with the same `Idempotency-Key` is never stored twice). */
+            503: {
+                headers: {
+                    "retry-after": components["headers"]["RetryAfter"];
+                    "cache-control": components["headers"]["CacheControlNoStore"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPeriods: {
         parameters: {
             query?: {
@@ -6889,7 +7004,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                /** @description Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `referral.read`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`. */
+                /** @description Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `referral.read`, `referral.erased`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`. */
                 action?: string;
                 /** @description Only events done with this API key. */
                 apiKeyId?: string;

@@ -16,6 +16,7 @@ export type AuditAction =
   | 'count_return.rejected'
   | 'return.diff_read'
   | 'referral.read'
+  | 'referral.erased'
   | 'linkage.persons_read'
   | 'api_key.created'
   | 'api_key.revoked'

@@ -82,6 +82,13 @@ const calls: Record<string, Call> = {
   getLinkageStatus: () => ({ method: 'GET', url: '/v1/linkage/status' }),
   diffReturnVersions: ({ returnId }) => ({ method: 'GET', url: `/v1/returns/${returnId}/diff` }),
   exportReferral: () => ({ method: 'GET', url: '/v1/services/svc-a/referrals/REF-00001' }),
+  eraseReferral: async ({ app }) => {
+    // A referral of its own for each caller to erase: a new version of a quarter nothing else reads.
+    const referralId = `ERASE-${fresh()}`;
+    const payload = { service: 'svc-a', period: '2019-20-Q4', records: [makeRecord(0, '2019-20-Q4', { referralId })] };
+    await app.inject({ method: 'POST', url: '/v1/returns', headers: admin, payload });
+    return { method: 'DELETE', url: `/v1/services/svc-a/referrals/${referralId}?reason=subject_request` };
+  },
   listPeriods: () => ({ method: 'GET', url: '/v1/periods' }),
   lockPeriod: () => ({ method: 'PUT', url: '/v1/periods/2019-20-Q1/lock', payload: { reason: 'matrix' } }),
   unlockPeriod: async ({ app }) => {

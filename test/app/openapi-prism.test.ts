@@ -226,6 +226,9 @@ t.test('Prism, as a validating proxy over a whole session, finds no violation', 
   const exported = await call('GET', `/v1/services/col-idva/referrals/${records[0]!.referralId as string}`, provider);
   t.equal(exported.status, 200, 'a referral exported for a subject access request');
   t.equal((await call('GET', '/v1/services/col-idva/referrals/NO-SUCH-REF', provider)).status, 404);
+  const erased = await call('DELETE', `/v1/services/col-idva/referrals/${records[29]!.referralId as string}?reason=recorded_in_error`, provider);
+  t.equal(erased.status, 200, 'a referral erased');
+  t.equal((await call('DELETE', '/v1/services/col-idva/referrals/NO-SUCH-REF?reason=other', provider)).status, 404);
 
   // An analyst reads the analytics, as JSON and as CSV.
   const analyst = { key: analystKey };

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { fieldColumn } from '../dataset/columns.js';
+import { ERASURE_REASONS } from '../../services/referrals/erase-referral.js';
 import { ServiceIdSchema } from './common.js';
 import { RecordUpdateSchema, ReturnStatusSchema } from './returns.js';
 
@@ -46,4 +47,28 @@ export const ReferralExportSchema = Type.Object(
     ),
   },
   { $id: 'ReferralExport', description: 'Everything stored about one referral of a service, for a subject access request.' },
+);
+
+export const ErasureQuery = Type.Object({
+  reason: Type.String({
+    enum: [...ERASURE_REASONS],
+    description:
+      'Why: `subject_request` (the person asked, Art. 17), `recorded_in_error`, `legal_obligation` (a court order, the end of a retention period), `other`. A code, so the audit log keeps no words about a person.',
+  }),
+});
+
+export const ReferralErasureSchema = Type.Object(
+  {
+    service: Type.String(),
+    reason: Type.String({ enum: [...ERASURE_REASONS] }),
+    erased: Type.Object({
+      versions: Type.Integer({ minimum: 0, description: 'Versions of the record deleted, current and superseded.' }),
+      updates: Type.Integer({ minimum: 0, description: 'Later updates naming the referral deleted.' }),
+    }),
+    peopleRematched: Type.Integer({
+      minimum: 0,
+      description: 'Records of the people it was linked with, matched again without it.',
+    }),
+  },
+  { $id: 'ReferralErasure', description: 'What an erasure removed. The returns keep their record counts; the audit log keeps a tombstone.' },
 );

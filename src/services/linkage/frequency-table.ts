@@ -67,6 +67,15 @@ export async function rebuildFrequencies(tx: Tx, subject: LinkageSubject, record
   await upsert(tx, subject, rowsOf(records));
 }
 
+/**
+ * Forgets the subject's counts, marker included: runs then count by scanning until a full relink
+ * rebuilds them. For a change the counts cannot follow exactly (records erased from a return whose
+ * own linkage run is still queued, which will count the return as it is by then).
+ */
+export async function dropFrequencies(tx: Tx, subject: LinkageSubject): Promise<void> {
+  await tx.delete(linkageFrequencies).where(eq(linkageFrequencies.subject, subject));
+}
+
 /** Adds one return's records and takes away another's (the version it superseded). */
 export async function adjustFrequencies(
   tx: Tx,

@@ -15,7 +15,7 @@
  * re-matches every current perpetrator key in memory (one query, and the matcher over all of them).
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { perpetratorKeys, records, returns, services } from '../../db/tables.js';
 import { bigintArray, textArray } from '../../db/arrays.js';
@@ -24,7 +24,7 @@ import { tokensOfRow } from '../returns/record-rows.js';
 import { activeModel } from './active-model.js';
 import type { AttributeName } from './comparison-levels.js';
 import type { LinkageRecord } from './linkage-record.js';
-import { rebuildFrequencies, updateFrequencies } from './frequency-table.js';
+import { dropFrequencies, rebuildFrequencies, updateFrequencies } from './frequency-table.js';
 import { sharesBlockingKey } from './neighbourhood.js';
 import { matchRecords, type MatchStats } from './matcher.js';
 import { MIN_RECORDS_FOR_TERM_FREQUENCIES, scaleModel, type LinkageSettings } from './relink.js';
@@ -224,38 +224,75 @@ export async function linkPerpetratorsAfterReturn(
 ): Promise<PerpetratorLinkageStats> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${PERPETRATOR_LINKAGE_LOCK})`);
-    let formerPersons: number[] = [];
-    if (params.supersededReturnId) {
-      // The superseded version's persons, read before its rows leave them: what remains of them is re-matched.
-      const old = await tx.select({ personId: perpetratorKeys.personId }).from(perpetratorKeys).where(ofReturn(params.supersededReturnId));
-      formerPersons = [...new Set(old.flatMap((r) => (r.personId === null ? [] : [r.personId])))];
-      await tx.update(perpetratorKeys).set({ personId: null }).where(ofReturn(params.supersededReturnId));
-    }
-    const fresh = await loadCurrent(tx, ofReturn(params.returnId));
-    const orphans = formerPersons.length ? await loadCurrent(tx, sql`${perpetratorKeys.personId} = any(${bigintArray(formerPersons)})`) : [];
-    const seeds = [...fresh, ...orphans];
-    const near = neighboursOf(seeds);
-    const neighbours = near ? await loadCurrent(tx, near) : [];
-    const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
-    const members = touched.length ? await loadCurrent(tx, sql`${perpetratorKeys.personId} = any(${bigintArray(touched)})`) : [];
-    const subset = new Map<number, KeyRow>();
-    for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
-    const linkage = toLinkageRecords([...subset.values()]);
-    const active = await activeModel(tx);
-    const counted = await updateFrequencies(tx, 'perpetrator', linkage, {
-      added: await loadReturn(tx, params.returnId),
-      removed: await loadReturn(tx, params.supersededReturnId),
+    const formerPersons = params.supersededReturnId ? await leavePersons(tx, ofReturn(params.supersededReturnId)) : [];
+    return linkAround(tx, {
+      fresh: ofReturn(params.returnId),
+      formerPersons,
+      change: async () => ({ added: await loadReturn(tx, params.returnId), removed: await loadReturn(tx, params.supersededReturnId) }),
+      settings: params.settings,
     });
-    const population = counted?.records ?? (await countCurrent(tx));
-    const result = matchRecords(linkage, {
-      threshold: params.settings.threshold,
-      model: scaleModel(active, population),
-      termFrequencies:
-        population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? false : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population))),
-    });
-    await writePersons(tx, result.personOf, [...subset.keys()]);
-    return { records: subset.size, ...result.stats };
   });
+}
+
+/** The keys' persons, read before the keys leave them (their person is cleared): what remains of them is re-matched. */
+async function leavePersons(tx: Tx, which: SQL): Promise<number[]> {
+  const old = await tx.select({ personId: perpetratorKeys.personId }).from(perpetratorKeys).where(which);
+  await tx.update(perpetratorKeys).set({ personId: null }).where(which);
+  return [...new Set(old.flatMap((r) => (r.personId === null ? [] : [r.personId])))];
+}
+
+/** The perpetrator keys of erased records (`recordIds`) leave their persons and the term frequencies; call before deleting the records. */
+export async function preparePerpetratorErasure(tx: Tx, recordIds: number[]): Promise<{ formerPersons: number[]; removed: LinkageRecord[] }> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${PERPETRATOR_LINKAGE_LOCK})`);
+  if (recordIds.length === 0) return { formerPersons: [], removed: [] };
+  const which = inArray(perpetratorKeys.recordId, recordIds);
+  const removed = toLinkageRecords(await loadCurrent(tx, which));
+  return { formerPersons: await leavePersons(tx, which), removed };
+}
+
+/** Re-matches what is left of the perpetrators erased records named, once the records are gone. */
+export async function linkPerpetratorsAfterErasure(tx: Tx, params: { formerPersons: number[]; removed: LinkageRecord[] | null; settings: LinkageSettings }) {
+  return linkAround(tx, {
+    fresh: undefined,
+    formerPersons: params.formerPersons,
+    change: async () => (params.removed ? { added: [], removed: params.removed } : null),
+    settings: params.settings,
+  });
+}
+
+/** The perpetrators' incremental run, as relink.ts's relinkAround is the victims'. */
+async function linkAround(
+  tx: Tx,
+  params: {
+    fresh: SQL | undefined;
+    formerPersons: number[];
+    change: () => Promise<{ added: LinkageRecord[]; removed: LinkageRecord[] } | null>;
+    settings: LinkageSettings;
+  },
+): Promise<PerpetratorLinkageStats> {
+  const fresh = params.fresh ? await loadCurrent(tx, params.fresh) : [];
+  const orphans = params.formerPersons.length ? await loadCurrent(tx, sql`${perpetratorKeys.personId} = any(${bigintArray(params.formerPersons)})`) : [];
+  const seeds = [...fresh, ...orphans];
+  const near = neighboursOf(seeds);
+  const neighbours = near ? await loadCurrent(tx, near) : [];
+  const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
+  const members = touched.length ? await loadCurrent(tx, sql`${perpetratorKeys.personId} = any(${bigintArray(touched)})`) : [];
+  const subset = new Map<number, KeyRow>();
+  for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
+  const linkage = toLinkageRecords([...subset.values()]);
+  const active = await activeModel(tx);
+  const change = await params.change();
+  if (change === null) await dropFrequencies(tx, 'perpetrator');
+  const counted = change === null ? null : await updateFrequencies(tx, 'perpetrator', linkage, change);
+  const population = counted?.records ?? (await countCurrent(tx));
+  const result = matchRecords(linkage, {
+    threshold: params.settings.threshold,
+    model: scaleModel(active, population),
+    termFrequencies:
+      population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? false : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population))),
+  });
+  await writePersons(tx, result.personOf, [...subset.keys()]);
+  return { records: subset.size, ...result.stats };
 }
 
 /**

@@ -17,7 +17,7 @@ import { activeModel, type ActiveModel } from './active-model.js';
 import type { AttributeName } from './comparison-levels.js';
 import type { LinkageModel } from './linkage-model.js';
 import type { LinkageRecord } from './linkage-record.js';
-import { rebuildFrequencies, updateFrequencies } from './frequency-table.js';
+import { dropFrequencies, rebuildFrequencies, updateFrequencies } from './frequency-table.js';
 import { coverQueuedLinkage } from './linkage-queue.js';
 import { sharesBlockingKey } from './neighbourhood.js';
 import { matchRecords, type PairLink } from './matcher.js';
@@ -301,54 +301,100 @@ async function writePersons(
 export async function relinkAfterReturn(db: Database, params: { returnId: string; supersededReturnId?: string | null; settings: LinkageSettings }) {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LINKAGE_LOCK})`);
-    const active = await activeModel(tx);
-    let formerPersons: number[] = [];
-    if (params.supersededReturnId) {
-      const old = await tx.select({ id: records.id, personId: records.personId }).from(records).where(eq(records.returnId, params.supersededReturnId));
-      formerPersons = [...new Set(old.flatMap((r) => (r.personId === null ? [] : [r.personId])))];
-      const oldIds = old.map((r) => r.id);
-      for (let i = 0; i < oldIds.length; i += WRITE_CHUNK) {
-        const chunk = oldIds.slice(i, i + WRITE_CHUNK);
-        await tx.delete(personLinks).where(or(inArray(personLinks.recordA, chunk), inArray(personLinks.recordB, chunk)));
-        await tx.update(records).set({ personId: null }).where(inArray(records.id, chunk));
-      }
-    }
-    // Where a run's time goes, for the job's result and the log: which part grows with the table.
-    const clock = performance.now();
-    const lap = (() => {
-      let last = clock;
-      return () => {
-        const now = performance.now();
-        const ms = Math.round(now - last);
-        last = now;
-        return ms;
-      };
-    })();
-    const fresh = await loadCurrent(tx, eq(records.returnId, params.returnId));
-    const orphans = formerPersons.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(formerPersons)})`) : [];
-    const seeds = [...fresh, ...orphans];
-    const near = neighboursOf(seeds);
-    const neighbours = near ? await loadCurrent(tx, near) : [];
-    const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
-    const members = touched.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(touched)})`) : [];
-    const subset = new Map<number, TokenRow>();
-    for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
-    const linkage = toLinkageRecords([...subset.values()]);
-    const neighbourhoodMs = lap();
-    const counted = await updateFrequencies(tx, 'victim', linkage, {
-      added: await loadReturn(tx, params.returnId),
-      removed: await loadReturn(tx, params.supersededReturnId),
+    const formerPersons = params.supersededReturnId ? await leavePersons(tx, eq(records.returnId, params.supersededReturnId)) : [];
+    return relinkAround(tx, {
+      fresh: eq(records.returnId, params.returnId),
+      formerPersons,
+      change: async () => ({ added: await loadReturn(tx, params.returnId), removed: await loadReturn(tx, params.supersededReturnId) }),
+      settings: params.settings,
     });
-    const population = counted?.records ?? (await countLinkable(tx));
-    const termFrequencies =
-      population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? (false as const) : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population)));
-    const frequenciesMs = lap();
-    const result = matchRecords(linkage, { threshold: params.settings.threshold, model: scaleModel(active, population), termFrequencies });
-    const matchMs = lap();
-    const writes = await writePersons(tx, result, [...subset.values()], active.version);
-    const timings = { neighbourhoodMs, frequenciesMs, matchMs, writeMs: lap(), totalMs: Math.round(performance.now() - clock) };
-    return { records: subset.size, seeds: seeds.length, ...result.stats, ...writes, timings };
   });
+}
+
+/** Takes the records out of their persons (their links go, their person is cleared) and returns those persons, for what remains of them to be re-matched. */
+async function leavePersons(tx: Tx, which: SQL): Promise<number[]> {
+  const old = await tx.select({ id: records.id, personId: records.personId }).from(records).where(which);
+  const formerPersons = [...new Set(old.flatMap((r) => (r.personId === null ? [] : [r.personId])))];
+  const oldIds = old.map((r) => r.id);
+  for (let i = 0; i < oldIds.length; i += WRITE_CHUNK) {
+    const chunk = oldIds.slice(i, i + WRITE_CHUNK);
+    await tx.delete(personLinks).where(or(inArray(personLinks.recordA, chunk), inArray(personLinks.recordB, chunk)));
+    await tx.update(records).set({ personId: null }).where(inArray(records.id, chunk));
+  }
+  return formerPersons;
+}
+
+/**
+ * The records erased (`ids`, of any version) leave their persons, and their tokens leave the
+ * term frequencies; call before deleting them, then `relinkAfterErasure` with the persons returned.
+ * Holds the linkage lock to the end of the transaction.
+ */
+export async function prepareErasure(tx: Tx, ids: number[]): Promise<{ formerPersons: number[]; removed: LinkageRecord[] }> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${LINKAGE_LOCK})`);
+  const removed = ids.length ? toLinkageRecords(await loadCurrent(tx, inArray(records.id, ids))) : [];
+  return { formerPersons: ids.length ? await leavePersons(tx, inArray(records.id, ids)) : [], removed };
+}
+
+/** Re-matches what is left of the persons erased records belonged to, once the records are gone. */
+export async function relinkAfterErasure(tx: Tx, params: { formerPersons: number[]; removed: LinkageRecord[] | null; settings: LinkageSettings }) {
+  return relinkAround(tx, {
+    fresh: undefined,
+    formerPersons: params.formerPersons,
+    change: async () => (params.removed ? { added: [], removed: params.removed } : null),
+    settings: params.settings,
+  });
+}
+
+/**
+ * The incremental run: seeds (new records, and what is left of persons broken up) with every
+ * current record sharing a blocking key with them and the rest of those records' persons, matched
+ * together and written back. `change` is what the run does to the term frequencies (null: they are
+ * dropped, and runs count by scanning until the next full relink rebuilds them).
+ */
+async function relinkAround(
+  tx: Tx,
+  params: {
+    fresh: SQL | undefined;
+    formerPersons: number[];
+    change: () => Promise<{ added: LinkageRecord[]; removed: LinkageRecord[] } | null>;
+    settings: LinkageSettings;
+  },
+) {
+  const active = await activeModel(tx);
+  // Where a run's time goes, for the job's result and the log: which part grows with the table.
+  const clock = performance.now();
+  const lap = (() => {
+    let last = clock;
+    return () => {
+      const now = performance.now();
+      const ms = Math.round(now - last);
+      last = now;
+      return ms;
+    };
+  })();
+  const fresh = params.fresh ? await loadCurrent(tx, params.fresh) : [];
+  const orphans = params.formerPersons.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(params.formerPersons)})`) : [];
+  const seeds = [...fresh, ...orphans];
+  const near = neighboursOf(seeds);
+  const neighbours = near ? await loadCurrent(tx, near) : [];
+  const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
+  const members = touched.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(touched)})`) : [];
+  const subset = new Map<number, TokenRow>();
+  for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
+  const linkage = toLinkageRecords([...subset.values()]);
+  const neighbourhoodMs = lap();
+  const change = await params.change();
+  if (change === null) await dropFrequencies(tx, 'victim');
+  const counted = change === null ? null : await updateFrequencies(tx, 'victim', linkage, change);
+  const population = counted?.records ?? (await countLinkable(tx));
+  const termFrequencies =
+    population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? (false as const) : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population)));
+  const frequenciesMs = lap();
+  const result = matchRecords(linkage, { threshold: params.settings.threshold, model: scaleModel(active, population), termFrequencies });
+  const matchMs = lap();
+  const writes = await writePersons(tx, result, [...subset.values()], active.version);
+  const timings = { neighbourhoodMs, frequenciesMs, matchMs, writeMs: lap(), totalMs: Math.round(performance.now() - clock) };
+  return { records: subset.size, seeds: seeds.length, ...result.stats, ...writes, timings };
 }
 
 /**

@@ -259,6 +259,14 @@ async function checkRecords(incoming: IncomingReturn, knownServices: ReadonlySet
   return { count, warnings };
 }
 
+/**
+ * Serialises what makes or changes versions of one service and period: two racing uploads get
+ * versions N+1 and N+2, and an erasure never races a new version copying the record it erases.
+ */
+export async function lockReturnVersions(tx: Pick<Database, 'execute'>, service: string, period: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${service}/${period}`}))`);
+}
+
 export async function submitReturn(db: Database, params: SubmitReturnParams) {
   const { principal, incoming, dryRun, deriveTokens } = params;
   // Authorisation comes before content: a provider learns nothing about another service's return.
@@ -313,8 +321,7 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
   let stored;
   try {
     stored = await db.transaction(async (tx: Tx) => {
-      // Serialises submissions for one service and period, so two racing uploads get versions N+1 and N+2.
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${service}/${period}`}))`);
+      await lockReturnVersions(tx, service, period);
       await assertPeriodOpen(tx, period);
       const version = await nextVersion(tx, service, period);
       // The new version is written first (invisible until commit) so its records can reference it.
