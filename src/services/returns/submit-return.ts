@@ -5,6 +5,7 @@
  */
 import { and, eq, isNull, max, ne, sql } from 'drizzle-orm';
 import { copyInsert } from '../../db/copy-insert.js';
+import { ensureRecordPartition } from '../../db/record-partitions.js';
 import type { Database } from '../../db/connect.js';
 import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
@@ -207,6 +208,8 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
     };
   }
 
+  // Before the transaction: making a year's partition locks `records`, which must not last an ingest.
+  await ensureRecordPartition(db, period);
   let stored;
   try {
     stored = await db.transaction(async (tx: Tx) => {
@@ -226,7 +229,7 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
         list,
         deriveTokens,
         async (rows, perpetratorKeys) => {
-          for (const row of rows) row.returnId = returnId;
+          for (const row of rows) Object.assign(row, { returnId, period });
           await copyInsert(tx, records, rows);
           await storePerpetratorKeys(tx, returnId, perpetratorKeys);
         },
