@@ -8,10 +8,12 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from './connect.js';
 
-type Executor = Pick<Database, 'execute'>;
+type Executor = Pick<Database, 'execute' | 'transaction'>;
 
 /** PostgreSQL's duplicate_table, and the unique violation on pg_type a racing CREATE can raise instead. */
 const CONCURRENTLY_CREATED = new Set(['42P07', '23505']);
+/** lock_not_available: lock_timeout ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 export interface RecordPartition {
   /** `records_y2022_23`. */
@@ -40,24 +42,45 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+export interface PartitionLockWait {
+  /** How long one attempt waits for its lock on `records` before giving way (lock_timeout). */
+  lockWaitMs: number;
+  /** Attempts with that bound; the last one waits as long as it takes. */
+  attempts: number;
+}
+
+/** About a minute of one-second tries before the last, unbounded one. */
+const DEFAULT_LOCK_WAIT: PartitionLockWait = { lockWaitMs: 1000, attempts: 30 };
+
 /**
  * Makes the partition for a period's financial year unless it exists. Called outside the return's
- * transaction, in a statement of its own: creating a partition locks `records` whole (ACCESS
- * EXCLUSIVE) for an instant, which inside a long ingest would block every reader of `records` until
- * the commit. The common case, a year that has its partition, only reads the catalogue. Two
- * instances creating the same year at once both succeed: the loser's duplicate is ignored.
+ * transaction, in a short one of its own: creating a partition takes an ACCESS EXCLUSIVE lock on
+ * `records`, which must wait for every transaction using `records` (another return's ingest) and,
+ * while it waits, holds back every query behind it. So each attempt waits at most `lockWaitMs`
+ * (lock_timeout) and gives way for a while, and only the last attempt waits without bound. The
+ * common case, a year that has its partition, only reads the catalogue. Two instances creating
+ * the same year at once both succeed: the loser's duplicate is ignored.
  */
-export async function ensureRecordPartition(db: Executor, period: string): Promise<void> {
+export async function ensureRecordPartition(db: Executor, period: string, wait: PartitionLockWait = DEFAULT_LOCK_WAIT): Promise<void> {
   const partition = recordPartitionOf(period);
   if (!partition) throw new Error('not a quarter or financial year: no partition of records for it');
   const found = await db.execute(sql`select to_regclass(${`public.${partition.name}`})::text as found`);
   if ((found as unknown as { rows: { found: string | null }[] }).rows[0]?.found) return;
-  try {
-    // The name and bounds are built from digits alone (recordPartitionOf), so raw SQL is safe here.
-    await db.execute(
-      sql.raw(`create table if not exists "${partition.name}" partition of records for values from ('${partition.from}') to ('${partition.to}')`),
-    );
-  } catch (error) {
-    if (!CONCURRENTLY_CREATED.has(errorCode(error) ?? '')) throw error;
+  // The name and bounds are built from digits alone (recordPartitionOf), so raw SQL is safe here.
+  const create = sql.raw(`create table if not exists "${partition.name}" partition of records for values from ('${partition.from}') to ('${partition.to}')`);
+  for (let attempt = 1; ; attempt++) {
+    const bounded = attempt < wait.attempts;
+    try {
+      await db.transaction(async (tx) => {
+        if (bounded) await tx.execute(sql.raw(`set local lock_timeout = ${Math.max(1, Math.round(wait.lockWaitMs))}`));
+        await tx.execute(create);
+      });
+      return;
+    } catch (error) {
+      const code = errorCode(error) ?? '';
+      if (CONCURRENTLY_CREATED.has(code)) return;
+      if (!bounded || code !== LOCK_NOT_AVAILABLE) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait.lockWaitMs));
+    }
   }
 }

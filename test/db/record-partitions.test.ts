@@ -247,3 +247,32 @@ t.test('migration 0012 partitions a populated records table by financial year', 
     t.same(await dependentsOf(app.db, a5), { states: 0, analytic: 0, keys: 0, links: 0 }, 'deleting records directly too');
   });
 });
+
+t.test(
+  'making a partition waits for a running ingest without holding back readers of records',
+  { skip: selectedBackend() !== 'postgres' && 'PGlite has one connection: no other transaction can hold records' },
+  async (t) => {
+    const databaseUrl = await postgresDatabase(t);
+    const app = await buildApp(testConfig({ databaseUrl }));
+    t.teardown(() => app.close());
+    const ingest = new pg.Client({ connectionString: databaseUrl });
+    const reader = new pg.Client({ connectionString: databaseUrl });
+    await Promise.all([ingest.connect(), reader.connect()]);
+    t.teardown(() => Promise.all([ingest.end(), reader.end()]));
+    // A return's transaction writing records holds this lock until its commit.
+    await ingest.query('begin');
+    await ingest.query('lock table records in row exclusive mode');
+    let made = false;
+    const making = ensureRecordPartition(app.db, '2031-32-Q1', { lockWaitMs: 100, attempts: 1000 }).then(() => (made = true));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = performance.now();
+    await reader.query(`set statement_timeout = '5s'`);
+    await reader.query('select count(*) from records');
+    const readMs = performance.now() - started;
+    t.ok(readMs < 2000, `a reader got through while the partition waited (${Math.round(readMs)} ms)`);
+    t.notOk(made, 'the partition waits for the ingest');
+    await ingest.query('commit');
+    await making;
+    t.same(await rows(app.db, sql`select count(*)::int as n from pg_class where relname = 'records_y2031_32'`), [{ n: 1 }], 'made once the ingest committed');
+  },
+);
