@@ -277,9 +277,9 @@ export const referralStates = pgTable('referral_states', {
 
 /**
  * The columns of `records` analytics never read: the return reference, period and position (the
- * projection holds the return's period and service as its own columns) and the keyed hashes of the SLK-581's components
- * (`linkage…`, read by linkage alone). The SLK-581's own token stays: before linkage has run,
- * records sharing it are one person (services/analytics/people.ts).
+ * projection holds the return's period and service as its own columns) and the keyed hashes of
+ * the SLK-581's components (`linkage…`, read by linkage alone). The SLK-581's own token stays:
+ * before linkage has run, records sharing it are one person (services/analytics/people.ts).
  */
 type NotProjected = 'id' | 'returnId' | 'period' | 'position' | `linkage${string}`;
 const isProjected = (key: string) => !['id', 'returnId', 'period', 'position'].includes(key) && !key.startsWith('linkage');
