@@ -8,6 +8,7 @@ import pg from 'pg';
 import { BENCH_ADMIN_KEY, buildBenchApp, createBenchDatabase } from './bench-app.js';
 import { codeLists, listCodes } from '../src/schema/dataset/code-lists.js';
 import { acceptedCodes, victimField } from '../src/schema/dataset/fields.js';
+import { recordPartitionOf } from '../src/db/record-partitions.js';
 import { rebuildAnalyticProjection } from '../src/services/analytics/analytic-projection.js';
 
 function sqlArray(codes: readonly string[]): string {
@@ -90,6 +91,9 @@ export async function loadSyntheticRecords(db: pg.Client, records: number) {
   );
   for (const c of constraints) await db.query(`alter table records drop constraint "${c.name}"`);
   for (const i of indexes) await db.query(`drop index "${i.name}"`);
+  // The year's partition, as the submit path makes it before a return's records (db/record-partitions.ts).
+  const partition = recordPartitionOf(quarters[0]!)!;
+  await db.query(`create table if not exists "${partition.name}" partition of records for values from ('${partition.from}') to ('${partition.to}')`);
 
   for (let s = 0; s < services; s++) {
     await db.query(`insert into services (id, name, service_type, area) values ($1, $1, $2, $3)`, [
@@ -105,11 +109,11 @@ export async function loadSyntheticRecords(db: pg.Client, records: number) {
           [`svc-${s}`, quarters[q], v, perReturn, v < versions ? new Date() : null],
         );
         const returnId = rows[0].id as string;
-        await db.query(`insert into records (return_id, position, referral_id, referral_date, referral_source, category, vawg_types, non_vawg_crime_type,
+        await db.query(`insert into records (return_id, period, position, referral_id, referral_date, referral_source, category, vawg_types, non_vawg_crime_type,
             police_involvement, risk_level, repeat_referral, children_in_household, victim_age, victim_sex, victim_gender_identity_same_as_sex,
             victim_sexual_orientation, victim_ethnicity, victim_religion, victim_disability, victim_interpreter_required, victim_relationship_to_area,
             victim_residence, victim_vulnerabilities, victim_linkage_slk581_token, perpetrators, support_needs, onward_referrals)
-          select '${returnId}', g, 'R' || g, date '${starts[q]}' + (g % 90),
+          select '${returnId}', '${quarters[q]}', g, 'R' || g, date '${starts[q]}' + (g % 90),
             ${pick(listCodes(codeLists.referralSource), 'src')},
             case when g % 8 = 0 then 'non_vawg' else 'vawg' end,
             case when g % 8 = 0 then null else array[${pick(listCodes(codeLists.vawgType), 'vt')}] end,
@@ -183,7 +187,7 @@ export async function benchAggregates({ adminUrl, records, reps, database = 'vaw
   const { rows: countRows } = await db.query('select count(*)::int as n from records r join returns ret on ret.id = r.return_id and ret.superseded_at is null');
   const current = countRows[0].n as number;
   const { rows: sizeRows } = await db.query(
-    `select pg_database_size(current_database())::float8 as database, pg_total_relation_size('records')::float8 as records,
+    `select pg_database_size(current_database())::float8 as database, (select sum(pg_total_relation_size(relid)) from pg_partition_tree('records'))::float8 as records,
        pg_total_relation_size('bench_narrow')::float8 as narrow, pg_total_relation_size('analytic_records')::float8 as projection`,
   );
   const sizes = {

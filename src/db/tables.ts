@@ -133,10 +133,16 @@ const updatableColumns = () => ({
  * field added here is projected for analytics without a second list to keep in step).
  */
 const recordColumns = () => ({
-  id: bigserial({ mode: 'number' }).primaryKey(),
+  /** Unique by its sequence alone: the primary key must include the partition key, `period`. */
+  id: bigserial({ mode: 'number' }).notNull(),
   returnId: uuid()
     .notNull()
     .references(() => returns.id, { onDelete: 'cascade' }),
+  /**
+   * The return's period, repeated on each record so the table can be partitioned by it (one
+   * partition per financial year, migration 0012 and db/record-partitions.ts).
+   */
+  period: text().notNull(),
   position: integer().notNull(),
   referralId: text().notNull(),
   referralDate: date({ mode: 'string' }).notNull(),
@@ -216,8 +222,18 @@ const blockingIndexes = (table: string, t: BlockingTokenColumns) => [
   index(`${table}_blocking_name_day_month_index`).on(t.linkageFamily, t.linkageGiven, t.linkageBirthDayMonth),
 ];
 
+/**
+ * Partitioned by range of `period`, one partition per financial year (`records_y2022_23` holds the
+ * quarters of 2022-23) and a default that stays empty: drizzle cannot say so, migration 0012 does,
+ * and db/record-partitions.ts creates a year's partition before its first return is written. The
+ * primary key and every unique constraint include `period`, as PostgreSQL requires of a partitioned
+ * table, so no foreign key can reference `records`: the tables that hold a record id
+ * (`referral_states`, `analytic_records`, `perpetrator_keys`, `person_links`) lose their rows with
+ * the record by a statement trigger instead (migration 0012).
+ */
 export const records = pgTable('records', recordColumns(), (t) => [
-  unique().on(t.returnId, t.referralId),
+  primaryKey({ columns: [t.id, t.period] }),
+  unique().on(t.returnId, t.referralId, t.period),
   index().on(t.returnId, t.position),
   index().on(t.victimLinkageSlk581Token),
   // Blocking keys (services/linkage/neighbourhood.ts): one composite index per rule, so a return's
@@ -254,20 +270,19 @@ export const recordUpdates = pgTable(
  * analytics read a record's updatable columns from here when a row exists (services/analytics/scope.ts).
  */
 export const referralStates = pgTable('referral_states', {
-  recordId: bigint({ mode: 'number' })
-    .primaryKey()
-    .references(() => records.id, { onDelete: 'cascade' }),
+  /** A `records.id`; the row goes with the record (a trigger of migration 0012, as `records` is partitioned). */
+  recordId: bigint({ mode: 'number' }).primaryKey(),
   ...updatableColumns(),
 });
 
 /**
- * The columns of `records` analytics never read: the return reference and position (the projection
- * holds the return's period and service instead) and the keyed hashes of the SLK-581's components
- * (`linkage…`, read by linkage alone). The SLK-581's own token stays: before linkage has run,
- * records sharing it are one person (services/analytics/people.ts).
+ * The columns of `records` analytics never read: the return reference, period and position (the
+ * projection holds the return's period and service as its own columns) and the keyed hashes of
+ * the SLK-581's components (`linkage…`, read by linkage alone). The SLK-581's own token stays:
+ * before linkage has run, records sharing it are one person (services/analytics/people.ts).
  */
-type NotProjected = 'id' | 'returnId' | 'position' | `linkage${string}`;
-const isProjected = (key: string) => key !== 'id' && key !== 'returnId' && key !== 'position' && !key.startsWith('linkage');
+type NotProjected = 'id' | 'returnId' | 'period' | 'position' | `linkage${string}`;
+const isProjected = (key: string) => !['id', 'returnId', 'period', 'position'].includes(key) && !key.startsWith('linkage');
 
 function projectedRecordColumns() {
   type Columns = ReturnType<typeof recordColumns>;
@@ -290,10 +305,8 @@ const { recordKey: projectedRecordKey, personId: projectedPersonId, subject: pro
 export const analyticRecords = pgTable(
   'analytic_records',
   {
-    /** The record's `records.id`. */
-    id: bigint({ mode: 'number' })
-      .primaryKey()
-      .references(() => records.id, { onDelete: 'cascade' }),
+    /** The record's `records.id`; the row goes with the record (a trigger of migration 0012). */
+    id: bigint({ mode: 'number' }).primaryKey(),
     period: text().notNull(),
     serviceId: text().notNull(),
     // Columns every query reads come first: a row is decoded up to the last column a query reads,
@@ -323,9 +336,8 @@ export const perpetratorKeys = pgTable(
   'perpetrator_keys',
   {
     id: bigserial({ mode: 'number' }).primaryKey(),
-    recordId: bigint({ mode: 'number' })
-      .notNull()
-      .references(() => records.id, { onDelete: 'cascade' }),
+    /** A `records.id`; the row goes with the record (a trigger of migration 0012). */
+    recordId: bigint({ mode: 'number' }).notNull(),
     /** The entry's index in the record's `perpetrators`. */
     position: integer().notNull(),
     slk581Token: text().notNull(),
@@ -397,12 +409,9 @@ export const countCells = pgTable(
 export const personLinks = pgTable(
   'person_links',
   {
-    recordA: bigint({ mode: 'number' })
-      .notNull()
-      .references(() => records.id, { onDelete: 'cascade' }),
-    recordB: bigint({ mode: 'number' })
-      .notNull()
-      .references(() => records.id, { onDelete: 'cascade' }),
+    /** `records.id`s; the link goes with either record (a trigger of migration 0012). */
+    recordA: bigint({ mode: 'number' }).notNull(),
+    recordB: bigint({ mode: 'number' }).notNull(),
     weight: doublePrecision().notNull(),
     levels: jsonb().notNull(),
     modelVersion: text().notNull(),

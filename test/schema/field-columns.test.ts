@@ -26,7 +26,7 @@ t.test('every stored leaf field resolves to a column of the records table', asyn
   for (const path of leaves) t.ok(fieldColumn(path).key in columns, `${path} → ${fieldColumn(path).key}`);
   // The columns no field maps to are the storage's own, not a forgotten field.
   const unmapped = Object.keys(columns).filter((key) => !fieldColumns.some((c) => c.key === key));
-  t.same(unmapped.filter((key) => !key.startsWith('linkage')).sort(), ['id', 'personId', 'position', 'recordKey', 'returnId']);
+  t.same(unmapped.filter((key) => !key.startsWith('linkage')).sort(), ['id', 'period', 'personId', 'position', 'recordKey', 'returnId']);
 });
 
 t.test('the SQL names are the columns the database has', async (t) => {

@@ -117,13 +117,22 @@ t.test(
       .from(records)
       .limit(50);
     const near = sharesBlockingKey(records, seeds)!;
-    const plan = await app.db.transaction(async (tx) => {
+    const partitionPlan = await app.db.transaction(async (tx) => {
       // With scans priced out, a rule without an index of its own still shows as a scan of records.
       await tx.execute(sql`set local enable_seqscan = off`);
       await tx.execute(sql`analyze records`);
       const rows = (await tx.execute(sql`explain select ${records.id} from ${records} where ${near}`)) as unknown as { rows: Json[] };
       return rows.rows.map((row) => row['QUERY PLAN'] as string).join('\n');
     });
+    // `records` is partitioned by year (migration 0012): each partition holds its own copy of each
+    // index, named by PostgreSQL, so the plan is read by the index each copy belongs to. The default
+    // partition is empty and the planner may take any of its indexes: only the year's copies count.
+    const copies = (await app.db.execute(sql`select c.relname as copy, p.relname as parent from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent join pg_index x on x.indexrelid = c.oid
+      where p.relname like 'records_blocking_%' and x.indrelid = 'records_y2022_23'::regclass`)) as unknown as {
+      rows: Array<{ copy: string; parent: string }>;
+    };
+    const plan = copies.rows.reduce((text, { copy, parent }) => text.replaceAll(` ${copy} `, ` ${parent} `), partitionPlan);
     t.notMatch(plan, /Seq Scan on records/, 'no scan of records');
     // Each rule is its own index lookup (the two name rules may share either name index: both lead
     // with family and given letters).

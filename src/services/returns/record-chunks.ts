@@ -154,6 +154,8 @@ export function checkChunk(task: ChunkTask, context: ChunkContext): ChunkResult 
       const position = task.start + i;
       row.position = position;
       row.returnId = task.rows!.returnId;
+      // The partition key: the return's own period, as every row of a return has.
+      row.period = task.period;
       rows.push(row);
       for (const key of perpetratorTokensOf(record as RecordInput, deriveTokens)) perpetratorKeys.push({ recordPosition: position, ...key });
     }

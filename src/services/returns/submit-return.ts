@@ -5,6 +5,7 @@
  */
 import { and, eq, isNull, max, ne, sql } from 'drizzle-orm';
 import { copiesDirectly, copyInsert, sendCopy } from '../../db/copy-insert.js';
+import { ensureRecordPartition } from '../../db/record-partitions.js';
 import type { Database } from '../../db/connect.js';
 import { records, returns, services } from '../../db/tables.js';
 import { problem, type FieldProblem } from '../../lib/problem.js';
@@ -318,6 +319,8 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
     };
   }
 
+  // Before the transaction: making a year's partition locks `records`, which must not last an ingest.
+  await ensureRecordPartition(db, period);
   let stored;
   try {
     stored = await db.transaction(async (tx: Tx) => {
