@@ -10,6 +10,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { ensurePrivateDir, restrictTree } from './lib/private-files.js';
 import { DEFAULT_THRESHOLD } from './services/linkage/match-threshold.js';
+import { DEFAULT_JOB_RETENTION_DAYS, type RetentionLimits } from './services/retention-limits.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -105,6 +106,23 @@ export const EnvSchema = Type.Object({
     default: 24,
     description: 'How long an Idempotency-Key and its response are kept.',
   }),
+  VAWG_SUPERSEDED_RETENTION_DAYS: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 36_500,
+      description:
+        'A superseded version of a return (its records, their tokens and its updates) is deleted by `vawg retention --apply` this many days after a later version replaced it; unset: kept.',
+    }),
+  ),
+  VAWG_JOB_RETENTION_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 36_500,
+    default: DEFAULT_JOB_RETENTION_DAYS,
+    description: "A finished job's record (its progress, payload and result) is deleted this many days after it ended.",
+  }),
+  VAWG_AUDIT_RETENTION_YEARS: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, description: 'Audit events older than this many years are deleted; unset: kept.' }),
+  ),
   VAWG_REQUEST_TIMEOUT_S: Type.Integer({
     minimum: 1,
     maximum: 86_400,
@@ -166,6 +184,8 @@ export interface Config {
   /** Worker threads for a large return's records (0: none); unset, one fewer than the cores, at least 1. */
   recordWorkers?: number | undefined;
   idempotencyTtlHours: number;
+  /** What `vawg retention` deletes, and after how long (services/retention.ts). */
+  retention?: RetentionLimits | undefined;
   /** Where uploads are spooled while they are processed. */
   uploadDir: string;
   requestTimeoutMs: number;
@@ -248,6 +268,11 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
     embeddedMaxRecords: parsed.VAWG_EMBEDDED_MAX_RECORDS,
     recordWorkers: parsed.VAWG_RECORD_WORKERS,
     idempotencyTtlHours: parsed.VAWG_IDEMPOTENCY_TTL_HOURS,
+    retention: {
+      jobDays: parsed.VAWG_JOB_RETENTION_DAYS,
+      ...(parsed.VAWG_SUPERSEDED_RETENTION_DAYS === undefined ? {} : { supersededDays: parsed.VAWG_SUPERSEDED_RETENTION_DAYS }),
+      ...(parsed.VAWG_AUDIT_RETENTION_YEARS === undefined ? {} : { auditYears: parsed.VAWG_AUDIT_RETENTION_YEARS }),
+    },
     uploadDir: resolveUploadDir(parsed.VAWG_DATA_DIR),
     requestTimeoutMs: parsed.VAWG_REQUEST_TIMEOUT_S * 1000,
     idleTimeoutMs: parsed.VAWG_IDLE_TIMEOUT_S * 1000,

@@ -7004,7 +7004,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                /** @description Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `referral.read`, `referral.erased`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`. */
+                /** @description Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `referral.read`, `referral.erased`, `retention.applied`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`. */
                 action?: string;
                 /** @description Only events done with this API key. */
                 apiKeyId?: string;

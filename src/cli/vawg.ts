@@ -3,6 +3,7 @@
  * in `process.argv`. Subcommands are a table so new ones (validate, submit) are one entry each.
  */
 import { runMigrateCommand } from './migrate-command.js';
+import { runRetentionCommand } from './retention-command.js';
 import { runSlkCommand, type CommandIo } from './slk-command.js';
 import { runSubmitCommand } from './submit-command.js';
 import { runValidateCommand } from './validate-command.js';
@@ -17,6 +18,7 @@ const subcommands: Record<string, Subcommand> = {
   validate: { summary: 'Check a return file (CSV or JSON) offline with the rules the server uses', run: runValidateCommand },
   submit: { summary: 'Submit a return file to the API, with retries, progress and a readable report', run: (args, io) => runSubmitCommand(args, io) },
   migrate: { summary: 'Apply pending database migrations (as the server does on start) and exit', run: (args, io) => runMigrateCommand(args, io) },
+  retention: { summary: 'Count (--dry-run) or delete (--apply) what is past its retention limit', run: (args, io) => runRetentionCommand(args, io) },
 };
 
 function formatUsage(): string {

@@ -17,6 +17,7 @@ export type AuditAction =
   | 'return.diff_read'
   | 'referral.read'
   | 'referral.erased'
+  | 'retention.applied'
   | 'linkage.persons_read'
   | 'api_key.created'
   | 'api_key.revoked'

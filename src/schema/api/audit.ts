@@ -8,7 +8,7 @@ export const AuditQuery = Type.Object({
       pattern: '^[a-z_]+\\.[a-z_]+$',
       maxLength: 64,
       description:
-        'Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `referral.read`, `referral.erased`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`.',
+        'Only events of this action: `return.submitted`, `return.rejected`, `return.read`, `return.diff_read`, `referral.read`, `referral.erased`, `retention.applied`, `linkage.persons_read`, `api_key.created`, `api_key.revoked`, `period.locked`, `period.unlocked`, `service.schedule_set`.',
     }),
   ),
   apiKeyId: Type.Optional(Type.String({ format: 'uuid', description: 'Only events done with this API key.' })),
