@@ -288,8 +288,7 @@ async function linkAround(
   const result = matchRecords(linkage, {
     threshold: params.settings.threshold,
     model: scaleModel(active, population),
-    termFrequencies:
-      population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? false : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population))),
+    termFrequencies: population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? false : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population))),
   });
   await writePersons(tx, result.personOf, [...subset.keys()]);
   return { records: subset.size, ...result.stats };
