@@ -6,6 +6,7 @@
  * hash, with the reason and how much went, never its content.
  */
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { textArray } from '../../db/arrays.js';
 import type { Database } from '../../db/connect.js';
 import { jobs, recordUpdates, records, returns, services } from '../../db/tables.js';
 import { problem } from '../../lib/problem.js';
@@ -52,10 +53,7 @@ async function findReferral(tx: Tx, serviceId: string, referralId: string) {
  * is by then, so the erased records must not be taken out of the term frequencies now as well.
  */
 async function linkagePending(tx: Tx, returnIds: string[]): Promise<boolean> {
-  const ids = sql.join(
-    returnIds.map((id) => sql`${id}`),
-    sql`, `,
-  );
+  const ids = textArray(returnIds);
   const [row] = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(jobs)
@@ -63,7 +61,7 @@ async function linkagePending(tx: Tx, returnIds: string[]): Promise<boolean> {
       and(
         eq(jobs.kind, LINKAGE_JOB),
         inArray(jobs.status, ['queued', 'running', 'failed']),
-        or(sql`${jobs.payload}->>'returnId' in (${ids})`, sql`${jobs.payload}->>'supersededReturnId' in (${ids})`),
+        or(sql`${jobs.payload}->>'returnId' = any(${ids})`, sql`${jobs.payload}->>'supersededReturnId' = any(${ids})`),
       ),
     );
   return (row?.n ?? 0) > 0;

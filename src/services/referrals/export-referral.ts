@@ -5,13 +5,13 @@
  * audit log names the referral only by a keyed hash of its service and id, so the log holds no
  * reference a reader could take back to a case file.
  */
-import { createHmac } from 'node:crypto';
 import { and, asc, desc, eq, inArray, or } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { auditEvents, recordUpdates, records, returns, services } from '../../db/tables.js';
 import { problem } from '../../lib/problem.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
 import { recordAuditEvent } from '../audit.js';
+import { createComponentTokenizer } from '../linkage/tokens.js';
 import { rowToRecord } from '../returns/record-rows.js';
 
 export interface ReferralParams {
@@ -24,7 +24,7 @@ export interface ReferralParams {
 
 /** How the audit log names a referral: stable for one service and id, meaningless without the secret. */
 export function referralAuditId(linkageSecret: string, serviceId: string, referralId: string): string {
-  return createHmac('sha256', linkageSecret).update(`referral:${serviceId}\u0000${referralId}`).digest().subarray(0, 16).toString('base64url');
+  return createComponentTokenizer(linkageSecret)('referral', `${serviceId}\u0000${referralId}`);
 }
 
 const versionStatus = (supersededAt: Date | null) => (supersededAt === null ? 'current' : 'superseded');
