@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { dropRecordIndexes } from './records-indexes.js';
 import { BENCH_ADMIN_KEY, buildBenchApp, createBenchDatabase } from './bench-app.js';
 import { codeLists, listCodes } from '../src/schema/dataset/code-lists.js';
 import { acceptedCodes, victimField } from '../src/schema/dataset/fields.js';
@@ -81,16 +82,7 @@ export async function loadSyntheticRecords(db: pg.Client, records: number) {
   await db.query(`set maintenance_work_mem = '1GB'`);
 
   const started = performance.now();
-  // Secondary indexes and constraints other than the primary key, as the migrations made them.
-  const { rows: constraints } = await db.query<{ name: string; def: string }>(
-    `select conname as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'records'::regclass and contype in ('u', 'f')`,
-  );
-  const { rows: indexes } = await db.query<{ name: string; def: string }>(
-    `select indexname as name, indexdef as def from pg_indexes where schemaname = 'public' and tablename = 'records'
-       and indexname not in (select conname from pg_constraint where conrelid = 'records'::regclass)`,
-  );
-  for (const c of constraints) await db.query(`alter table records drop constraint "${c.name}"`);
-  for (const i of indexes) await db.query(`drop index "${i.name}"`);
+  const dropped = await dropRecordIndexes(db);
   // The year's partition, as the submit path makes it before a return's records (db/record-partitions.ts).
   const partition = recordPartitionOf(quarters[0]!)!;
   await db.query(`create table if not exists "${partition.name}" partition of records for values from ('${partition.from}') to ('${partition.to}')`);
@@ -134,8 +126,7 @@ export async function loadSyntheticRecords(db: pg.Client, records: number) {
   const insertSeconds = (performance.now() - started) / 1000;
 
   const indexStart = performance.now();
-  for (const i of indexes) await db.query(i.def);
-  for (const c of constraints) await db.query(`alter table records add constraint "${c.name}" ${c.def}`);
+  await dropped.restore();
   const indexSeconds = (performance.now() - indexStart) / 1000;
 
   const analyzeStart = performance.now();

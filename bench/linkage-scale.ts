@@ -29,6 +29,7 @@ import { ATTRIBUTE_NAMES } from '../src/services/linkage/comparison-levels.js';
 import { deriveLinkageTokens } from '../src/services/linkage/tokens.js';
 import { ATTRIBUTE_DISTRIBUTIONS } from '../test/support/synthetic.js';
 import { makeRecord } from '../test/support/records.js';
+import { dropRecordIndexes } from './records-indexes.js';
 import { BENCH_ADMIN_KEY, createBenchDatabase } from './bench-app.js';
 
 /** The bench app's secret (bench-app.ts): the SQL tokens must be the ones the app would derive. */
@@ -229,15 +230,7 @@ export async function loadLinkedRecords(
     }
   }
 
-  const { rows: constraints } = await db.query<{ name: string; def: string }>(
-    `select conname as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'records'::regclass and contype in ('u', 'f')`,
-  );
-  const { rows: indexes } = await db.query<{ name: string; def: string }>(
-    `select indexname as name, indexdef as def from pg_indexes where schemaname = 'public' and tablename = 'records'
-       and indexname not in (select conname from pg_constraint where conrelid = 'records'::regclass)`,
-  );
-  for (const c of constraints) await db.query(`alter table records drop constraint "${c.name}"`);
-  for (const i of indexes) await db.query(`drop index "${i.name}"`);
+  const dropped = await dropRecordIndexes(db);
 
   // The year's partition, as the submit path makes it before a return's records (db/record-partitions.ts).
   const partition = recordPartitionOf(QUARTERS[0]!)!;
@@ -283,10 +276,9 @@ export async function loadLinkedRecords(
   const insertSeconds = (performance.now() - started) / 1000;
 
   const indexStart = performance.now();
-  for (const i of indexes) await db.query(i.def);
-  for (const c of constraints) await db.query(`alter table records add constraint "${c.name}" ${c.def}`);
+  await dropped.restore();
   const indexSeconds = (performance.now() - indexStart) / 1000;
-  progress(`  indexes (${indexes.length} + ${constraints.length} constraints) in ${indexSeconds.toFixed(1)} s`);
+  progress(`  indexes (${dropped.indexes.length} + ${dropped.constraints.length} constraints) in ${indexSeconds.toFixed(1)} s`);
 
   const analyzeStart = performance.now();
   await db.query('vacuum analyze');
@@ -317,7 +309,7 @@ export async function loadLinkedRecords(
     analyzeSeconds,
     projectionSeconds,
     frequencySeconds,
-    indexes: indexes.map((i) => i.name),
+    indexes: dropped.indexes.map((i) => i.name),
     databaseBytes: counts[0].database_bytes as number,
     recordsBytes: counts[0].records_bytes as number,
   } satisfies ScaleLoad;
