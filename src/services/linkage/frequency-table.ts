@@ -37,9 +37,16 @@ interface FrequencyRow {
   holders: number;
 }
 
-function rowsOf(records: readonly LinkageRecord[]): FrequencyRow[] {
-  const frequencies = computeTermFrequencies(records);
-  const rows: FrequencyRow[] = [{ comparison: RECORDS, value: TOTAL, holders: records.length }];
+/** What the table holds for records with these counts: `records` is how many were counted. */
+export interface CountedFrequencies {
+  records: number;
+  termFrequencies: TermFrequencies;
+}
+
+const counted = (records: readonly LinkageRecord[]): CountedFrequencies => ({ records: records.length, termFrequencies: computeTermFrequencies(records) });
+
+function rowsOf({ records, termFrequencies: frequencies }: CountedFrequencies): FrequencyRow[] {
+  const rows: FrequencyRow[] = [{ comparison: RECORDS, value: TOTAL, holders: records }];
   const add = (comparison: string, { counts, total }: TokenCounts) => {
     rows.push({ comparison, value: TOTAL, holders: total });
     for (const [value, holders] of counts) rows.push({ comparison, value, holders });
@@ -61,10 +68,10 @@ async function upsert(tx: Tx, subject: LinkageSubject, rows: FrequencyRow[]): Pr
   }
 }
 
-/** Replaces the subject's counts with those of the given records (every one a full relink links). */
-export async function rebuildFrequencies(tx: Tx, subject: LinkageSubject, records: readonly LinkageRecord[]): Promise<void> {
+/** Replaces the subject's counts with those of every record a full relink links (the records, or their counts). */
+export async function rebuildFrequencies(tx: Tx, subject: LinkageSubject, records: readonly LinkageRecord[] | CountedFrequencies): Promise<void> {
   await tx.delete(linkageFrequencies).where(eq(linkageFrequencies.subject, subject));
-  await upsert(tx, subject, rowsOf(records));
+  await upsert(tx, subject, rowsOf('termFrequencies' in records ? records : counted(records)));
 }
 
 /**
@@ -91,8 +98,8 @@ export async function adjustFrequencies(
       net.set(key, entry);
     }
   };
-  apply(rowsOf(change.added), 1);
-  apply(rowsOf(change.removed), -1);
+  apply(rowsOf(counted(change.added)), 1);
+  apply(rowsOf(counted(change.removed)), -1);
   const changed = [...net.values()].filter((row) => row.holders !== 0);
   await upsert(tx, subject, changed);
   // Only exact zeros go: a count below zero is a version taken away before it was added, and its

@@ -15,7 +15,7 @@
  * only merge more (typos, swapped dates). See MatchOptions.exactKeyFloor for why the chaining
  * guards do not apply to such a group.
  */
-import { buildBlocks, forEachCandidatePair } from './blocking.js';
+import { buildBlocks, forEachCandidatePair, type Blocks } from './blocking.js';
 import { clusterLinks, DEFAULT_MAX_CLUSTER_SIZE } from './clusters.js';
 import { DIFFERENT_DATE, DIFFERENT_SEX, PATTERN_COUNT, describeAttributePattern, describePattern, unpackPattern } from './comparison-levels.js';
 import type { LinkageModel } from './linkage-model.js';
@@ -24,8 +24,8 @@ import { DEFAULT_THRESHOLD } from './match-threshold.js';
 import { estimateFromTable } from './model-estimation.js';
 import { compareAttributes, comparePattern } from './pair-comparison.js';
 import { createPairScorer } from './pair-scoring.js';
-import { computeTermFrequencies, type TermFrequencies } from './term-frequencies.js';
-import { buildTokenTable, isNamelessKey } from './token-table.js';
+import { tableTermFrequencies, type TermFrequencies } from './term-frequencies.js';
+import { buildTokenTable, isNamelessKey, type TokenTable } from './token-table.js';
 
 /**
  * Two records conflict (cannot be the same person) when the evidence alone, prior left out, is at
@@ -158,21 +158,54 @@ class LinkBuffer {
   }
 }
 
+/**
+ * The matcher's result over a token table, by row (a row is a record's place in the table) and in
+ * columns: a full relink of millions of records reads and writes it without an object per record
+ * or per link.
+ */
+export interface TableMatch {
+  /** Per row, its person's id: the smallest record id in its cluster. */
+  personOfRow: Float64Array;
+  /** How many links joined clusters (a spanning forest of each cluster). */
+  linkCount: number;
+  /** The n-th of them, strongest first. */
+  linkAt(n: number): PairLink;
+  model: LinkageModel;
+  stats: MatchStats;
+}
+
 export function matchRecords(records: readonly LinkageRecord[], options: MatchOptions = {}): MatchResult {
+  const table = buildTokenTable(
+    records.map((r) => r.tokens),
+    records.map((r) => r.attributes),
+  );
+  const match = matchTable(
+    table,
+    Float64Array.from(records, (r) => r.id),
+    options,
+  );
+  const personOf = new Map<number, number>();
+  records.forEach((r, i) => personOf.set(r.id, match.personOfRow[i]!));
+  const links: PairLink[] = [];
+  for (let n = 0; n < match.linkCount; n++) links.push(match.linkAt(n));
+  return { personOf, links, model: match.model, stats: match.stats };
+}
+
+/**
+ * Matches the records of a token table, `ids[row]` being each row's record id. Blocks may be
+ * passed when the caller built them already (to estimate the model); term frequencies are the
+ * table's own unless given.
+ */
+export function matchTable(table: TokenTable, ids: Float64Array, options: MatchOptions & { blocks?: Blocks } = {}): TableMatch {
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const maxClusterSize = options.maxClusterSize ?? DEFAULT_MAX_CLUSTER_SIZE;
   const cannotLinkWeight = options.cannotLinkWeight ?? DEFAULT_CANNOT_LINK_WEIGHT;
   const contradictionMargin = options.contradictionMargin ?? DEFAULT_CONTRADICTION_MARGIN;
   const minMeanCrossWeight = options.minMeanCrossWeight ?? threshold;
   const exactKeyFloor = options.exactKeyFloor ?? true;
-  const table = buildTokenTable(
-    records.map((r) => r.tokens),
-    records.map((r) => r.attributes),
-  );
-  const ids = Float64Array.from(records, (r) => r.id);
-  const blocks = buildBlocks(table);
+  const blocks = options.blocks ?? buildBlocks(table);
   const model = options.model ?? estimateFromTable(table, blocks);
-  const frequencies = options.termFrequencies === false ? null : (options.termFrequencies ?? computeTermFrequencies(records));
+  const frequencies = options.termFrequencies === false ? null : (options.termFrequencies ?? tableTermFrequencies(table));
   const { weights, attributeWeights, disagreementOf, weightOf } = createPairScorer(table, model, frequencies);
   const conflictingDates = new Uint8Array(PATTERN_COUNT);
   for (let p = 0; p < PATTERN_COUNT; p++) {
@@ -246,34 +279,46 @@ export function matchRecords(records: readonly LinkageRecord[], options: MatchOp
         }),
   });
 
-  const smallestId = new Map<number, number>();
+  // Per root row, the smallest record id of its cluster; a typed array, not a map, so ten million
+  // records cost 80 MB here.
+  const smallest = new Float64Array(table.size).fill(Infinity);
+  const rootOf = new Int32Array(table.size);
+  let clusters = 0;
   for (let i = 0; i < table.size; i++) {
     const root = clustering.find(i);
-    const seen = smallestId.get(root);
-    if (seen === undefined || ids[i]! < seen) smallestId.set(root, ids[i]!);
+    rootOf[i] = root;
+    if (root === i) clusters++;
+    if (ids[i]! < smallest[root]!) smallest[root] = ids[i]!;
   }
-  const personOf = new Map<number, number>();
-  for (let i = 0; i < table.size; i++) personOf.set(ids[i]!, smallestId.get(clustering.find(i))!);
+  const personOfRow = new Float64Array(table.size);
+  for (let i = 0; i < table.size; i++) personOfRow[i] = smallest[rootOf[i]!]!;
 
-  const joined: PairLink[] = [];
+  let joinedCount = 0;
   let exactKeyBelowThreshold = 0;
   for (const k of order) {
     if (!clustering.accepted[k]) continue;
-    const levels = describePattern(links.pattern[k]!);
-    if (table.hasAttributes) Object.assign(levels, describeAttributePattern(links.attributes[k]!));
-    joined.push({ a: low(k), b: high(k), weight: links.weight[k]!, levels });
+    joinedCount++;
     if (k >= linkedPairs && links.weight[k]! < threshold) exactKeyBelowThreshold++;
   }
   // Strongest first, as documented, the floor's links among the others.
-  joined.sort((x, y) => y.weight - x.weight || x.a - y.a || x.b - y.b);
+  const joined = new Int32Array(joinedCount);
+  let n = 0;
+  for (const k of order) if (clustering.accepted[k]) joined[n++] = k;
+  joined.sort((x, y) => links.weight[y]! - links.weight[x]! || low(x) - low(y) || high(x) - high(y));
   return {
-    personOf,
-    links: joined,
+    personOfRow,
+    linkCount: joinedCount,
+    linkAt: (n) => {
+      const k = joined[n]!;
+      const levels = describePattern(links.pattern[k]!);
+      if (table.hasAttributes) Object.assign(levels, describeAttributePattern(links.attributes[k]!));
+      return { a: low(k), b: high(k), weight: links.weight[k]!, levels };
+    },
     model,
     stats: {
       candidatePairs,
       linkedPairs,
-      clusters: smallestId.size,
+      clusters,
       refusedMerges: clustering.refusedMerges,
       exactKeyMerges: clustering.forcedMerges,
       exactKeyBelowThreshold,

@@ -14,15 +14,17 @@ import { bigintArray, textArray } from '../../db/arrays.js';
 import { personAnswerCodes } from '../../schema/dataset/code-lists.js';
 import { tokensOfRow } from '../returns/record-rows.js';
 import { activeModel, type ActiveModel } from './active-model.js';
-import type { AttributeName } from './comparison-levels.js';
+import type { AttributeName, LinkageAttributes } from './comparison-levels.js';
 import type { LinkageModel } from './linkage-model.js';
 import type { LinkageRecord } from './linkage-record.js';
 import { dropFrequencies, rebuildFrequencies, updateFrequencies } from './frequency-table.js';
 import { coverQueuedLinkage } from './linkage-queue.js';
 import { sharesBlockingKey } from './neighbourhood.js';
-import { matchRecords, type PairLink } from './matcher.js';
-import { estimateModel } from './model-estimation.js';
-import type { TermFrequencies } from './term-frequencies.js';
+import { buildBlocks } from './blocking.js';
+import { matchRecords, matchTable, type PairLink, type TableMatch } from './matcher.js';
+import { estimateFromTable } from './model-estimation.js';
+import { tableTermFrequencies, type TermFrequencies } from './term-frequencies.js';
+import { TokenTableBuilder } from './token-table.js';
 
 /** Serialises linkage runs: two relinks interleaving would each undo part of the other. */
 export const LINKAGE_LOCK = 581_581;
@@ -34,6 +36,8 @@ export const MIN_RECORDS_FOR_TERM_FREQUENCIES = 1000;
 /** EM on fewer records has too few matching pairs to learn from: the active model is kept. */
 export const MIN_RECORDS_FOR_ESTIMATION = 1000;
 const WRITE_CHUNK = 5000;
+/** Rows a full relink reads at a time: each batch is interned into the token table and dropped. */
+const READ_BATCH = 10_000;
 
 export interface LinkageSettings {
   threshold: number;
@@ -140,18 +144,20 @@ export async function countLinkable(tx: Tx | Database): Promise<number> {
   return row?.n ?? 0;
 }
 
+function attributesOf(row: TokenRow): LinkageAttributes {
+  return {
+    ethnicity: known(row.victimEthnicity),
+    religion: known(row.victimReligion),
+    sexualOrientation: known(row.victimSexualOrientation),
+    disability: known(row.victimDisability),
+    serviceArea: row.serviceArea,
+  };
+}
+
 function toLinkageRecords(rows: TokenRow[]): LinkageRecord[] {
   return rows.flatMap((row) => {
     const tokens = tokensOfRow(row);
-    if (!tokens) return [];
-    const attributes = {
-      ethnicity: known(row.victimEthnicity),
-      religion: known(row.victimReligion),
-      sexualOrientation: known(row.victimSexualOrientation),
-      disability: known(row.victimDisability),
-      serviceArea: row.serviceArea,
-    };
-    return [{ id: row.id, tokens, attributes }];
+    return tokens ? [{ id: row.id, tokens, attributes: attributesOf(row) }] : [];
   });
 }
 
@@ -402,35 +408,98 @@ async function relinkAround(
  * Bodies are not filled with defaults (see app.ts), so the documented default (no estimate) is
  * applied here.
  */
-export async function relinkPersons(db: Database, params: { settings: LinkageSettings; estimate?: boolean; log: FastifyBaseLogger }) {
-  const stats = await relinkAll(db, { settings: params.settings, estimate: params.estimate ?? false });
+export async function relinkPersons(db: Database, params: { settings: LinkageSettings; estimate?: boolean; log: FastifyBaseLogger; readBatch?: number }) {
+  const stats = await relinkAll(db, { settings: params.settings, estimate: params.estimate ?? false, readBatch: params.readBatch ?? READ_BATCH });
   params.log.info({ linkage: stats }, 'persons relinked');
   return stats;
 }
 
-async function relinkAll(db: Database, params: { settings: LinkageSettings; estimate: boolean }) {
+/** A column of numbers that grows by doubling: a record id or a person id per row, in 8 bytes. */
+class NumberColumn {
+  values = new Float64Array(1024);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const wider = new Float64Array(this.values.length * 2);
+      wider.set(this.values);
+      this.values = wider;
+    }
+    this.values[this.length++] = value;
+  }
+
+  view(): Float64Array {
+    return this.values.subarray(0, this.length);
+  }
+}
+
+/**
+ * Every record a full relink links, read through a cursor in the relink's transaction (its
+ * snapshot, in batches) straight into a token table: at ten million records the rows as objects
+ * need about 20 GiB, their integer ids under 2 GiB. `personIds` is each row's stored person (NaN:
+ * none); `keyOnly` the records with a key but no birth date to block on, each its own person.
+ */
+async function readLinkable(tx: Tx, capacity: number, readBatch: number) {
+  const builder = new TokenTableBuilder(capacity);
+  const ids = new NumberColumn();
+  const personIds = new NumberColumn();
+  const keyOnly: Array<{ id: number; personId: number | null }> = [];
+  const columns = sql.join(
+    Object.entries(tokenColumns).map(([alias, column]) => sql`${column} as ${sql.identifier(alias)}`),
+    sql`, `,
+  );
+  await tx.execute(
+    sql`declare linkable_records no scroll cursor for select ${columns} from ${records}
+      join ${returns} on ${returns.id} = ${records.returnId} and ${returns.supersededAt} is null
+      join ${services} on ${services.id} = ${returns.serviceId}
+      where ${LINKABLE}`,
+  );
+  for (;;) {
+    const batch = (await tx.execute(sql`fetch ${sql.raw(String(Math.trunc(readBatch)))} from linkable_records`)) as unknown as { rows: TokenRow[] };
+    for (const row of batch.rows) {
+      // int8 arrives as a string (node-postgres) or a bigint (PGlite) from a raw query.
+      const id = Number(row.id);
+      const personId = row.personId === null ? null : Number(row.personId);
+      const tokens = tokensOfRow(row);
+      if (!tokens) {
+        keyOnly.push({ id, personId });
+        continue;
+      }
+      builder.add(tokens, attributesOf(row));
+      ids.push(id);
+      personIds.push(personId ?? Number.NaN);
+    }
+    if (batch.rows.length < readBatch) break;
+  }
+  await tx.execute(sql`close linkable_records`);
+  return { table: builder.finish(), ids: ids.view(), personIds: personIds.view(), keyOnly };
+}
+
+async function relinkAll(db: Database, params: { settings: LinkageSettings; estimate: boolean; readBatch: number }) {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LINKAGE_LOCK})`);
     // Before the records are read: every return whose job this marks done is already visible to them.
     const coveredReturns = await coverQueuedLinkage(tx);
-    const rows = await loadCurrent(tx, undefined);
-    const linkage = toLinkageRecords(rows);
+    const { table, ids, personIds, keyOnly } = await readLinkable(tx, await countLinkedRecords(tx), params.readBatch);
+    const blocks = buildBlocks(table);
     let active = await activeModel(tx);
-    const estimated = params.estimate && linkage.length >= MIN_RECORDS_FOR_ESTIMATION;
+    const estimated = params.estimate && table.size >= MIN_RECORDS_FOR_ESTIMATION;
     if (estimated) {
-      const model = estimateModel(linkage);
-      active = { version: model.version, model, trainedOnRecords: linkage.length };
+      const model = estimateFromTable(table, blocks);
+      active = { version: model.version, model, trainedOnRecords: table.size };
       await tx
         .insert(linkageModels)
-        .values({ version: model.version, model, trainedOnRecords: linkage.length })
-        .onConflictDoUpdate({ target: linkageModels.version, set: { model, trainedOnRecords: linkage.length, createdAt: new Date() } });
+        .values({ version: model.version, model, trainedOnRecords: table.size })
+        .onConflictDoUpdate({ target: linkageModels.version, set: { model, trainedOnRecords: table.size, createdAt: new Date() } });
     }
     const { version } = active;
-    await rebuildFrequencies(tx, 'victim', linkage);
-    const result = matchRecords(linkage, {
+    const termFrequencies = tableTermFrequencies(table);
+    await rebuildFrequencies(tx, 'victim', { records: table.size, termFrequencies });
+    const result = matchTable(table, ids, {
+      blocks,
       threshold: params.settings.threshold,
-      model: scaleModel(active, linkage.length),
-      ...(linkage.length < MIN_RECORDS_FOR_TERM_FREQUENCIES ? { termFrequencies: false as const } : {}),
+      model: scaleModel(active, table.size),
+      termFrequencies: table.size < MIN_RECORDS_FOR_TERM_FREQUENCIES ? false : termFrequencies,
     });
     await tx.delete(personLinks);
     // Only what changes is written: a person's id is its smallest record's, so a relink that finds
@@ -440,7 +509,46 @@ async function relinkAll(db: Database, params: { settings: LinkageSettings; esti
     await tx.execute(
       sql`update ${records} set person_id = null from ${returns} where ${returns.id} = ${records.returnId} and ${records.personId} is not null and (${returns.supersededAt} is not null or not (${LINKABLE}))`,
     );
-    await writePersons(tx, result, rows, version, { linksCleared: true });
-    return { records: linkage.length, modelVersion: version, estimated, coveredReturns, ...result.stats };
+    await writeAllPersons(tx, { ids, personIds, personOfRow: result.personOfRow, keyOnly });
+    await writeAllLinks(tx, result, version);
+    return { records: table.size, modelVersion: version, estimated, coveredReturns, ...result.stats };
   });
+}
+
+/** A full relink's person moves: the rows whose person changed, and key-only records not yet their own person. */
+async function writeAllPersons(
+  tx: Tx,
+  rows: { ids: Float64Array; personIds: Float64Array; personOfRow: Float64Array; keyOnly: Array<{ id: number; personId: number | null }> },
+) {
+  const moved: number[] = [];
+  const to: number[] = [];
+  const flush = async () => {
+    if (!moved.length) return;
+    await tx.execute(
+      sql`update records set person_id = v.person_id from unnest(${bigintArray(moved)}, ${bigintArray(to)}) as v(id, person_id) where records.id = v.id`,
+    );
+    moved.length = 0;
+    to.length = 0;
+  };
+  const move = async (id: number, from: number | null, person: number) => {
+    if (from === person) return;
+    moved.push(id);
+    to.push(person);
+    if (moved.length === WRITE_CHUNK) await flush();
+  };
+  for (let i = 0; i < rows.ids.length; i++) {
+    const from = rows.personIds[i]!;
+    await move(rows.ids[i]!, Number.isNaN(from) ? null : from, rows.personOfRow[i]!);
+  }
+  for (const row of rows.keyOnly) await move(row.id, row.personId, row.id);
+  await flush();
+}
+
+/** Every link of a full relink (the table was emptied first), a chunk of objects at a time. */
+async function writeAllLinks(tx: Tx, result: TableMatch, modelVersion: string) {
+  for (let start = 0; start < result.linkCount; start += WRITE_CHUNK) {
+    const chunk: PairLink[] = [];
+    for (let n = start; n < Math.min(start + WRITE_CHUNK, result.linkCount); n++) chunk.push(result.linkAt(n));
+    await tx.insert(personLinks).values(chunk.map((l) => ({ recordA: l.a, recordB: l.b, weight: l.weight, levels: l.levels, modelVersion })));
+  }
 }

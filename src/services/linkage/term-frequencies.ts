@@ -1,6 +1,7 @@
 /** Term frequencies: how common each token is, so a shared rare name counts for more than a shared common one. */
 import { ATTRIBUTE_NAMES, type AttributeName } from './comparison-levels.js';
 import type { LinkageRecord } from './linkage-record.js';
+import type { TokenTable } from './token-table.js';
 
 /** How many records hold each token, of how many with the value present. */
 export interface TokenCounts {
@@ -40,6 +41,32 @@ export function computeTermFrequencies(records: readonly LinkageRecord[]): TermF
     given: countTokens(records.map((r) => r.tokens.given)),
     birthDate: countTokens(records.map((r) => r.tokens.birthDate)),
     attributes: Object.fromEntries(ATTRIBUTE_NAMES.map((name) => [name, countTokens(records.map((r) => attributeOf(r, name)))])),
+  };
+}
+
+/**
+ * The same counts from a token table's ids, for a full relink, which keeps the table and not the
+ * records. Dates are counted from the birth-date column only: the date numbering also holds
+ * swapped dates no record was born on.
+ */
+export function tableTermFrequencies(table: TokenTable): TermFrequencies {
+  const countIds = (column: Int32Array, numbering: ReadonlyMap<string, number>): TokenCounts => {
+    const perId = new Int32Array(numbering.size);
+    let total = 0;
+    for (const id of column) {
+      if (id < 0) continue;
+      perId[id]!++;
+      total++;
+    }
+    const counts = new Map<string, number>();
+    for (const [token, id] of numbering) if (perId[id]! > 0) counts.set(token, perId[id]!);
+    return { counts, total };
+  };
+  return {
+    family: countIds(table.family, table.numbering.family),
+    given: countIds(table.given, table.numbering.given),
+    birthDate: countIds(table.birthDate, table.numbering.date),
+    attributes: Object.fromEntries(ATTRIBUTE_NAMES.map((name, k) => [name, countIds(table.attributes[k]!, table.numbering.attributes[k]!)])),
   };
 }
 

@@ -67,8 +67,23 @@ class Interner {
 }
 
 export function buildTokenTable(tokens: readonly LinkageTokens[], attributes?: readonly (LinkageAttributes | null | undefined)[]): TokenTable {
-  const size = tokens.length;
-  const interners = {
+  const builder = new TokenTableBuilder(tokens.length);
+  for (let i = 0; i < tokens.length; i++) builder.add(tokens[i]!, attributes ? (attributes[i] ?? null) : undefined);
+  return builder.finish();
+}
+
+const COLUMNS = ['key', 'family', 'given', 'birthDate', 'birthDateSwapped', 'birthYear', 'birthMonthYear', 'birthDayMonth', 'sex'] as const;
+
+/**
+ * A token table filled a record at a time, so a full relink can read its records in batches and
+ * keep only their integer ids: the rows and their token strings are dropped as they are read, and
+ * only each distinct token is kept once. Columns grow by doubling from `capacity` (a count of the
+ * records, when known, so they never need to).
+ */
+export class TokenTableBuilder {
+  private capacity: number;
+  private size = 0;
+  private readonly interners = {
     key: new Interner(),
     family: new Interner(),
     familyPartial: new Interner(),
@@ -80,67 +95,98 @@ export function buildTokenTable(tokens: readonly LinkageTokens[], attributes?: r
     dayMonth: new Interner(),
     sex: new Interner(),
   };
-  const table: TokenTable = {
-    size,
-    key: new Int32Array(size),
-    family: new Int32Array(size),
-    familyPartial: new Int32Array(size * 3),
-    given: new Int32Array(size),
-    givenPartial: new Int32Array(size * 2),
-    birthDate: new Int32Array(size),
-    birthDateSwapped: new Int32Array(size),
-    birthYear: new Int32Array(size),
-    birthMonthYear: new Int32Array(size),
-    birthDayMonth: new Int32Array(size),
-    sex: new Int32Array(size),
-    attributes: ATTRIBUTE_NAMES.map(() => new Int32Array(size).fill(-1)),
-    hasAttributes: false,
-    distinct: {
-      key: 0,
-      family: 0,
-      familyPartial: 0,
-      given: 0,
-      givenPartial: 0,
-      date: 0,
-      year: 0,
-      monthYear: 0,
-      dayMonth: 0,
-      sex: 0,
-      attributes: ATTRIBUTE_NAMES.map(() => 0),
-    },
-    numbering: {
-      family: interners.family.ids,
-      given: interners.given.ids,
-      date: interners.date.ids,
-      attributes: ATTRIBUTE_NAMES.map(() => new Map<string, number>()),
-    },
-  };
-  for (let i = 0; i < size; i++) {
-    const t = tokens[i]!;
-    table.key[i] = interners.key.idOf(t.key);
-    table.family[i] = interners.family.idOf(t.family);
-    for (let k = 0; k < 3; k++) table.familyPartial[i * 3 + k] = interners.familyPartial.idOf(t.familyPartial[k]);
-    table.given[i] = interners.given.idOf(t.given);
-    for (let k = 0; k < 2; k++) table.givenPartial[i * 2 + k] = interners.givenPartial.idOf(t.givenPartial[k]);
-    table.birthDate[i] = interners.date.idOf(t.birthDate);
-    table.birthDateSwapped[i] = interners.date.idOf(t.birthDateSwapped);
-    table.birthYear[i] = interners.year.idOf(t.birthYear);
-    table.birthMonthYear[i] = interners.monthYear.idOf(t.birthMonthYear);
-    table.birthDayMonth[i] = interners.dayMonth.idOf(t.birthDayMonth);
-    table.sex[i] = interners.sex.idOf(t.sex);
+  private readonly attributeInterners = ATTRIBUTE_NAMES.map(() => new Interner());
+  private withAttributes = false;
+  private columns: Record<(typeof COLUMNS)[number], Int32Array>;
+  private familyPartial: Int32Array;
+  private givenPartial: Int32Array;
+  private attributes: Int32Array[];
+
+  constructor(capacity = 1024) {
+    this.capacity = Math.max(capacity, 16);
+    this.columns = Object.fromEntries(COLUMNS.map((c) => [c, new Int32Array(this.capacity)])) as Record<(typeof COLUMNS)[number], Int32Array>;
+    this.familyPartial = new Int32Array(this.capacity * 3);
+    this.givenPartial = new Int32Array(this.capacity * 2);
+    this.attributes = ATTRIBUTE_NAMES.map(() => new Int32Array(this.capacity).fill(-1));
   }
-  for (const name of Object.keys(interners) as Array<keyof typeof interners>) table.distinct[name] = interners[name].ids.size;
-  if (attributes) {
-    ATTRIBUTE_NAMES.forEach((name, k) => {
-      const interner = new Interner();
-      const column = table.attributes[k]!;
-      for (let i = 0; i < size; i++) column[i] = interner.idOf(attributeValue(attributes[i], name));
-      table.distinct.attributes[k] = interner.ids.size;
-      table.numbering.attributes[k] = interner.ids;
-    });
-    table.hasAttributes = table.distinct.attributes.some((n) => n > 0);
+
+  /** Adds a record (its row in the table is the number of records added before it); `attributes` undefined: the table has none. */
+  add(tokens: LinkageTokens, attributes?: LinkageAttributes | null): void {
+    if (this.size === this.capacity) this.grow();
+    const i = this.size++;
+    const { interners, columns } = this;
+    columns.key[i] = interners.key.idOf(tokens.key);
+    columns.family[i] = interners.family.idOf(tokens.family);
+    for (let k = 0; k < 3; k++) this.familyPartial[i * 3 + k] = interners.familyPartial.idOf(tokens.familyPartial[k]);
+    columns.given[i] = interners.given.idOf(tokens.given);
+    for (let k = 0; k < 2; k++) this.givenPartial[i * 2 + k] = interners.givenPartial.idOf(tokens.givenPartial[k]);
+    columns.birthDate[i] = interners.date.idOf(tokens.birthDate);
+    columns.birthDateSwapped[i] = interners.date.idOf(tokens.birthDateSwapped);
+    columns.birthYear[i] = interners.year.idOf(tokens.birthYear);
+    columns.birthMonthYear[i] = interners.monthYear.idOf(tokens.birthMonthYear);
+    columns.birthDayMonth[i] = interners.dayMonth.idOf(tokens.birthDayMonth);
+    columns.sex[i] = interners.sex.idOf(tokens.sex);
+    if (attributes === undefined) return;
+    this.withAttributes = true;
+    for (let k = 0; k < ATTRIBUTE_NAMES.length; k++) this.attributes[k]![i] = this.attributeInterners[k]!.idOf(attributeValue(attributes, ATTRIBUTE_NAMES[k]!));
   }
-  return table;
+
+  private grow(): void {
+    const next = this.capacity * 2;
+    const widen = (old: Int32Array, per: number, fill = 0) => {
+      const wider = new Int32Array(next * per);
+      if (fill !== 0) wider.fill(fill);
+      wider.set(old);
+      return wider;
+    };
+    for (const c of COLUMNS) this.columns[c] = widen(this.columns[c], 1);
+    this.familyPartial = widen(this.familyPartial, 3);
+    this.givenPartial = widen(this.givenPartial, 2);
+    this.attributes = this.attributes.map((column) => widen(column, 1, -1));
+    this.capacity = next;
+  }
+
+  /** The table of the records added (views of the builder's columns: add nothing after). */
+  finish(): TokenTable {
+    const { size, interners, columns } = this;
+    const trim = (column: Int32Array, per = 1) => column.subarray(0, size * per);
+    const distinctAttributes = this.attributeInterners.map((interner) => interner.ids.size);
+    return {
+      size,
+      key: trim(columns.key),
+      family: trim(columns.family),
+      familyPartial: trim(this.familyPartial, 3),
+      given: trim(columns.given),
+      givenPartial: trim(this.givenPartial, 2),
+      birthDate: trim(columns.birthDate),
+      birthDateSwapped: trim(columns.birthDateSwapped),
+      birthYear: trim(columns.birthYear),
+      birthMonthYear: trim(columns.birthMonthYear),
+      birthDayMonth: trim(columns.birthDayMonth),
+      sex: trim(columns.sex),
+      attributes: this.attributes.map((column) => trim(column)),
+      hasAttributes: this.withAttributes && distinctAttributes.some((n) => n > 0),
+      distinct: {
+        key: interners.key.ids.size,
+        family: interners.family.ids.size,
+        familyPartial: interners.familyPartial.ids.size,
+        given: interners.given.ids.size,
+        givenPartial: interners.givenPartial.ids.size,
+        date: interners.date.ids.size,
+        year: interners.year.ids.size,
+        monthYear: interners.monthYear.ids.size,
+        dayMonth: interners.dayMonth.ids.size,
+        sex: interners.sex.ids.size,
+        attributes: this.withAttributes ? distinctAttributes : ATTRIBUTE_NAMES.map(() => 0),
+      },
+      numbering: {
+        family: interners.family.ids,
+        given: interners.given.ids,
+        date: interners.date.ids,
+        attributes: this.withAttributes ? this.attributeInterners.map((interner) => interner.ids) : ATTRIBUTE_NAMES.map(() => new Map<string, number>()),
+      },
+    };
+  }
 }
 
 /** Whether any record has the month-and-year and the day-and-month tokens. */
