@@ -91,6 +91,7 @@ const OTHER_TABLES: Record<string, { holds: string; columns: Record<string, Colu
       submitted_by: 'operational',
       received_at: 'operational',
       superseded_at: 'operational',
+      records_deleted_at: 'operational',
     },
   },
   record_updates: {

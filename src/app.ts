@@ -23,6 +23,7 @@ import errorsPlugin, { clientErrorHandler, frameworkErrorHandler } from './plugi
 import inputPlugin from './plugins/input.js';
 import jobsPlugin from './plugins/jobs.js';
 import linkageWorkerPlugin from './plugins/linkage-worker.js';
+import retentionSchedulePlugin from './plugins/retention-schedule.js';
 import recordWorkersPlugin from './plugins/record-workers.js';
 import aggregateRoutes from './routes/aggregates.js';
 import apiKeyRoutes from './routes/api-keys.js';
@@ -150,6 +151,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     pollMs: config.linkagePollMs,
     reestimate: config.linkageReestimate,
     retryBaseMs: config.linkageRetryMs,
+  });
+  await app.register(retentionSchedulePlugin, {
+    databaseUrl: config.databaseUrl,
+    dailyAt: config.retentionDailyAt,
+    limits: config.retention,
+    uploadDir: config.uploadDir,
+    settings: { threshold: config.matchThreshold },
   });
 
   const namedSchemas = [

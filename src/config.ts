@@ -10,7 +10,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { ensurePrivateDir, restrictTree } from './lib/private-files.js';
 import { DEFAULT_THRESHOLD } from './services/linkage/match-threshold.js';
-import { DEFAULT_JOB_RETENTION_DAYS, type RetentionLimits } from './services/retention-limits.js';
+import { DEFAULT_JOB_RETENTION_DAYS, DEFAULT_UPLOAD_RETENTION_HOURS, type RetentionLimits } from './services/retention-limits.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -123,6 +123,28 @@ export const EnvSchema = Type.Object({
   VAWG_AUDIT_RETENTION_YEARS: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 100, description: 'Audit events older than this many years are deleted; unset: kept.' }),
   ),
+  VAWG_RETENTION_YEARS: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      description:
+        "The records of a return (every version: its records, their linkage tokens, person links and analytic rows, and its updates) are deleted once the end (31 March) of its period's financial year is more than this many years ago; the return's row stays, marked, so figures for the quarter say it is no longer held. Unset: kept for ever.",
+    }),
+  ),
+  VAWG_UPLOAD_RETENTION_HOURS: Type.Integer({
+    minimum: 1,
+    maximum: 24 * 365,
+    default: DEFAULT_UPLOAD_RETENTION_HOURS,
+    description:
+      'A spooled upload that no queued or running job reads is deleted once it is this many hours old (uploads are otherwise deleted when their job ends).',
+  }),
+  VAWG_RETENTION_DAILY_AT: Type.Optional(
+    Type.String({
+      pattern: '^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$',
+      description:
+        'A time of day (UTC, `HH:MM` or `HH:MM:SS`) at which the server applies retention (as `vawg retention --apply`) once a day; instances sharing the database run it once between them (an advisory lock). PostgreSQL only: on the embedded database a run would hold its only connection for as long as it takes, so run `vawg retention --apply` while the server is quiet instead. Unset: no schedule.',
+    }),
+  ),
   VAWG_REQUEST_TIMEOUT_S: Type.Integer({
     minimum: 1,
     maximum: 86_400,
@@ -186,6 +208,8 @@ export interface Config {
   idempotencyTtlHours: number;
   /** What `vawg retention` deletes, and after how long (services/retention.ts). */
   retention?: RetentionLimits | undefined;
+  /** `HH:MM` (UTC) at which the server applies retention daily (plugins/retention-schedule.ts); PostgreSQL only. Unset: never. */
+  retentionDailyAt?: string | undefined;
   /** Where uploads are spooled while they are processed. */
   uploadDir: string;
   requestTimeoutMs: number;
@@ -214,6 +238,9 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
   // A replica of the embedded database cannot exist: refusing to start beats silently reading from PGlite.
   if (value.DATABASE_READ_URL && !value.DATABASE_URL) {
     throw new ConfigError('invalid configuration: DATABASE_READ_URL needs DATABASE_URL (a replica of the embedded database is not possible)');
+  }
+  if (value.VAWG_RETENTION_DAILY_AT && !value.DATABASE_URL) {
+    throw new ConfigError('invalid configuration: VAWG_RETENTION_DAILY_AT needs DATABASE_URL (on the embedded database, run `vawg retention --apply` instead)');
   }
   return value;
 }
@@ -272,7 +299,10 @@ export async function loadConfig(env: Record<string, string | undefined>): Promi
       jobDays: parsed.VAWG_JOB_RETENTION_DAYS,
       ...(parsed.VAWG_SUPERSEDED_RETENTION_DAYS === undefined ? {} : { supersededDays: parsed.VAWG_SUPERSEDED_RETENTION_DAYS }),
       ...(parsed.VAWG_AUDIT_RETENTION_YEARS === undefined ? {} : { auditYears: parsed.VAWG_AUDIT_RETENTION_YEARS }),
+      ...(parsed.VAWG_RETENTION_YEARS === undefined ? {} : { recordYears: parsed.VAWG_RETENTION_YEARS }),
+      uploadHours: parsed.VAWG_UPLOAD_RETENTION_HOURS,
     },
+    retentionDailyAt: parsed.VAWG_RETENTION_DAILY_AT,
     uploadDir: resolveUploadDir(parsed.VAWG_DATA_DIR),
     requestTimeoutMs: parsed.VAWG_REQUEST_TIMEOUT_S * 1000,
     idleTimeoutMs: parsed.VAWG_IDLE_TIMEOUT_S * 1000,

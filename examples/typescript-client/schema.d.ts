@@ -1507,6 +1507,8 @@ export interface components {
              * @enum {string}
              */
             basis?: "referral" | "closure" | "activity";
+            /** @description The quarters of `quarters` for which a service in scope sent a return whose records are no longer held: they were deleted at the end of the retention period (`VAWG_RETENTION_YEARS`, from the end of the financial year). The figures include nothing of them, so read them as not known for those quarters, not as zero. Stated only when there is one. */
+            noLongerHeld?: string[];
         };
         PublishedValue: {
             value: number | null;
@@ -5195,8 +5197,13 @@ export interface operations {
                                 version: number | null;
                                 /** @description When that current version was received. */
                                 receivedAt: string | null;
-                                /** @description Records in the current version of the record return; null when there is none or the count is suppressed. */
+                                /** @description Records in the current version of the record return; null when there is none or the count is suppressed, and for analysts when its records are no longer held (`recordsDeletedAt`: nothing is left to protect the count with). */
                                 recordCount: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When the record return's records were deleted at the end of the retention period (`VAWG_RETENTION_YEARS`): the quarter was received (`submitted`, `timeliness` stand) but is no longer held, so no figure counts it. Absent while its records are held.
+                                 */
+                                recordsDeletedAt?: string;
                                 /** @description Counts (cells) in the current version of the count return; null when there is none. Cells, not people: never suppressed. */
                                 cellCount: number | null;
                                 /** @enum {string} */
@@ -5264,20 +5271,20 @@ export interface operations {
                         disclosure: components["schemas"]["Disclosure"];
                     };
                     /**
-                     * @example table,service,name,serviceType,serviceTypeLabel,area,areaLabel,schedule.basis,schedule.expectedFrom,schedule.expectedUntil,schedule.deadlineDays,period,periodLabel,submitted,kind,version,receivedAt,recordCount,cellCount,status,expected,deadline,firstReceivedAt,timeliness,timelinessLabel,count,path,label,known,total,completeness
-                     *     services,col-idva,City of London IDVA,idva,Independent Domestic Violence Advocate (IDVA),E09000001,City of London,schedule,2022-23-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),false,,,,,,ok,true,2022-07-30,,missing,Missing (deadline passed),,,,,,
-                     *     services,col-vva,City of London VVA,vva,Vulnerable Victims Advocate,E09000001,City of London,schedule,2021-22-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),true,records,2,2022-08-02T10:15:00.000Z,62,,ok,true,2022-07-30,2022-07-28T16:40:00.000Z,on_time,On time,,,,,,
-                     *     services,col-police,City of London Police,police,Police,E09000001,City of London,schedule,2022-23-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),true,counts,1,2022-08-05T09:00:00.000Z,,14,ok,true,2022-07-30,2022-08-05T09:00:00.000Z,late,Late,,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,expected,Expected,3,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,expected_inferred,Expected (inferred from the service’s history),0,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,on_time,On time,1,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,late,Late,1,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,missing,Missing (deadline passed),1,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,due,Due (deadline not yet passed),0,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,not_expected,Not expected,0,,,,,
-                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,submitted_unscheduled,Submitted though not expected,0,,,,,
-                     *     fields,,,,,,,,,,,,,,,,,,,ok,,,,,,,victim.ethnicity,Ethnic group,55,62,0.8870967741935484
-                     *     fields,,,,,,,,,,,,,,,,,,,suppressed,,,,,,,victim.pregnancy,Pregnancy and maternity,,,
+                     * @example table,service,name,serviceType,serviceTypeLabel,area,areaLabel,schedule.basis,schedule.expectedFrom,schedule.expectedUntil,schedule.deadlineDays,period,periodLabel,submitted,kind,version,receivedAt,recordCount,recordsDeletedAt,cellCount,status,expected,deadline,firstReceivedAt,timeliness,timelinessLabel,count,path,label,known,total,completeness
+                     *     services,col-idva,City of London IDVA,idva,Independent Domestic Violence Advocate (IDVA),E09000001,City of London,schedule,2022-23-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),false,,,,,,,ok,true,2022-07-30,,missing,Missing (deadline passed),,,,,,
+                     *     services,col-vva,City of London VVA,vva,Vulnerable Victims Advocate,E09000001,City of London,schedule,2021-22-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),true,records,2,2022-08-02T10:15:00.000Z,62,,,ok,true,2022-07-30,2022-07-28T16:40:00.000Z,on_time,On time,,,,,,
+                     *     services,col-police,City of London Police,police,Police,E09000001,City of London,schedule,2022-23-Q1,,30,2022-23-Q1,2022-23 Q1 (April to June 2022),true,counts,1,2022-08-05T09:00:00.000Z,,,14,ok,true,2022-07-30,2022-08-05T09:00:00.000Z,late,Late,,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,,expected,Expected,3,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,,expected_inferred,Expected (inferred from the service’s history),0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,,on_time,On time,1,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,,late,Late,1,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,,missing,Missing (deadline passed),1,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,,due,Due (deadline not yet passed),0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,,not_expected,Not expected,0,,,,,
+                     *     timeliness,,,,,,,,,,,,,,,,,,,,,,,,submitted_unscheduled,Submitted though not expected,0,,,,,
+                     *     fields,,,,,,,,,,,,,,,,,,,,ok,,,,,,,victim.ethnicity,Ethnic group,55,62,0.8870967741935484
+                     *     fields,,,,,,,,,,,,,,,,,,,,suppressed,,,,,,,victim.pregnancy,Pregnancy and maternity,,,
                      */
                     "text/csv": string;
                 };

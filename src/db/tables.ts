@@ -86,6 +86,12 @@ export const returns = pgTable(
     receivedAt: createdAt(),
     /** Set when a later version of the same service and period is accepted. */
     supersededAt: timestamp({ withTimezone: true, mode: 'date' }),
+    /**
+     * Set when the return's records (and their tokens, links, analytic rows and updates) were
+     * deleted at the end of the retention period (VAWG_RETENTION_YEARS, services/retention.ts):
+     * the row stays, so figures for its quarter say it is no longer held instead of showing zeros.
+     */
+    recordsDeletedAt: timestamp({ withTimezone: true, mode: 'date' }),
   },
   (t) => [unique().on(t.serviceId, t.period, t.version), index().on(t.period, t.serviceId)],
 );

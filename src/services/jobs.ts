@@ -206,7 +206,16 @@ function problemBody(error: unknown, status: number, jobId: string) {
 
 export async function createJob(
   db: Database,
-  params: { kind: string; principal: Principal; service?: string; period?: string; progress: JobProgress; owner: string },
+  params: {
+    kind: string;
+    principal: Principal;
+    service?: string;
+    period?: string;
+    progress: JobProgress;
+    owner: string;
+    /** The spooled upload the job reads (its file name): retention leaves it alone while the job is queued or running. */
+    upload?: string;
+  },
 ) {
   const [row] = await db
     .insert(jobs)
@@ -218,6 +227,7 @@ export async function createJob(
       period: params.period ?? null,
       progress: params.progress,
       owner: params.owner,
+      ...(params.upload ? { payload: { upload: params.upload } } : {}),
     })
     .returning();
   return toJob(row!, undefined);

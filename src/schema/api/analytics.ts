@@ -112,6 +112,12 @@ export const ScopeSchema = Type.Object(
     subject: Type.Optional(Type.String({ enum: [...SUBJECTS], description: 'Stated when not the default (`victim`).' })),
     localAuthority: Type.Optional(Type.String({ description: 'The local authority the records were narrowed to, when one was given.' })),
     basis: Type.Optional(Type.String({ enum: [...BASES], description: 'Stated when not the default (`referral`).' })),
+    noLongerHeld: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'The quarters of `quarters` for which a service in scope sent a return whose records are no longer held: they were deleted at the end of the retention period (`VAWG_RETENTION_YEARS`, from the end of the financial year). The figures include nothing of them, so read them as not known for those quarters, not as zero. Stated only when there is one.',
+      }),
+    ),
   },
   { $id: 'Scope', description: 'The scope the figures cover.' },
 );

@@ -53,8 +53,16 @@ export const QuarterSubmissionSchema = Type.Object({
   }),
   receivedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When that current version was received.' }),
   recordCount: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
-    description: 'Records in the current version of the record return; null when there is none or the count is suppressed.',
+    description:
+      'Records in the current version of the record return; null when there is none or the count is suppressed, and for analysts when its records are no longer held (`recordsDeletedAt`: nothing is left to protect the count with).',
   }),
+  recordsDeletedAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        "When the record return's records were deleted at the end of the retention period (`VAWG_RETENTION_YEARS`): the quarter was received (`submitted`, `timeliness` stand) but is no longer held, so no figure counts it. Absent while its records are held.",
+    }),
+  ),
   cellCount: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
     description: 'Counts (cells) in the current version of the count return; null when there is none. Cells, not people: never suppressed.',
   }),

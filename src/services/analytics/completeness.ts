@@ -2,7 +2,7 @@
  * Completeness of the returns in scope: which services submitted which quarters (and which version
  * counts), and how often each victim field holds a known answer in the current records.
  */
-import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { countReturns, returns, services } from '../../db/tables.js';
 import { parseQuarter } from '../../lib/periods.js';
@@ -235,6 +235,12 @@ async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<S
   };
   const records = await versionsOf(returns, returns.recordCount);
   const counts = await versionsOf(countReturns, countReturns.cellCount);
+  // Record returns whose records were deleted at the end of the retention period: received, no longer held.
+  const deleted = await db
+    .select({ serviceId: returns.serviceId, period: returns.period, at: returns.recordsDeletedAt })
+    .from(returns)
+    .where(and(isNull(returns.supersededAt), isNotNull(returns.recordsDeletedAt), inArray(returns.serviceId, serviceIds), inArray(returns.period, quarterIds)));
+  const deletedAt = new Map(deleted.map((r) => [`${r.serviceId} ${r.period}`, r.at!]));
   const historyOf = new Map<string, { first: string; last: string }>();
   // Quarter ids sort chronologically as text.
   for (const h of [...records.history, ...counts.history]) {
@@ -278,6 +284,7 @@ async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<S
         recordCount: recordReturn?.size ?? null,
         cellCount: countReturn?.size ?? null,
         status: 'ok',
+        ...(deletedAt.has(key) ? { recordsDeletedAt: deletedAt.get(key)!.toISOString() } : {}),
         ...timing,
       };
     });
@@ -292,6 +299,9 @@ async function findSubmissions(db: Database, scope: Scope, now: Date): Promise<S
  * (a count return counts cells reported as totals, never people, so it is published exactly).
  */
 function suppressRecordCounts(submissions: ServiceCompleteness[], threshold: number, keys: Map<string, number>): ServiceCompleteness[] {
+  // A count whose records are no longer held has no record keys to perturb it with, and is not in
+  // the fields' total: it is neither published nor part of the table.
+  submissions = submissions.map((s) => ({ ...s, quarters: s.quarters.map((q) => (q.recordsDeletedAt ? { ...q, recordCount: null } : q)) }));
   const cells = submissions.flatMap((s) =>
     s.quarters.filter((q) => q.recordCount !== null).map((q) => ({ key: { cell: `${s.service} ${q.period}` }, value: q.recordCount ?? 0 })),
   );

@@ -2,9 +2,9 @@
  * The scope of an analytic query: which quarters, and which services (by id, type or area). Every
  * aggregate, indicator and completeness figure reads only the current version of each return.
  */
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
-import { services } from '../../db/tables.js';
+import { returns, services } from '../../db/tables.js';
 import { parseQuarter, quartersOf, type Quarter } from '../../lib/periods.js';
 import { problem } from '../../lib/problem.js';
 import { isKnownArea } from '../areas.js';
@@ -77,6 +77,7 @@ export interface Scope {
     subject?: Subject;
     localAuthority?: string;
     basis?: Basis;
+    noLongerHeld?: string[];
   };
 }
 
@@ -138,6 +139,11 @@ export async function resolveScope(db: Database, query: ScopeQuery): Promise<Sco
     throw problem(404, 'notFound', 'no registered area or service has that area code');
   const subject = query.subject ?? 'victim';
   const basis = query.basis ?? 'referral';
+  const noLongerHeld = await quartersNoLongerHeld(
+    db,
+    quarters.map((q) => q.id),
+    rows.map((r) => r.id),
+  );
   return {
     quarters,
     services: rows,
@@ -154,8 +160,25 @@ export async function resolveScope(db: Database, query: ScopeQuery): Promise<Sco
       ...(subject !== 'victim' ? { subject } : {}),
       ...(query.localAuthority ? { localAuthority: query.localAuthority } : {}),
       ...(basis !== 'referral' ? { basis } : {}),
+      // Stated only when there is one, as above.
+      ...(noLongerHeld.length ? { noLongerHeld } : {}),
     },
   };
+}
+
+/**
+ * The quarters in which a service in scope sent a return whose records were deleted at the end of
+ * the retention period (services/retention.ts): the figures hold nothing of them, which must not
+ * read as nothing having happened.
+ */
+async function quartersNoLongerHeld(db: Database, quarters: string[], serviceIds: string[]): Promise<string[]> {
+  if (quarters.length === 0 || serviceIds.length === 0) return [];
+  const rows = await db
+    .selectDistinct({ period: returns.period })
+    .from(returns)
+    .where(and(isNull(returns.supersededAt), isNotNull(returns.recordsDeletedAt), inArray(returns.period, quarters), inArray(returns.serviceId, serviceIds)))
+    .orderBy(asc(returns.period));
+  return rows.map((r) => r.period);
 }
 
 export interface RecordsInOptions {

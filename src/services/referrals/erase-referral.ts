@@ -52,7 +52,7 @@ async function findReferral(tx: Tx, serviceId: string, referralId: string) {
  * Whether a linkage run is still to come for any of these returns: it will count its return as it
  * is by then, so the erased records must not be taken out of the term frequencies now as well.
  */
-async function linkagePending(tx: Tx, returnIds: string[]): Promise<boolean> {
+export async function linkagePending(tx: Tx | Database, returnIds: string[]): Promise<boolean> {
   const ids = textArray(returnIds);
   const [row] = await tx
     .select({ n: sql<number>`count(*)::int` })

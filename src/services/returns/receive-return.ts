@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/connect.js';
@@ -140,6 +141,7 @@ export async function receiveReturn(intake: ReturnIntake, params: ReceiveReturnP
             ...(query.period ? { period: query.period } : {}),
             progress,
             owner: intake.jobs.instanceId,
+            ...(file ? { upload: path.basename(file.path) } : {}),
           });
           const response: StoredResponse = { status: 202, body: job, headers: { location: `/v1/jobs/${job.id}` } };
           if (claim) await completeIdempotencyKey(tx as unknown as Database, claim, response);

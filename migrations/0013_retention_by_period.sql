@@ -1,0 +1,1 @@
+ALTER TABLE "returns" ADD COLUMN "records_deleted_at" timestamp with time zone;
