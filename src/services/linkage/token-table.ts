@@ -60,10 +60,19 @@ class Interner {
     let id = this.ids.get(token);
     if (id === undefined) {
       id = this.ids.size;
-      this.ids.set(token, id);
+      this.ids.set(ownCopy(token), id);
     }
     return id;
   }
+}
+
+/**
+ * The token in a string of its own. A token cut from a longer string (a full relink splits one
+ * text per row) is a slice that keeps the whole row alive: kept as a map key for every distinct
+ * whole key, that held ten million rows' text (heap 3.4 GiB and rising, against 2.3 GiB).
+ */
+function ownCopy(token: string): string {
+  return Buffer.from(token, 'utf8').toString('utf8');
 }
 
 export function buildTokenTable(tokens: readonly LinkageTokens[], attributes?: readonly (LinkageAttributes | null | undefined)[]): TokenTable {
