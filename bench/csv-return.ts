@@ -63,12 +63,14 @@ async function submit(server: ServerProcess, body: Buffer, contentType: string, 
 }
 
 /** The rows the app stores for `records`, as COPY text, in a file PostgreSQL reads itself (as the text baseline's). */
-async function recordsCopyFile(file: string, records: ReadonlyArray<Record<string, unknown>>): Promise<string> {
+async function recordsCopyFile(file: string, records: ReadonlyArray<Record<string, unknown>>, period: string): Promise<string> {
   const returnId = randomUUID();
   const rows = records.map((record, position) => ({
     ...(recordToRow(record, (slk581) => deriveLinkageTokens(slk581, LINKAGE_SECRET)) as NewRecordRow),
     position,
     returnId,
+    // The partition key, as every row of a return has.
+    period,
   }));
   const { statement, payload } = encodeCopy(recordsTable, rows);
   await writeFile(file, payload, { mode: 0o644 });
@@ -106,7 +108,7 @@ export async function benchCsvReturn(options: { adminUrl: string; records: numbe
       });
       if (recordsCopySeconds === undefined) {
         // The second baseline: the same rows into a copy of `records` (typed columns, constraints, every index), by COPY alone.
-        const statement = await recordsCopyFile(rowsFile, q1Records);
+        const statement = await recordsCopyFile(rowsFile, q1Records, periods[0]!);
         await client.query('create table copy_records_baseline (like records including all)');
         const start = performance.now();
         await client.query(statement.replace('copy "records"', 'copy copy_records_baseline').replace(/from stdin$/, `from '${rowsFile}'`));
