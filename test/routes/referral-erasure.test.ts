@@ -15,6 +15,7 @@ import type { App } from '../../src/app.js';
 import { computeSlk581 } from '../../src/lib/slk581.js';
 import { referralAuditId } from '../../src/services/referrals/export-referral.js';
 import { admin, bearer, createKey, LINKAGE_SECRET, postgresDatabase, registerService, selectedBackend, testConfig } from '../helper.js';
+import { everyRow, rowsOf } from '../support/database-rows.js';
 import { makeRecord, makeSyntheticRecord } from '../support/records.js';
 import { generatePopulation } from '../support/synthetic.js';
 import { buildApp } from '../../src/app.js';
@@ -32,22 +33,6 @@ const ATTRIBUTES = { ethnicity: 'black_caribbean', religion: 'christian', sexual
 function keyed(i: number, period: string, referralId: string, slk581: string): Json {
   const record = makeRecord(i, period, { referralId }) as Json;
   return { ...record, victim: { ...record.victim, ...ATTRIBUTES, linkage: { slk581 } } };
-}
-
-const rowsOf = async (app: App, query: ReturnType<typeof sql>) => ((await app.db.execute(query)) as unknown as { rows: Json[] }).rows;
-
-/** Every row of every table of the app's schema, as text: what a data dump holds. */
-async function everyRow(app: App): Promise<string> {
-  const tables = await rowsOf(
-    app,
-    sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
-  );
-  const parts: string[] = [];
-  for (const { table_name: name } of tables) {
-    const rows = await rowsOf(app, sql`select row_to_json(t)::text as row from ${sql.identifier(name as string)} t`);
-    parts.push(`${name}: ${rows.map((r) => r.row).join('\n')}`);
-  }
-  return parts.join('\n');
 }
 
 async function seed(t: Test, app: App) {

@@ -21,6 +21,7 @@ import { applyRetention, planRetention } from '../../src/services/retention.js';
 import { firstKeptFinancialYear } from '../../src/services/retention-limits.js';
 import { nextRunAt, parseTimeOfDay } from '../../src/services/retention-schedule.js';
 import { admin, bearer, createKey, LINKAGE_SECRET, postgresDatabase, registerService, selectedBackend, testConfig } from '../helper.js';
+import { everyRow, rowsOf } from '../support/database-rows.js';
 import { makeRecord, makeSyntheticRecord } from '../support/records.js';
 import { generatePopulation } from '../support/synthetic.js';
 
@@ -46,22 +47,6 @@ function keyed(i: number, period: string, referralId: string, slk581: string, pe
     victim: { ...record.victim, ...ATTRIBUTES, linkage: { slk581 } },
     ...(perpetrator ? { perpetrators: [{ relationshipToVictim: 'ex_partner', sex: 'male', age: 47, linkage: { slk581: perpetrator } }] } : {}),
   };
-}
-
-const rowsOf = async (app: App, query: ReturnType<typeof sql>) => ((await app.db.execute(query)) as unknown as { rows: Json[] }).rows;
-
-/** Every row of every table, as text: what a dump of the data holds. */
-async function everyRow(app: App): Promise<string> {
-  const tables = await rowsOf(
-    app,
-    sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
-  );
-  const parts: string[] = [];
-  for (const { table_name: name } of tables) {
-    const rows = await rowsOf(app, sql`select row_to_json(t)::text as row from ${sql.identifier(name as string)} t`);
-    parts.push(`${name}: ${rows.map((r) => r.row).join('\n')}`);
-  }
-  return parts.join('\n');
 }
 
 t.test('the next run of a daily time', async (t) => {
