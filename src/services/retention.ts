@@ -17,8 +17,8 @@ import { auditEvents, idempotencyKeys, jobs, recordUpdates, records, returns } f
 import { recordAuditEvent } from './audit.js';
 import { LINKAGE_JOB } from './linkage/linkage-queue.js';
 import { DEFAULT_THRESHOLD } from './linkage/match-threshold.js';
-import { linkPerpetratorsAfterErasure, preparePerpetratorErasure } from './linkage/perpetrator-linkage.js';
-import { prepareErasure, relinkAfterErasure, type LinkageSettings } from './linkage/relink.js';
+import { eraseLinkedRecords } from './linkage/record-erasure.js';
+import type { LinkageSettings } from './linkage/relink.js';
 import { linkagePending } from './referrals/erase-referral.js';
 import { lockReturnVersions } from './returns/submit-return.js';
 import { DEFAULT_UPLOAD_RETENTION_HOURS, firstKeptFinancialYear, type RetentionLimits } from './retention-limits.js';
@@ -26,7 +26,6 @@ import { DEFAULT_UPLOAD_RETENTION_HOURS, firstKeptFinancialYear, type RetentionL
 const BATCH = 1000;
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-const ERASURE_CHUNK = 10_000;
 
 export interface RetentionCounts {
   supersededReturns: number;
@@ -260,28 +259,25 @@ async function expireReturn(
     .where(and(eq(records.returnId, target.id), eq(records.period, target.period)));
   const ids = held.map((row) => row.id);
   const exact = !(await linkagePending(tx, [target.id]));
-  // In chunks: they name the records one bound parameter each, and a statement takes at most 65,535.
-  const victims: Awaited<ReturnType<typeof prepareErasure>> = { formerPersons: [], removed: [] };
-  const perpetrators: Awaited<ReturnType<typeof preparePerpetratorErasure>> = { formerPersons: [], removed: [] };
-  for (let i = 0; i === 0 || i < ids.length; i += ERASURE_CHUNK) {
-    const chunk = ids.slice(i, i + ERASURE_CHUNK);
-    const v = await prepareErasure(tx, chunk);
-    const p = await preparePerpetratorErasure(tx, chunk);
-    victims.formerPersons.push(...v.formerPersons);
-    victims.removed.push(...v.removed);
-    perpetrators.formerPersons.push(...p.formerPersons);
-    perpetrators.removed.push(...p.removed);
-  }
   const ofService = sql`select ${returns.id} from ${returns} where ${returns.serviceId} = ${target.serviceId}`;
-  const updates = await tx
-    .delete(recordUpdates)
-    .where(or(eq(recordUpdates.returnId, target.id), and(eq(recordUpdates.referralPeriod, target.period), sql`${recordUpdates.returnId} in (${ofService})`)))
-    .returning({ id: recordUpdates.id });
-  if (ids.length) await tx.delete(records).where(and(eq(records.returnId, target.id), eq(records.period, target.period)));
-  await relinkAfterErasure(tx, { formerPersons: victims.formerPersons, removed: exact ? victims.removed : null, settings });
-  await linkPerpetratorsAfterErasure(tx, { formerPersons: perpetrators.formerPersons, removed: exact ? perpetrators.removed : null, settings });
+  let updates = 0;
+  await eraseLinkedRecords(tx, {
+    ids,
+    exact,
+    settings,
+    remove: async () => {
+      const deleted = await tx
+        .delete(recordUpdates)
+        .where(
+          or(eq(recordUpdates.returnId, target.id), and(eq(recordUpdates.referralPeriod, target.period), sql`${recordUpdates.returnId} in (${ofService})`)),
+        )
+        .returning({ id: recordUpdates.id });
+      updates = deleted.length;
+      if (ids.length) await tx.delete(records).where(and(eq(records.returnId, target.id), eq(records.period, target.period)));
+    },
+  });
   await tx.update(returns).set({ recordsDeletedAt: now }).where(eq(returns.id, target.id));
-  return { records: ids.length, updates: updates.length };
+  return { records: ids.length, updates };
 }
 
 /** Deletes what is past its limit, and records the counts (never the contents) in the audit log. */

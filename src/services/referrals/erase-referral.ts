@@ -13,8 +13,8 @@ import { problem } from '../../lib/problem.js';
 import { assertServiceAccess, type Principal } from '../api-keys.js';
 import { recordAuditEvent } from '../audit.js';
 import { LINKAGE_JOB } from '../linkage/linkage-queue.js';
-import { linkPerpetratorsAfterErasure, preparePerpetratorErasure } from '../linkage/perpetrator-linkage.js';
-import { prepareErasure, relinkAfterErasure, type LinkageSettings } from '../linkage/relink.js';
+import { eraseLinkedRecords } from '../linkage/record-erasure.js';
+import type { LinkageSettings } from '../linkage/relink.js';
 import { lockReturnVersions } from '../returns/submit-return.js';
 import { referralAuditId } from './export-referral.js';
 
@@ -84,22 +84,21 @@ export async function eraseReferral(db: Database, params: EraseReferralParams) {
 
     const ids = held.map((row) => row.id);
     const exact = !(await linkagePending(tx, [...new Set([...held, ...updates].map((row) => row.returnId))]));
-    const victims = await prepareErasure(tx, ids);
-    const perpetrators = await preparePerpetratorErasure(tx, ids);
-    if (updates.length)
-      await tx.delete(recordUpdates).where(
-        inArray(
-          recordUpdates.id,
-          updates.map((row) => row.id),
-        ),
-      );
-    // Its state, analytic row, perpetrator keys and links go with the records.
-    if (ids.length) await tx.delete(records).where(inArray(records.id, ids));
-    const relinked = await relinkAfterErasure(tx, { formerPersons: victims.formerPersons, removed: exact ? victims.removed : null, settings: params.settings });
-    await linkPerpetratorsAfterErasure(tx, {
-      formerPersons: perpetrators.formerPersons,
-      removed: exact ? perpetrators.removed : null,
+    const relinked = await eraseLinkedRecords(tx, {
+      ids,
+      exact,
       settings: params.settings,
+      remove: async () => {
+        if (updates.length)
+          await tx.delete(recordUpdates).where(
+            inArray(
+              recordUpdates.id,
+              updates.map((row) => row.id),
+            ),
+          );
+        // Its state, analytic row, perpetrator keys and links go with the records.
+        if (ids.length) await tx.delete(records).where(inArray(records.id, ids));
+      },
     });
 
     const erased = { versions: held.length, updates: updates.length };
