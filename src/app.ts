@@ -25,6 +25,7 @@ import jobsPlugin from './plugins/jobs.js';
 import linkageWorkerPlugin from './plugins/linkage-worker.js';
 import retentionSchedulePlugin from './plugins/retention-schedule.js';
 import recordWorkersPlugin from './plugins/record-workers.js';
+import tableStatisticsPlugin from './plugins/table-statistics.js';
 import aggregateRoutes from './routes/aggregates.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import areaRoutes from './routes/areas.js';
@@ -145,6 +146,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(jobsPlugin, { uploadDir: config.uploadDir, databaseUrl: config.databaseUrl });
   // Started on the first large return, not here: most apps (every test's) never need it.
   await app.register(recordWorkersPlugin, { linkageSecret: config.linkageSecret, threads: config.recordWorkers });
+  await app.register(tableStatisticsPlugin);
   await app.register(linkageWorkerPlugin, {
     linkageSettings: { threshold: config.matchThreshold },
     mode: config.linkageMode,

@@ -24,6 +24,7 @@ import {
 } from '../idempotency.js';
 import { createJob, getJob, type JobOutcome, type JobRunner } from '../jobs.js';
 import type { LinkageWorker } from '../../plugins/linkage-worker.js';
+import type { TableStatistics } from '../../plugins/table-statistics.js';
 import { assertWithinRecordLimit, incomingFromCsv, incomingFromJson, withRecordLimit } from './incoming-return.js';
 import type { RecordPool } from './record-pool.js';
 import type { DeriveTokens } from './record-rows.js';
@@ -33,6 +34,8 @@ export interface ReturnIntake {
   db: Database;
   jobs: JobRunner;
   linkage: LinkageWorker;
+  /** Planner statistics, refreshed after the answer to a large return. */
+  statistics: TableStatistics;
   log: FastifyBaseLogger;
   deriveTokens: DeriveTokens;
   /** Worker threads for a large return's records (tokens under the same secret as `deriveTokens`); null: none. */
@@ -225,6 +228,7 @@ async function submit(intake: ReturnIntake, params: ReceiveReturnParams, incomin
     { returnId: summary.id, service: summary.service, period: summary.period, version: summary.version, recordCount: summary.recordCount },
     'return accepted',
   );
+  intake.statistics.noteLoad(summary.recordCount);
   // The return is stored whatever linkage does next: persons follow in the background, or (inline) before the answer.
   if (intake.linkage.mode === 'inline') {
     const state = await intake.linkage.waitFor(linkageJobId, LINKAGE_WAIT_MS);

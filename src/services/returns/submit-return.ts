@@ -30,7 +30,6 @@ import { createRecordValidator, createReturnTally, ProblemList, type Locate } fr
 const INSERT_CHUNK = 1000;
 /** A return of fewer chunks than this is checked on the main thread: the hop to a worker would cost more than it saves. */
 const POOL_FROM_CHUNKS = 2;
-const ANALYZE_AFTER_ROWS = 5000;
 /** Only a service id shaped like one is named back in a problem. */
 const SERVICE_SLUG = /^(?=.{2,64}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -382,10 +381,6 @@ export async function submitReturn(db: Database, params: SubmitReturnParams) {
   } catch (error) {
     throw list.count > 0 ? await audited(db, params, error as Error, list.count) : error;
   }
-  // Planner statistics after a bulk load: where autovacuum is slow or off, analytic queries would
-  // otherwise plan against row counts from before the return.
-  // The return is committed by now, so a failure here (a lost connection) must not turn its 201 into an error.
-  if (stored.created.recordCount >= ANALYZE_AFTER_ROWS) await db.execute(sql`analyze records, analytic_records`).catch(() => undefined);
   return { summary: toReturnSummary(stored.created, stored.updateCount), linkageJobId: stored.linkageJobId };
 }
 
