@@ -1,5 +1,6 @@
 /** Records' linkage tokens interned to small integers in typed arrays, the form the matcher and EM work on. */
 import { ATTRIBUTE_NAMES, attributeValue, type LinkageAttributes } from './comparison-levels.js';
+import { LargeMap } from '../../lib/large-map.js';
 import type { LinkageTokens } from './tokens.js';
 
 /**
@@ -52,8 +53,14 @@ export interface TokenTable {
   };
 }
 
-class Interner {
-  readonly ids = new Map<string, number>();
+interface TokenIds {
+  get(token: string): number | undefined;
+  set(token: string, id: number): unknown;
+  readonly size: number;
+}
+
+class Interner<Ids extends TokenIds = Map<string, number>> {
+  constructor(readonly ids: Ids) {}
 
   idOf(token: string | null | undefined): number {
     if (token === null || token === undefined) return -1;
@@ -93,18 +100,19 @@ export class TokenTableBuilder {
   private capacity: number;
   private size = 0;
   private readonly interners = {
-    key: new Interner(),
-    family: new Interner(),
-    familyPartial: new Interner(),
-    given: new Interner(),
-    givenPartial: new Interner(),
-    date: new Interner(),
-    year: new Interner(),
-    monthYear: new Interner(),
-    dayMonth: new Interner(),
-    sex: new Interner(),
+    // One whole key a record: more than one Map can hold at national scale.
+    key: new Interner(new LargeMap<string, number>()),
+    family: new Interner(new Map()),
+    familyPartial: new Interner(new Map()),
+    given: new Interner(new Map()),
+    givenPartial: new Interner(new Map()),
+    date: new Interner(new Map()),
+    year: new Interner(new Map()),
+    monthYear: new Interner(new Map()),
+    dayMonth: new Interner(new Map()),
+    sex: new Interner(new Map()),
   };
-  private readonly attributeInterners = ATTRIBUTE_NAMES.map(() => new Interner());
+  private readonly attributeInterners = ATTRIBUTE_NAMES.map(() => new Interner(new Map()));
   private withAttributes = false;
   private columns: Record<(typeof COLUMNS)[number], Int32Array>;
   private familyPartial: Int32Array;
