@@ -1,7 +1,7 @@
 /**
- * Counts by dimensions: one SQL query with grouping sets gives every cell, each dimension's totals
- * and the grand total over the current records in scope; the table is completed with zeros from the
- * dimensions' domains; analysts get it through disclosure control.
+ * Counts by dimensions over the current records in scope: for referrals one SQL query gives every
+ * cell, each dimension's totals and the grand total (for people, one query each); the table is
+ * completed with zeros from the dimensions' domains; analysts get it through disclosure control.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
@@ -11,9 +11,19 @@ import { ageBandSets, type AgeBandSetId } from '../../schema/dataset/derived.js'
 import type { Principal } from '../api-keys.js';
 import { cellKeyOf, describePerturbation } from './cell-key.js';
 import { applyDisclosureControl, describeDisclosureRule, perturbPublished, type CellInput, type PublishedValue } from './disclosure.js';
-import { dimensionIds, dimensions, isPerOnwardReferral, isPerPerpetrator, lateralJoins, type Dimension, type DimensionContext } from './dimensions.js';
+import {
+  dimensionIds,
+  dimensions,
+  firstLateralRow,
+  isPerOnwardReferral,
+  isPerPerpetrator,
+  lateralJoins,
+  type Dimension,
+  type DimensionContext,
+} from './dimensions.js';
 import {
   countDistinctBy,
+  countDistinctGroupings,
   perpetratorAnchorJoin,
   perpetratorCellKeySql,
   perpetratorKeyJoin,
@@ -139,7 +149,6 @@ function cartesian(domains: readonly string[][]): string[][] {
 }
 
 interface CountRow {
-  g: number | string | null;
   n: number | string;
   /** The sum of the record (or person) keys counted, for the cell key. */
   k: number | string | null;
@@ -173,45 +182,51 @@ function codesOf(row: CountRow, k: number): string[] {
   return Array.from({ length: k }, (_, i) => String(row[`d${i}`]));
 }
 
-/** `select <dimensions>, count(*) … group by <dimensions>`: one scan, no de-duplication needed. */
-async function countBy(db: Database, chosen: Dimension[], context: DimensionContext, recordsIn: RecordsInOptions): Promise<Map<string, Count>> {
-  const selected = chosen.map((d, i) => sql`${d.expression(context)} as ${sql.raw(`d${i}`)}`);
-  const groupBy = chosen.length ? sql`group by ${sql.join(columns(chosen.length), sql`, `)}` : sql``;
-  const rows = await queryRows<CountRow>(
-    db,
-    sql`select ${sql.join([...selected, sql`count(*) as n`, sql`sum(r.record_key) as k`], sql`, `)} ${currentRecordsIn(context.scope, lateralJoins(chosen), recordsIn)} ${groupBy}`,
-  );
-  return new Map(rows.map((row) => [keyOf(codesOf(row, chosen.length)), { n: Number(row.n), k: cellKeyOf(row.k) }]));
-}
-
 /**
- * Referral counts are additive over single-valued dimensions, so margins and the total are sums of
- * cells; only a margin taken across a list dimension (where a record appears once per value) needs
- * its own, cheaper query. List values are unique within a record, so count(*) is exact.
+ * Referral counts, with every margin and the total, from one `GROUP BY` of the cells. A list
+ * dimension puts a record in once per value (values are unique within a record, so count(*) is
+ * exact), so a margin or total taken across one must count each record once: each cell also
+ * counts its rows that are their record's first of the laterals a margin leaves out, and the
+ * margin is the sum of those counts. Each such row is in exactly one cell.
  */
 async function countAdditive(db: Database, chosen: Dimension[], context: DimensionContext, recordsIn: RecordsInOptions): Promise<Counts> {
   const k = chosen.length;
-  const cells = await countBy(db, chosen, context, recordsIn);
-  const sumOver = (keep: number) => {
+  const all = chosen.map((_, i) => i);
+  const laterals = [...new Set(chosen.flatMap((d) => (d.lateral ? [d.lateral] : [])))];
+  const leftOut = (kept: number[]) => laterals.filter((l) => !kept.some((i) => chosen[i]!.lateral === l));
+  const margins = k > 1 ? all.map((i) => [i]) : [];
+  // The cells first (they leave nothing out); margins and the total alike share one count.
+  const filters = [...new Map([all, ...margins, []].map((kept) => [leftOut(kept).join(','), leftOut(kept)])).values()];
+  const filterOf = (kept: number[]) => filters.findIndex((f) => f.join(',') === leftOut(kept).join(','));
+  const counted = filters.map((filter, j) => {
+    const where = filter.length
+      ? sql` filter (where ${sql.join(
+          filter.map((l) => firstLateralRow(l)),
+          sql` and `,
+        )})`
+      : sql``;
+    return sql`count(*)${where} as ${sql.raw(`n${j}`)}, sum(r.record_key)${where} as ${sql.raw(`k${j}`)}`;
+  });
+  const selected = chosen.map((d, i) => sql`${d.expression(context)} as ${sql.raw(`d${i}`)}`);
+  const groupBy = k ? sql`group by ${sql.join(columns(k), sql`, `)}` : sql``;
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select ${sql.join([...selected, ...counted], sql`, `)} ${currentRecordsIn(context.scope, lateralJoins(chosen), recordsIn)} ${groupBy}`,
+  );
+  const countIn = (row: Record<string, unknown>, j: number): Count => ({ n: Number(row[`n${j}`]), k: cellKeyOf(row[`k${j}`] as CountRow['k']) });
+  const cells = new Map(rows.map((row) => [keyOf(codesOf(row as CountRow, k)), countIn(row, 0)]));
+  const marginCounts = margins.map(([i]) => {
     const sums = new Map<string, Count>();
-    for (const [key, count] of cells) {
-      const code = key.split('\u0000')[keep]!;
-      sums.set(code, add(sums.get(code) ?? NONE_COUNTED, count));
+    const j = filterOf([i!]);
+    for (const row of rows) {
+      const code = String(row[`d${i}`]);
+      sums.set(code, add(sums.get(code) ?? NONE_COUNTED, countIn(row, j)));
     }
     return sums;
-  };
-  const margins: Array<Map<string, Count>> = [];
-  for (let i = 0; i < k && k > 1; i++) {
-    const othersSingle = chosen.every((d, j) => j === i || !d.multiValued);
-    margins.push(othersSingle ? sumOver(i) : await countBy(db, [chosen[i]!], context, recordsIn));
-  }
-  let total: Count;
-  const single = chosen.findIndex((d) => !d.multiValued);
-  if (k === 0) total = cells.get('') ?? NONE_COUNTED;
-  else if (chosen.every((d) => !d.multiValued)) total = [...cells.values()].reduce(add, NONE_COUNTED);
-  else if (single >= 0 && k > 1) total = [...margins[single]!.values()].reduce(add, NONE_COUNTED);
-  else total = (await countBy(db, [], context, recordsIn)).get('') ?? NONE_COUNTED;
-  return { cells, margins, total };
+  });
+  const j = filterOf([]);
+  const total = rows.reduce((sum, row) => add(sum, countIn(row, j)), NONE_COUNTED);
+  return { cells, margins: marginCounts, total };
 }
 
 /**
@@ -229,7 +244,7 @@ async function countDistinct(
 ): Promise<Counts> {
   const people = measure === 'people';
   const perpetrators = measure === 'perpetrators';
-  const countOf = async (dims: Dimension[]) => {
+  const queryOf = (dims: Dimension[]) => {
     // A referral grouped by an onward dimension counts once per onward-referral entry.
     const perEntry = dims.some(isPerOnwardReferral);
     const counted = people
@@ -247,11 +262,28 @@ async function countDistinct(
       : people && keyed
         ? sql`${laterals} ${personAnchorJoin()}`
         : laterals;
-    const groups = dims.map((d, i) => ({ name: `d${i}`, expression: d.expression(context) }));
+    return { counted, cellKey, joins, groups: dims.map((d, i) => ({ name: `d${i}`, expression: d.expression(context) })) };
+  };
+  const countOf = async (dims: Dimension[]) => {
+    const { counted, cellKey, joins, groups } = queryOf(dims);
     const rows = await countDistinctBy(db, context.scope, counted, groups, joins, cellKey, recordsIn);
     return new Map(rows.map((row) => [keyOf(codesOf(row as CountRow, dims.length)), { n: Number(row.n), k: cellKeyOf(row.k) }]));
   };
   const k = chosen.length;
+  // Counting entries (onward referrals) the cells count another key than the total: else every
+  // figure comes from one scan's distinct rows.
+  if (k > 0 && !chosen.some(isPerOnwardReferral)) {
+    const { counted, cellKey, joins, groups } = queryOf(chosen);
+    const all = chosen.map((_, i) => i);
+    const groupings = [all, [], ...(k > 1 ? all.map((i) => [i]) : [])];
+    const rows = await countDistinctGroupings(db, context.scope, counted, groups, groupings, joins, cellKey, recordsIn);
+    const maps = groupings.map(() => new Map<string, Count>());
+    for (const row of rows) {
+      const grouping = groupings[Number(row.g)]!;
+      maps[Number(row.g)]!.set(keyOf(grouping.map((i) => String(row[`d${i}`]))), { n: Number(row.n), k: cellKeyOf(row.k) });
+    }
+    return { cells: maps[0]!, total: maps[1]!.get('') ?? NONE_COUNTED, margins: maps.slice(2) };
+  }
   // One after another: the caller holds one snapshot, on one connection (see readInOneSnapshot).
   const cells = await countOf(chosen);
   const total = k > 0 ? await countOf([]) : null;

@@ -467,15 +467,25 @@ export function lateralJoins(chosen: readonly Dimension[], options: { perpetrato
   const joins: Record<Lateral, SQL> = {
     perpetrator: options.perpetratorRows ? sql`join ${perpetrators} on true` : sql`left join ${perpetrators} on true`,
     perpetratorVulnerability: sql`left join lateral jsonb_array_elements_text(case when jsonb_typeof(p.value->'vulnerabilities') = 'array' then p.value->'vulnerabilities' else '[]'::jsonb end) as pv(code) on true`,
-    vawgType: sql`left join lateral unnest(${fieldSql('vawgTypes')}) as vawgType_value(code) on true`,
-    vulnerability: sql`left join lateral unnest(${fieldSql('victim.vulnerabilities')}) as vulnerability_value(code) on true`,
-    supportNeed: sql`left join lateral unnest(${fieldSql('supportNeeds')}) as supportNeed_value(code) on true`,
-    supportProvided: sql`left join lateral unnest(${fieldSql('supportProvided')}) as supportProvided_value(code) on true`,
-    securityMeasure: sql`left join lateral unnest(${fieldSql('sanctuary.securityMeasures')}) as securityMeasure_value(code) on true`,
+    vawgType: sql`left join lateral unnest(${fieldSql('vawgTypes')}) with ordinality as vawgType_value(code, ord) on true`,
+    vulnerability: sql`left join lateral unnest(${fieldSql('victim.vulnerabilities')}) with ordinality as vulnerability_value(code, ord) on true`,
+    supportNeed: sql`left join lateral unnest(${fieldSql('supportNeeds')}) with ordinality as supportNeed_value(code, ord) on true`,
+    supportProvided: sql`left join lateral unnest(${fieldSql('supportProvided')}) with ordinality as supportProvided_value(code, ord) on true`,
+    securityMeasure: sql`left join lateral unnest(${fieldSql('sanctuary.securityMeasures')}) with ordinality as securityMeasure_value(code, ord) on true`,
     onward: sql`left join lateral (select e.value, e.n - 1 as position from jsonb_array_elements(${fieldSql('onwardReferrals')}) with ordinality as e(value, n)) as o on true`,
   };
   return sql.join(
     needed.map((n) => joins[n]!),
     sql` `,
   );
+}
+
+/**
+ * Whether a row is its record's first of a lateral (or the row of a record with none): a count
+ * taken across the lateral's dimensions counts those rows alone, so a record counts once.
+ */
+export function firstLateralRow(lateral: Lateral): SQL {
+  if (lateral === 'onward') return sql`(o.position is null or o.position = 0)`;
+  if (lateral === 'perpetrator' || lateral === 'perpetratorVulnerability') throw new Error('perpetrator dimensions are counted as distinct records');
+  return sql.raw(`(${lateral}_value.ord is null or ${lateral}_value.ord = 1)`);
 }

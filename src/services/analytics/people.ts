@@ -98,6 +98,38 @@ export async function countDistinctBy(
   );
 }
 
+/**
+ * `countDistinctBy` for several groupings of the same groups at once (each a list of indices into
+ * `groups`; [] is the total), tagged `g` by position: the distinct rows are made once, from one
+ * scan, and each grouping counts its own distinct values among them.
+ */
+export async function countDistinctGroupings(
+  db: Database,
+  scope: Scope,
+  key: SQL,
+  groups: Array<{ name: string; expression: SQL }>,
+  groupings: number[][],
+  joins: SQL = sql``,
+  cellKey: SQL = sql`0`,
+  recordsIn: RecordsInOptions = {},
+) {
+  const names = groups.map((g) => sql.identifier(g.name));
+  const selected = groups.map((g, i) => sql`${g.expression} as ${names[i]}`);
+  const distinct = sql`select distinct ${sql.join([...selected, sql`${key} as c`, sql`${cellKey} as ck`], sql`, `)} ${currentRecordsIn(scope, joins, recordsIn)}`;
+  const branches = groupings.map((grouping, g) => {
+    const kept = grouping.map((i) => names[i]!);
+    const columns = names.map((name, i) => (grouping.includes(i) ? name : sql`null as ${name}`));
+    // The cells' grouping keeps every group: its rows are distinct already.
+    const from = grouping.length === groups.length ? sql`x` : sql`(select distinct ${sql.join([...kept, sql`c`, sql`ck`], sql`, `)} from x) y`;
+    const groupBy = kept.length ? sql`group by ${sql.join(kept, sql`, `)}` : sql``;
+    return sql`select ${sql.join([sql.raw(`${g} as g`), ...columns, sql`count(*) as n`, sql`sum(ck) as k`], sql`, `)} from ${from} ${groupBy}`;
+  });
+  return queryRows<Record<string, unknown> & { g: number | string; n: number | string; k: number | string | null }>(
+    db,
+    sql`with x as materialized (${distinct}) ${sql.join(branches, sql` union all `)}`,
+  );
+}
+
 /** Distinct people in scope, and the sum of their cell keys (0 unless `keyed`: exact figures need none). */
 export async function countPeople(db: Database, scope: Scope, keyed = true): Promise<{ n: number; k: number }> {
   const [row] = keyed
