@@ -5,9 +5,12 @@
  * `COPY` of the same rows as the app stores them into a table `like records including all` (its
  * typed columns, constraints and indexes: the floor for storing them). Each submission runs with
  * the record workers (`VAWG_RECORD_WORKERS` unset) and without them (0), on emptied tables. The
- * same records as one JSON body show what streaming saves.
+ * same records as one JSON body show what streaming saves. The same records again, each with a
+ * victim's linkage key (a different synthetic person each, born over 64 years: as many distinct
+ * birth dates and name letters as a real return has), show what its tokens cost.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +22,7 @@ import { deriveLinkageTokens } from '../src/services/linkage/tokens.js';
 import { recordToRow, type NewRecordRow } from '../src/services/returns/record-rows.js';
 import { recordsToCsv } from '../test/support/csv.js';
 import { makeRecords } from '../test/support/records.js';
+import { generatePopulation } from '../test/support/synthetic.js';
 import { startServerProcess, type ServerProcess } from '../test/support/server-process.js';
 import { BENCH_ADMIN_KEY, createBenchDatabase } from './bench-app.js';
 
@@ -27,6 +31,8 @@ export interface CsvReturnRun {
   seconds: number;
   idleRssMiB: number;
   peakRssMiB: number;
+  /** CPU time of the server process, every thread, during the submission: less at the mercy of the machine's load than `seconds`. */
+  cpuSeconds: number;
   status: number;
 }
 
@@ -45,6 +51,12 @@ async function withServer<T>(databaseUrl: string, env: Record<string, string>, r
   } finally {
     await server.kill('SIGTERM');
   }
+}
+
+/** User and system CPU time of a process and all its threads so far (/proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSecondsOf(server: ServerProcess): number {
+  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function submit(server: ServerProcess, body: Buffer, contentType: string, query: string): Promise<number> {
@@ -86,6 +98,11 @@ export async function benchCsvReturn(options: { adminUrl: string; records: numbe
   const q1Records = makeRecords(options.records, periods[0]);
   const csv = Buffer.from(recordsToCsv(q1Records));
   await writeFile(file, csv, { mode: 0o644 });
+  // One service's return: each person once (recordsPerPersonMean 1), so keys repeat only where people share components.
+  const people = generatePopulation({ people: options.records, recordsPerPersonMean: 1, services: ['VVA'], seed: 16 }).records;
+  const keyedCsv = Buffer.from(
+    recordsToCsv(q1Records.map((record, i) => ({ ...record, victim: { ...(record.victim as object), linkage: { slk581: people[i]!.slk581 } } }))),
+  );
 
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -116,9 +133,11 @@ export async function benchCsvReturn(options: { adminUrl: string; records: numbe
         await client.query('drop table copy_records_baseline');
       }
       const idleRssMiB = server.peakRssMiB();
+      const cpuBefore = cpuSecondsOf(server);
       const start = performance.now();
       const status = await submit(server, body, contentType, query);
-      runs.push({ name, seconds: (performance.now() - start) / 1000, idleRssMiB, peakRssMiB: server.peakRssMiB(), status });
+      const seconds = (performance.now() - start) / 1000;
+      runs.push({ name, seconds, idleRssMiB, peakRssMiB: server.peakRssMiB(), cpuSeconds: cpuSecondsOf(server) - cpuBefore, status });
     });
 
   const csvQuery = `?service=bench-vva&period=${periods[0]}`;
@@ -131,6 +150,10 @@ export async function benchCsvReturn(options: { adminUrl: string; records: numbe
   const json = Buffer.from(JSON.stringify({ service: 'bench-vva', period: periods[0], records: q1Records }));
   await measure('JSON, one request (parsed whole), main thread only', { ...oneRequest, ...mainThread }, json, 'application/json', '');
   await measure('JSON, one request (parsed whole), record workers', oneRequest, json, 'application/json', '');
+  // Last, and with no linkage: what is timed is the ingest (tokens included), not the persons found after the answer.
+  const noLinkage = { VAWG_LINKAGE_MODE: 'none' };
+  await measure('CSV with linkage keys, one request, main thread only', { ...oneRequest, ...mainThread, ...noLinkage }, keyedCsv, 'text/csv', csvQuery);
+  await measure('CSV with linkage keys, one request, record workers', { ...oneRequest, ...noLinkage }, keyedCsv, 'text/csv', csvQuery);
   await client.end();
   await rm(file, { force: true });
   await rm(rowsFile, { force: true });

@@ -182,13 +182,13 @@ if (values.only === 'csv') {
       `\`COPY\` of the same rows as stored into a table \`like records including all\`: ${result.recordsCopySeconds.toFixed(2)} s (${rowsPerSecond(result.recordsCopySeconds)} rows/s).\n`,
   );
   console.log(
-    '| submission | status | seconds | rows/s | of text-table COPY rows/s | of records-table COPY rows/s | server RSS idle (MiB) | server peak RSS (MiB) |',
+    '| submission | status | seconds | rows/s | of text-table COPY rows/s | of records-table COPY rows/s | server CPU (s) | server RSS idle (MiB) | server peak RSS (MiB) |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const run of result.runs)
     console.log(
       `| ${run.name} | ${run.status} | ${run.seconds.toFixed(1)} | ${rowsPerSecond(run.seconds)} | ${(result.copySeconds / run.seconds).toFixed(3)} | ` +
-        `${(result.recordsCopySeconds / run.seconds).toFixed(3)} | ${run.idleRssMiB.toFixed(0)} | ${run.peakRssMiB.toFixed(0)} |`,
+        `${(result.recordsCopySeconds / run.seconds).toFixed(3)} | ${run.cpuSeconds.toFixed(1)} | ${run.idleRssMiB.toFixed(0)} | ${run.peakRssMiB.toFixed(0)} |`,
     );
 }
 

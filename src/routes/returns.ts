@@ -16,7 +16,7 @@ import {
   SubmitReturnSchema,
 } from '../schema/api/returns.js';
 import { problem, problemDocument, problemTypes } from '../lib/problem.js';
-import { deriveLinkageTokens } from '../services/linkage/tokens.js';
+import { createLinkageTokenDeriver } from '../services/linkage/tokens.js';
 import { listReturns, readReturn } from '../services/returns/read-returns.js';
 import { embeddedLimitProblem } from '../services/returns/incoming-return.js';
 import { receiveReturn, type ReturnIntake } from '../services/returns/receive-return.js';
@@ -41,7 +41,7 @@ const returnRoutes: FastifyPluginAsyncTypebox<ReturnRoutesOptions> = async (app,
     linkage: app.linkage,
     statistics: app.tableStatistics,
     log: app.log,
-    deriveTokens: (slk581: string) => deriveLinkageTokens(slk581, options.linkageSecret),
+    deriveTokensForReturn: () => createLinkageTokenDeriver(options.linkageSecret),
     recordPool: app.recordPool,
     asyncAboveBytes: options.asyncReturnBytes,
     bodyLimitBytes: options.bodyLimitBytes,

@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
+import { deriveLinkageTokens } from '../../src/services/linkage/tokens.js';
 import { recordsToCsv } from '../support/csv.js';
 import { makeRecord, makeRecords } from '../support/records.js';
 import { admin, buildTestApp, LINKAGE_SECRET, LogCapture, postgresDatabase, registerService, selectedBackend, testConfig } from '../helper.js';
@@ -48,6 +49,26 @@ async function rowsOf(app: App, period: string): Promise<{ records: Rows; keys: 
     await query(`select r.position as record_position, k.* from perpetrator_keys k join (${current}) r on r.id = k.record_id order by r.position, k.position`)
   ).map(({ id: _id, record_id: _recordId, return_id: _returnId, person_id: _personId, ...rest }) => rest);
   return { records, keys };
+}
+
+/** A record's token columns as stored, and as its key hashed alone gives them: a return hashes each distinct component once. */
+const TOKEN_COLUMNS = [
+  'victim_linkage_slk581_token',
+  'linkage_family',
+  'linkage_family_partial',
+  'linkage_given',
+  'linkage_given_partial',
+  'linkage_birth_date',
+  'linkage_birth_date_swapped',
+  'linkage_birth_year',
+  'linkage_birth_month_year',
+  'linkage_birth_day_month',
+  'linkage_sex',
+];
+const storedTokens = (records: Rows) => records.map((r) => TOKEN_COLUMNS.map((c) => r[c]));
+function tokensOfKey(slk: string): unknown[] {
+  const t = deriveLinkageTokens(slk, LINKAGE_SECRET)!;
+  return [t.key, t.family, t.familyPartial, t.given, t.givenPartial, t.birthDate, t.birthDateSwapped, t.birthYear, t.birthMonthYear, t.birthDayMonth, t.sex];
 }
 
 /** A problem document, but for the request's own id. */
@@ -97,6 +118,11 @@ t.test('returns through the worker pool store and answer as the main thread does
     );
     t.same(stored.records, expected.records, 'the same records');
     t.same(stored.keys, expected.keys, 'the same perpetrator keys');
+    t.same(
+      storedTokens(stored.records),
+      stored.records.map((_, i) => tokensOfKey(slk581(i))),
+      'every record has the tokens of its key hashed alone',
+    );
   });
 
   await t.test('a multi-chunk JSON return stays on the main thread: the same rows, and the same dry-run answer', async (t) => {
@@ -111,6 +137,11 @@ t.test('returns through the worker pool store and answer as the main thread does
     t.equal(stored.records.length, RECORDS);
     t.same(stored.records, expected.records, 'the same records');
     t.same(stored.keys, expected.keys, 'the same perpetrator keys');
+    t.same(
+      storedTokens(stored.records),
+      stored.records.map((_, i) => tokensOfKey(slk581(i))),
+      'every record has the tokens of its key hashed alone',
+    );
   });
 
   await t.test('a bad cell in a late chunk: the same located problem, never the value; nothing stored', async (t) => {

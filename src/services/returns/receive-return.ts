@@ -37,8 +37,12 @@ export interface ReturnIntake {
   /** Planner statistics, refreshed after the answer to a large return. */
   statistics: TableStatistics;
   log: FastifyBaseLogger;
-  deriveTokens: DeriveTokens;
-  /** Worker threads for a large return's records (tokens under the same secret as `deriveTokens`); null: none. */
+  /**
+   * A token deriver for one return (createLinkageTokenDeriver): called once per submission, as its
+   * memo holds the return's components in the clear and must go with the return.
+   */
+  deriveTokensForReturn: () => DeriveTokens;
+  /** Worker threads for a large return's records (tokens under the same secret as `deriveTokensForReturn`'s); null: none. */
   recordPool: RecordPool | null;
   /** Bodies larger than this are processed by a job (202). */
   asyncAboveBytes: number;
@@ -216,7 +220,7 @@ async function submit(intake: ReturnIntake, params: ReceiveReturnParams, incomin
     principal: params.principal,
     incoming,
     dryRun: params.query.dryRun,
-    deriveTokens: intake.deriveTokens,
+    deriveTokens: intake.deriveTokensForReturn(),
     recordPool: intake.recordPool,
     requestId: params.requestId,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
