@@ -24,6 +24,7 @@ import {
 import {
   countDistinctBy,
   countDistinctGroupings,
+  type DistinctCount,
   perpetratorAnchorJoin,
   perpetratorCellKeySql,
   perpetratorKeyJoin,
@@ -262,21 +263,20 @@ async function countDistinct(
       : people && keyed
         ? sql`${laterals} ${personAnchorJoin()}`
         : laterals;
-    return { counted, cellKey, joins, groups: dims.map((d, i) => ({ name: `d${i}`, expression: d.expression(context) })) };
+    const groups = dims.map((d, i) => ({ name: `d${i}`, expression: d.expression(context) }));
+    return { scope: context.scope, key: counted, groups, joins, cellKey, recordsIn } satisfies DistinctCount;
   };
   const countOf = async (dims: Dimension[]) => {
-    const { counted, cellKey, joins, groups } = queryOf(dims);
-    const rows = await countDistinctBy(db, context.scope, counted, groups, joins, cellKey, recordsIn);
+    const rows = await countDistinctBy(db, queryOf(dims));
     return new Map(rows.map((row) => [keyOf(codesOf(row as CountRow, dims.length)), { n: Number(row.n), k: cellKeyOf(row.k) }]));
   };
   const k = chosen.length;
   // Counting entries (onward referrals) the cells count another key than the total: else every
   // figure comes from one scan's distinct rows.
   if (k > 0 && !chosen.some(isPerOnwardReferral)) {
-    const { counted, cellKey, joins, groups } = queryOf(chosen);
     const all = chosen.map((_, i) => i);
     const groupings = [all, [], ...(k > 1 ? all.map((i) => [i]) : [])];
-    const rows = await countDistinctGroupings(db, context.scope, counted, groups, groupings, joins, cellKey, recordsIn);
+    const rows = await countDistinctGroupings(db, queryOf(chosen), groupings);
     const maps = groupings.map(() => new Map<string, Count>());
     for (const row of rows) {
       const grouping = groupings[Number(row.g)]!;

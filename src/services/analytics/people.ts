@@ -75,26 +75,31 @@ export function perpetratorCellKeySql(): SQL {
     else (r.record_key + p.position + 1) % ${range} end)`;
 }
 
-/**
- * Distinct values of `key` per group, with `k`, the sum of their cell-key contributions `cellKey`
- * (a function of `key`, so `distinct` is unchanged by it).
- */
-export async function countDistinctBy(
-  db: Database,
-  scope: Scope,
-  key: SQL,
-  groups: Array<{ name: string; expression: SQL }>,
-  joins: SQL = sql``,
-  cellKey: SQL = sql`0`,
-  recordsIn: RecordsInOptions = {},
-) {
+/** What is counted distinctly: `key` per group, with `cellKey`, its cell-key contribution (a function of `key`, so `distinct` is unchanged by it). */
+export interface DistinctCount {
+  scope: Scope;
+  key: SQL;
+  groups: Array<{ name: string; expression: SQL }>;
+  joins?: SQL;
+  cellKey?: SQL;
+  recordsIn?: RecordsInOptions;
+}
+
+/** The distinct (groups…, key as c, cellKey as ck) rows, and the groups' column names. */
+function distinctRows({ scope, key, groups, joins = sql``, cellKey = sql`0`, recordsIn = {} }: DistinctCount) {
   const names = groups.map((g) => sql.identifier(g.name));
   const selected = groups.map((g, i) => sql`${g.expression} as ${names[i]}`);
-  const distinct = sql`select distinct ${sql.join([...selected, sql`${key} as c`, sql`${cellKey} as ck`], sql`, `)} ${currentRecordsIn(scope, joins, recordsIn)}`;
-  const groupBy = groups.length ? sql`group by ${sql.join(names, sql`, `)}` : sql``;
+  const rows = sql`select distinct ${sql.join([...selected, sql`${key} as c`, sql`${cellKey} as ck`], sql`, `)} ${currentRecordsIn(scope, joins, recordsIn)}`;
+  return { names, rows };
+}
+
+/** Distinct values of `key` per group, with `k`, the sum of their cell-key contributions. */
+export async function countDistinctBy(db: Database, count: DistinctCount) {
+  const { names, rows } = distinctRows(count);
+  const groupBy = names.length ? sql`group by ${sql.join(names, sql`, `)}` : sql``;
   return queryRows<Record<string, unknown> & { n: number | string; k: number | string | null }>(
     db,
-    sql`select ${sql.join([...names, sql`count(*) as n`, sql`sum(ck) as k`], sql`, `)} from (${distinct}) x ${groupBy}`,
+    sql`select ${sql.join([...names, sql`count(*) as n`, sql`sum(ck) as k`], sql`, `)} from (${rows}) x ${groupBy}`,
   );
 }
 
@@ -103,37 +108,26 @@ export async function countDistinctBy(
  * `groups`; [] is the total), tagged `g` by position: the distinct rows are made once, from one
  * scan, and each grouping counts its own distinct values among them.
  */
-export async function countDistinctGroupings(
-  db: Database,
-  scope: Scope,
-  key: SQL,
-  groups: Array<{ name: string; expression: SQL }>,
-  groupings: number[][],
-  joins: SQL = sql``,
-  cellKey: SQL = sql`0`,
-  recordsIn: RecordsInOptions = {},
-) {
-  const names = groups.map((g) => sql.identifier(g.name));
-  const selected = groups.map((g, i) => sql`${g.expression} as ${names[i]}`);
-  const distinct = sql`select distinct ${sql.join([...selected, sql`${key} as c`, sql`${cellKey} as ck`], sql`, `)} ${currentRecordsIn(scope, joins, recordsIn)}`;
+export async function countDistinctGroupings(db: Database, count: DistinctCount, groupings: number[][]) {
+  const { names, rows } = distinctRows(count);
   const branches = groupings.map((grouping, g) => {
     const kept = grouping.map((i) => names[i]!);
     const columns = names.map((name, i) => (grouping.includes(i) ? name : sql`null as ${name}`));
     // The cells' grouping keeps every group: its rows are distinct already.
-    const from = grouping.length === groups.length ? sql`x` : sql`(select distinct ${sql.join([...kept, sql`c`, sql`ck`], sql`, `)} from x) y`;
+    const from = grouping.length === names.length ? sql`x` : sql`(select distinct ${sql.join([...kept, sql`c`, sql`ck`], sql`, `)} from x) y`;
     const groupBy = kept.length ? sql`group by ${sql.join(kept, sql`, `)}` : sql``;
     return sql`select ${sql.join([sql.raw(`${g} as g`), ...columns, sql`count(*) as n`, sql`sum(ck) as k`], sql`, `)} from ${from} ${groupBy}`;
   });
   return queryRows<Record<string, unknown> & { g: number | string; n: number | string; k: number | string | null }>(
     db,
-    sql`with x as materialized (${distinct}) ${sql.join(branches, sql` union all `)}`,
+    sql`with x as materialized (${rows}) ${sql.join(branches, sql` union all `)}`,
   );
 }
 
 /** Distinct people in scope, and the sum of their cell keys (0 unless `keyed`: exact figures need none). */
 export async function countPeople(db: Database, scope: Scope, keyed = true): Promise<{ n: number; k: number }> {
   const [row] = keyed
-    ? await countDistinctBy(db, scope, personKeySql(), [], personAnchorJoin(), personCellKeySql())
-    : await countDistinctBy(db, scope, personKeySql(), []);
+    ? await countDistinctBy(db, { scope, key: personKeySql(), groups: [], joins: personAnchorJoin(), cellKey: personCellKeySql() })
+    : await countDistinctBy(db, { scope, key: personKeySql(), groups: [] });
   return { n: Number(row?.n ?? 0), k: cellKeyOf(row?.k) };
 }
