@@ -215,24 +215,17 @@ const recordColumns = () => ({
 
 type IndexedColumn = Parameters<ReturnType<typeof index>['on']>[0];
 /** The token columns both linkage tables block on. */
-type BlockingTokenColumns = Record<
-  'linkageBirthDate' | 'linkageFamily' | 'linkageGiven' | 'linkageFamilyPartial' | 'linkageBirthYear' | 'linkageBirthDayMonth',
-  IndexedColumn
->;
+type BlockingTokenColumns = Record<'linkageBirthDate' | 'linkageFamily' | 'linkageGiven' | 'linkageBirthYear' | 'linkageBirthDayMonth', IndexedColumn>;
 
 /**
  * One index per blocking rule of services/linkage/neighbourhood.ts, in its column order; named, as
- * the generated names would pass PostgreSQL's 63 characters. The masked-letter rule is one GIN
- * index over `linkage_date_family_masks` (migration 0014: the birth date joined to each of the
- * three masked family tokens), one index to keep up on ingest where a btree would need three,
- * written as neighbourhood.ts's `dateFamilyMasks` so the planner matches the two.
+ * the generated names would pass PostgreSQL's 63 characters.
  */
 const blockingIndexes = (table: string, t: BlockingTokenColumns) => [
   index(`${table}_blocking_date_family_index`).on(t.linkageBirthDate, t.linkageFamily),
   index(`${table}_blocking_date_given_index`).on(t.linkageBirthDate, t.linkageGiven),
   index(`${table}_blocking_name_year_index`).on(t.linkageFamily, t.linkageGiven, t.linkageBirthYear),
   index(`${table}_blocking_name_day_month_index`).on(t.linkageFamily, t.linkageGiven, t.linkageBirthDayMonth),
-  index(`${table}_blocking_date_family_masks_index`).using('gin', sql`linkage_date_family_masks(${t.linkageBirthDate}, ${t.linkageFamilyPartial})`),
 ];
 
 /**

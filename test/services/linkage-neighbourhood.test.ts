@@ -111,7 +111,6 @@ t.test(
         linkageBirthDateSwapped: records.linkageBirthDateSwapped,
         linkageFamily: records.linkageFamily,
         linkageGiven: records.linkageGiven,
-        linkageFamilyPartial: records.linkageFamilyPartial,
         linkageBirthYear: records.linkageBirthYear,
         linkageBirthDayMonth: records.linkageBirthDayMonth,
       })
@@ -133,15 +132,13 @@ t.test(
       where p.relname like 'records_blocking_%' and x.indrelid = 'records_y2022_23'::regclass`)) as unknown as {
       rows: Array<{ copy: string; parent: string }>;
     };
-    // The masked-letter rule's values are tokens: left out of the plan printed.
-    const plan = copies.rows.reduce((text, { copy, parent }) => text.replaceAll(` ${copy} `, ` ${parent} `), partitionPlan).replace(/'\{[^']*\}'/g, "'{…}'");
+    const plan = copies.rows.reduce((text, { copy, parent }) => text.replaceAll(` ${copy} `, ` ${parent} `), partitionPlan);
     t.notMatch(plan, /Seq Scan on records/, 'no scan of records');
     // Each rule is its own index lookup (the two name rules may share either name index: both lead
-    // with family and given letters); the masked-letter rule's GIN index is read by a bitmap scan.
-    const lookups = plan.match(/(Index Scan using|Bitmap Index Scan on) records_blocking_\w+_index/g) ?? [];
-    t.equal(lookups.length, 5, `one blocking-index lookup per rule:\n${plan}`);
+    // with family and given letters).
+    const lookups = plan.match(/Index Scan using records_blocking_\w+_index/g) ?? [];
+    t.equal(lookups.length, 4, `one blocking-index lookup per rule:\n${plan}`);
     for (const index of ['date_family', 'date_given']) t.match(plan, `records_blocking_${index}_index`, `the ${index} rule uses its index`);
-    t.match(plan, 'Bitmap Index Scan on records_blocking_date_family_masks_index', 'the masked-letter rule uses its GIN index');
 
     const neighbours = await app.db.select({ id: records.id }).from(records).where(near);
     t.ok(neighbours.length >= 50, 'the seeds find at least themselves');

@@ -116,59 +116,6 @@ function forEachPairIn(groups: Groups, visit: (i: number, j: number) => void): v
   }
 }
 
-/** Scratch space for maskPairs, grown as blocks need. */
-let scratch = new Float64Array(1024);
-
-/**
- * The pairs of records that share a masked-letter token within `first` (when `second` is empty)
- * or between `first` and `second`. Entries are a mask id and the record's place, sorted, so
- * equal masks form runs: a sort of a block's few records instead of a table-wide map of (date,
- * mask) keys. Two records with different letters share at most one mask, so a pair that `keep`
- * accepts only when the letters differ is met once.
- */
-function maskPairs(
-  partial: Int32Array,
-  per: number,
-  first: Int32Array,
-  second: Int32Array,
-  keep: (i: number, j: number) => boolean,
-  visit: (i: number, j: number) => void,
-): void {
-  const count = (first.length + second.length) * per;
-  if (scratch.length < count) scratch = new Float64Array(Math.max(count, scratch.length * 2));
-  const places = first.length + second.length;
-  let n = 0;
-  for (let p = 0; p < places; p++) {
-    const record = p < first.length ? first[p]! : second[p - first.length]!;
-    for (let k = 0; k < per; k++) {
-      const mask = partial[record * per + k]!;
-      if (mask >= 0) scratch[n++] = mask * places + p;
-    }
-  }
-  const entries = scratch.subarray(0, n).sort();
-  const cross = second.length > 0;
-  const recordAt = (p: number) => (p < first.length ? first[p]! : second[p - first.length]!);
-  for (let start = 0; start < n;) {
-    const mask = Math.floor(entries[start]! / places);
-    let end = start + 1;
-    while (end < n && Math.floor(entries[end]! / places) === mask) end++;
-    for (let x = start; x < end; x++) {
-      const p = entries[x]! - mask * places;
-      for (let y = x + 1; y < end; y++) {
-        const q = entries[y]! - mask * places;
-        // Between two blocks, only pairs across them.
-        if (cross && p < first.length === q < first.length) continue;
-        const a = recordAt(p);
-        const b = recordAt(q);
-        const i = Math.min(a, b);
-        const j = Math.max(a, b);
-        if (keep(i, j)) visit(i, j);
-      }
-    }
-    start = end;
-  }
-}
-
 /**
  * Candidate pairs (i < j), each once. Every rule joins a part of the birth date to a part of the
  * name, so a block holds about as many records however large the table grows (a birth date alone
@@ -178,17 +125,15 @@ function maskPairs(
  * 2. the same birth date and given letters: a changed family name or a family-name typo;
  * 3. one record's birth date is the other's with day and month swapped, and the same family or
  *    given letters;
- * 4. the same birth date (or one swapped) and a masked family-letter token in common (family
- *    letters one letter apart): a family-name typo with the given name wrong or missing as well;
- * 5. the same family letters, given letters and birth year: a date a day out;
- * 6. the same family letters, given letters and day and month of birth: a year out (records
+ * 4. the same family letters, given letters and birth year: a date a day out;
+ * 5. the same family letters, given letters and day and month of birth: a year out (records
  *    tokenised before the day-and-month token existed are not in this block).
- * Beyond any of them: a date wrong and a name wrong at once, a changed family name with the given
- * letters different (a masked given-letter rule found little of it at 2.8 times the pairs:
- * bench/README.md), and keys with neither name, which only a birth date and sex would join.
+ * Beyond any of them: a date wrong and a name wrong at once, both names different on the same
+ * birth date (a changed family name with a given-name typo), and keys with neither name, which
+ * only a birth date and sex would join.
  */
 export function forEachCandidatePair(table: TokenTable, blocks: Blocks, visit: (i: number, j: number) => void): void {
-  const { family, given, birthDate, familyPartial } = table;
+  const { family, given, birthDate } = table;
   forEachPairIn(blocks.byDateAndFamily, visit);
   forEachPairIn(blocks.byDateAndGiven, (i, j) => {
     if (family[i] !== family[j] || family[i]! < 0) visit(i, j);
@@ -212,27 +157,13 @@ export function forEachCandidatePair(table: TokenTable, blocks: Blocks, visit: (
     visitSwapped(i, blocks.byDateAndFamily, blocks.dateAndFamily.idOf(s, family[i]!), false);
     visitSwapped(i, blocks.byDateAndGiven, blocks.dateAndGiven.idOf(s, given[i]!), true);
   }
-  // Masked family letters, a birth date's block at a time (with its swapped date's block, from
-  // the smaller date id). The same family or given letters were met above.
-  const unmet = (i: number, j: number) => family[i] !== family[j] && !(given[i] === given[j] && given[i]! >= 0);
-  const { starts, members } = blocks.byBirthDate;
-  const none = new Int32Array(0);
-  const dates = starts.length - 1;
-  for (let d = 0; d < dates; d++) {
-    if (starts[d + 1] === starts[d]) continue;
-    const block = members.subarray(starts[d]!, starts[d + 1]!);
-    const s = swapped[block[0]!]!;
-    const other = s > d ? members.subarray(starts[s]!, starts[s + 1]!) : none;
-    maskPairs(familyPartial, 3, block, none, unmet, visit);
-    if (other.length) maskPairs(familyPartial, 3, block, other, unmet, visit);
-  }
   // Same names and year: a date that agrees or is swapped was met above.
   forEachPairIn(blocks.byNameAndYear, (i, j) => {
     if (birthDate[i] !== birthDate[j] && swapped[i] !== birthDate[j]) visit(i, j);
   });
   // The same names, day and month: the year differs (the same year would be the same date, met
   // by rule 1), and a swapped date never keeps the day and month, so every pair here is new
-  // unless rule 5 met it, which needs the same year.
+  // unless rule 4 met it, which needs the same year.
   forEachPairIn(blocks.byNameAndDayMonth, (i, j) => {
     if (birthDate[i] !== birthDate[j]) visit(i, j);
   });
