@@ -1,7 +1,8 @@
 /**
- * Counts by dimensions over the current records in scope: for referrals one SQL query gives every
- * cell, each dimension's totals and the grand total (for people, one query each); the table is
- * completed with zeros from the dimensions' domains; analysts get it through disclosure control.
+ * Counts by dimensions over the current records in scope: one SQL query gives every cell, each
+ * dimension's totals and the grand total (a query each only when onward-referral entries are
+ * counted distinctly); the table is completed with zeros from the dimensions' domains; analysts
+ * get it through disclosure control.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
