@@ -1,4 +1,5 @@
 /** Blocking: the candidate pairs worth comparing, each once, from records grouped by shared tokens. */
+import { LargeMap } from '../../lib/large-map.js';
 import { createSeededRandom } from '../../lib/seeded-random.js';
 import type { TokenTable } from './token-table.js';
 
@@ -32,7 +33,8 @@ interface PairKey {
 }
 
 function buildPairKey(size: number, first: (i: number) => number, second: (i: number) => number, secondDistinct: number): PairKey {
-  const ids = new Map<number, number>();
+  // About one pair a person: past one Map's 2^24 entries at national scale.
+  const ids = new LargeMap<number, number>();
   const values = new Int32Array(size);
   for (let i = 0; i < size; i++) {
     const a = first(i);
