@@ -30,8 +30,4 @@ export class LargeMap<K extends string | number, V> {
     this.count += shard.size - before;
     return this;
   }
-
-  *entries(): IterableIterator<[K, V]> {
-    for (const shard of this.shards) yield* shard.entries();
-  }
 }

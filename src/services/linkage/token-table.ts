@@ -59,7 +59,7 @@ interface TokenIds {
   readonly size: number;
 }
 
-class Interner<Ids extends TokenIds = Map<string, number>> {
+class Interner<Ids extends TokenIds> {
   constructor(readonly ids: Ids) {}
 
   idOf(token: string | null | undefined): number {
@@ -72,6 +72,9 @@ class Interner<Ids extends TokenIds = Map<string, number>> {
     return id;
   }
 }
+
+/** An interner for a column of few distinct values (all but the whole key). */
+const interner = () => new Interner(new Map<string, number>());
 
 /**
  * The token in a string of its own. A token cut from a longer string (a full relink splits one
@@ -102,17 +105,17 @@ export class TokenTableBuilder {
   private readonly interners = {
     // One whole key a record: more than one Map can hold at national scale.
     key: new Interner(new LargeMap<string, number>()),
-    family: new Interner(new Map()),
-    familyPartial: new Interner(new Map()),
-    given: new Interner(new Map()),
-    givenPartial: new Interner(new Map()),
-    date: new Interner(new Map()),
-    year: new Interner(new Map()),
-    monthYear: new Interner(new Map()),
-    dayMonth: new Interner(new Map()),
-    sex: new Interner(new Map()),
+    family: interner(),
+    familyPartial: interner(),
+    given: interner(),
+    givenPartial: interner(),
+    date: interner(),
+    year: interner(),
+    monthYear: interner(),
+    dayMonth: interner(),
+    sex: interner(),
   };
-  private readonly attributeInterners = ATTRIBUTE_NAMES.map(() => new Interner(new Map()));
+  private readonly attributeInterners = ATTRIBUTE_NAMES.map(() => interner());
   private withAttributes = false;
   private columns: Record<(typeof COLUMNS)[number], Int32Array>;
   private familyPartial: Int32Array;

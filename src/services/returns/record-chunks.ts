@@ -85,14 +85,17 @@ export function locateOf(format: ChunkTask['format']): Locate {
   return format === 'csv' ? locateInCsv : locateInJson;
 }
 
-/** A chunk's context from the chunk alone, as a worker builds it (the header was checked on the main thread: it passes again here). */
-export function contextOf(task: ChunkTask, deriveTokens: DeriveTokens): ChunkContext {
+/**
+ * A chunk's context from the chunk alone, as a worker builds it (the header was checked on the
+ * main thread: it passes again here), but for the token deriver: the worker keeps this for the
+ * next chunks of any return, and a deriver holds its return's components in the clear.
+ */
+export function contextOf(task: ChunkTask): Omit<ChunkContext, 'deriveTokens'> {
   const recordTree = datasetVersionDefinition(task.datasetVersion)!.fields;
   const locate = locateOf(task.format);
   return {
     validate: createRecordValidator(task.period, locate, task.datasetVersion),
     recordTree,
-    deriveTokens,
     locate,
     ...(task.header ? { sheet: csvSheet(task.header, recordTree) } : {}),
   };

@@ -11,7 +11,7 @@ import type { DeriveTokens } from './record-rows.js';
 const { linkageSecret } = workerData as { linkageSecret: string };
 
 // A return's chunks share their context (validator, header): the last one is kept.
-let last: { key: string; context: ChunkContext } | undefined;
+let last: { key: string; context: Omit<ChunkContext, 'deriveTokens'> } | undefined;
 
 /**
  * A return's chunks also share a token deriver, whose memo of component tokens (birth dates, name
@@ -51,7 +51,7 @@ export default function checkChunkInWorker(task: ChunkTask): ChunkResult {
   const key = JSON.stringify([task.format, task.period, task.datasetVersion, task.header ?? null]);
   const returnId = task.rows?.returnId;
   const deriveTokens = deriverFor(returnId);
-  if (last?.key !== key) last = { key, context: contextOf(task, deriveTokens) };
+  if (last?.key !== key) last = { key, context: contextOf(task) };
   try {
     return checkChunk(task, { ...last.context, deriveTokens });
   } finally {
