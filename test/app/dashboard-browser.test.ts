@@ -105,11 +105,15 @@ t.test('the dashboard in headless Chromium', { skip }, async (t) => {
     await page.goto(`${origin}/dashboard`);
     t.equal(new URL(page.url()).pathname, '/dashboard/', '/dashboard redirects to the page');
     await page.fill('#api-key', providerKey);
+    // The browser logs the refused request's 403 as a console error, on its own time: waited for
+    // here, so that clearing the problems below cannot run before it arrives.
+    const refusalLogged = page.waitForEvent('console', (message) => message.type() === 'error' && message.text().includes('403'));
     await page.click('#sign-in-form button[type=submit]');
     await page.waitForFunction(() => (document.getElementById('sign-in-error')?.textContent ?? '') !== '');
+    await refusalLogged;
     t.match(await page.textContent('#sign-in-error'), /analyst or admin key/);
     t.equal(await page.evaluate(() => sessionStorage.length), 0, 'the refused key is not kept');
-    problems.length = 0; // the refused request's 403 is logged by the browser
+    problems.length = 0;
   });
 
   await t.test('signing in shows the Barnet MARAC year, equal to the API', async (t) => {
