@@ -2,6 +2,11 @@
  * A bulk load of `records` without its secondary indexes and unique and foreign-key constraints:
  * they are read from the catalogue (as the migrations made them), dropped before the load and
  * rebuilt from their own definitions after it, so a bench never keeps its own copy of the schema.
+ * `records` is partitioned (migration 0012), and the catalogue writes a partitioned index as
+ * `CREATE INDEX … ON ONLY records`: run as written, that makes an invalid index on the parent alone
+ * and none on the partitions, so every lookup by it scans the table. Until 2026-12-04 the linkage
+ * and aggregate benches measured exactly that; the rebuild now drops `ONLY` and checks that every
+ * index of `records` is valid.
  */
 import type pg from 'pg';
 
@@ -26,8 +31,12 @@ export async function dropRecordIndexes(db: pg.Client): Promise<DroppedRecordInd
     indexes,
     constraints,
     async restore() {
-      for (const i of indexes) await db.query(i.def);
+      for (const i of indexes) await db.query(i.def.replace(/ ON ONLY /, ' ON '));
       for (const c of constraints) await db.query(`alter table records add constraint "${c.name}" ${c.def}`);
+      const { rows } = await db.query<{ name: string }>(
+        `select indexrelid::regclass::text as name from pg_index where indrelid = 'records'::regclass and not indisvalid`,
+      );
+      if (rows.length) throw new Error(`indexes of records left invalid after the load: ${rows.map((r) => r.name).join(', ')}`);
     },
   };
 }
