@@ -4,8 +4,9 @@
  * with the same family or given letters, or the same family and given letters with the same birth
  * year or the same day and month. Every rule pairs a part of the date with a part of the name, so
  * each finds about as many rows however large the table grows. Each rule is a join of the seeds'
- * distinct tuples to the table through that rule's composite index (db/tables.ts), and the rules
- * are a union: written as one `OR` of `IN` lists, PostgreSQL can only scan the whole table.
+ * distinct tuples to the table through a composite index (db/tables.ts: two indexes, each leading
+ * with the columns of two rules), and the rules are a union: written as one `OR` of `IN` lists,
+ * PostgreSQL can only scan the whole table.
  * Victims' records and perpetrators' keys use the same rules over their own tables.
  */
 import { and, sql, type SQL } from 'drizzle-orm';
