@@ -11,7 +11,7 @@
  */
 import { and, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { textArray } from '../../db/arrays.js';
+import { bigintArray, textArray } from '../../db/arrays.js';
 
 /** A table's row id and its token columns, by role. */
 export interface BlockingColumns {
@@ -79,4 +79,30 @@ export function sharesBlockingKey(table: PgTable & BlockingColumns, seeds: reado
     ),
   ].filter((rule): rule is SQL => rule !== undefined);
   return rules.length ? sql`${table.id} in (${sql.join(rules, sql` union `)})` : undefined;
+}
+
+/**
+ * An incremental run's records: the seeds (the fresh rows, and what is left of the persons broken
+ * up), every current row sharing a blocking key with them, and every other member of the persons
+ * those belong to, so no person is split by being half inside. `load` reads a table's current rows
+ * (victims' records or perpetrators' keys) with what the matcher compares.
+ */
+export async function gatherNeighbourhood<Row extends BlockingTokens & { id: number; personId: number | null }>(params: {
+  table: PgTable & BlockingColumns & { personId: AnyPgColumn };
+  load: (where: SQL) => Promise<Row[]>;
+  fresh: SQL | undefined;
+  formerPersons: readonly number[];
+}): Promise<{ seeds: Row[]; subset: Map<number, Row> }> {
+  const { table, load } = params;
+  const ofPersons = (persons: readonly number[]) => load(sql`${table.personId} = any(${bigintArray([...persons])})`);
+  const fresh = params.fresh ? await load(params.fresh) : [];
+  const orphans = params.formerPersons.length ? await ofPersons(params.formerPersons) : [];
+  const seeds = [...fresh, ...orphans];
+  const near = sharesBlockingKey(table, seeds);
+  const neighbours = near ? await load(near) : [];
+  const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
+  const members = touched.length ? await ofPersons(touched) : [];
+  const subset = new Map<number, Row>();
+  for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
+  return { seeds, subset };
 }

@@ -25,7 +25,7 @@ import { activeModel } from './active-model.js';
 import type { AttributeName } from './comparison-levels.js';
 import type { LinkageRecord } from './linkage-record.js';
 import { dropFrequencies, rebuildFrequencies, updateFrequencies } from './frequency-table.js';
-import { sharesBlockingKey } from './neighbourhood.js';
+import { gatherNeighbourhood } from './neighbourhood.js';
 import { matchRecords, type MatchStats } from './matcher.js';
 import { MIN_RECORDS_FOR_TERM_FREQUENCIES, scaleModel, type LinkageSettings } from './relink.js';
 import type { TermFrequencies } from './term-frequencies.js';
@@ -132,11 +132,6 @@ function toLinkageRecords(rows: KeyRow[]): LinkageRecord[] {
   });
 }
 
-/** Current perpetrator keys the matcher could compare with the seeds: the blocking rules of blocking.ts, as relink.ts finds victims' neighbours. */
-function neighboursOf(seeds: KeyRow[]): SQL | undefined {
-  return sharesBlockingKey(perpetratorKeys, seeds);
-}
-
 async function countCurrent(tx: Tx): Promise<number> {
   const [row] = await tx
     .select({ n: sql<number>`count(*)::int` })
@@ -202,12 +197,18 @@ async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: n
   };
 }
 
-async function writePersons(tx: Tx, personOf: Map<number, number>, ids: number[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += WRITE_CHUNK) {
-    const chunk = ids.slice(i, i + WRITE_CHUNK);
-    const persons = chunk.map((id) => personOf.get(id) ?? id);
+/**
+ * Each key's person, written only where it changed (as relink.ts writes victims'): rewriting an
+ * unchanged row still costs a new row version and its index entries.
+ */
+async function writePersons(tx: Tx, personOf: Map<number, number>, rows: ReadonlyArray<{ id: number; personId: number | null }>): Promise<void> {
+  const moved = rows.filter((r) => (personOf.get(r.id) ?? r.id) !== r.personId);
+  for (let i = 0; i < moved.length; i += WRITE_CHUNK) {
+    const chunk = moved.slice(i, i + WRITE_CHUNK);
     await tx.execute(
-      sql`update perpetrator_keys set person_id = v.person_id from unnest(${bigintArray(chunk)}, ${bigintArray(persons)}) as v(id, person_id) where perpetrator_keys.id = v.id`,
+      sql`update perpetrator_keys set person_id = v.person_id from unnest(${bigintArray(chunk.map((r) => r.id))}, ${bigintArray(
+        chunk.map((r) => personOf.get(r.id) ?? r.id),
+      )}) as v(id, person_id) where perpetrator_keys.id = v.id`,
     );
   }
 }
@@ -270,15 +271,12 @@ async function linkAround(
     settings: LinkageSettings;
   },
 ): Promise<PerpetratorLinkageStats> {
-  const fresh = params.fresh ? await loadCurrent(tx, params.fresh) : [];
-  const orphans = params.formerPersons.length ? await loadCurrent(tx, sql`${perpetratorKeys.personId} = any(${bigintArray(params.formerPersons)})`) : [];
-  const seeds = [...fresh, ...orphans];
-  const near = neighboursOf(seeds);
-  const neighbours = near ? await loadCurrent(tx, near) : [];
-  const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
-  const members = touched.length ? await loadCurrent(tx, sql`${perpetratorKeys.personId} = any(${bigintArray(touched)})`) : [];
-  const subset = new Map<number, KeyRow>();
-  for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
+  const { subset } = await gatherNeighbourhood({
+    table: perpetratorKeys,
+    load: (where) => loadCurrent(tx, where),
+    fresh: params.fresh,
+    formerPersons: params.formerPersons,
+  });
   const linkage = toLinkageRecords([...subset.values()]);
   const active = await activeModel(tx);
   const change = await params.change();
@@ -290,7 +288,7 @@ async function linkAround(
     model: scaleModel(active, population),
     termFrequencies: population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? false : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population))),
   });
-  await writePersons(tx, result.personOf, [...subset.keys()]);
+  await writePersons(tx, result.personOf, [...subset.values()]);
   return { records: subset.size, ...result.stats };
 }
 
@@ -311,15 +309,13 @@ export async function relinkPerpetrators(db: Database, params: { settings: Linka
       model: scaleModel(active, linkage.length),
       ...(linkage.length < MIN_RECORDS_FOR_TERM_FREQUENCIES ? { termFrequencies: false as const } : {}),
     });
-    await tx
-      .update(perpetratorKeys)
-      .set({ personId: null })
-      .where(sql`${perpetratorKeys.personId} is not null`);
-    await writePersons(
-      tx,
-      result.personOf,
-      rows.map((r) => r.id),
+    // Keys of superseded returns lose their person; every current key gets the one found, written
+    // only where it changed.
+    await tx.execute(
+      sql`update ${perpetratorKeys} set person_id = null from ${records} join ${returns} on ${returns.id} = ${records.returnId}
+        where ${records.id} = ${perpetratorKeys.recordId} and ${perpetratorKeys.personId} is not null and ${returns.supersededAt} is not null`,
     );
+    await writePersons(tx, result.personOf, rows);
     return { records: linkage.length, ...result.stats };
   });
   params.log.info({ linkage: { perpetrators: stats } }, 'perpetrators relinked');

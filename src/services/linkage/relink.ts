@@ -20,7 +20,7 @@ import type { LinkageModel } from './linkage-model.js';
 import type { LinkageRecord } from './linkage-record.js';
 import { dropFrequencies, rebuildFrequencies, updateFrequencies } from './frequency-table.js';
 import { coverQueuedLinkage } from './linkage-queue.js';
-import { sharesBlockingKey } from './neighbourhood.js';
+import { gatherNeighbourhood } from './neighbourhood.js';
 import { buildBlocks } from './blocking.js';
 import { matchRecords, matchTable, type PairLink, type TableMatch } from './matcher.js';
 import { estimateFromTable } from './model-estimation.js';
@@ -162,15 +162,6 @@ function toLinkageRecords(rows: TokenRow[]): LinkageRecord[] {
     const tokens = tokensOfRow(row);
     return tokens ? [{ id: row.id, tokens, attributes: attributesOf(row) }] : [];
   });
-}
-
-/**
- * Current records the matcher could compare with the seeds: its blocking rules (blocking.ts) are the
- * same birth date, a birth date with day and month swapped, the same family letters, given
- * letters and birth year, or the same family letters, given letters and day and month of birth.
- */
-function neighboursOf(seeds: TokenRow[]): SQL | undefined {
-  return sharesBlockingKey(records, seeds);
 }
 
 /**
@@ -381,15 +372,12 @@ async function relinkAround(
       return ms;
     };
   })();
-  const fresh = params.fresh ? await loadCurrent(tx, params.fresh) : [];
-  const orphans = params.formerPersons.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(params.formerPersons)})`) : [];
-  const seeds = [...fresh, ...orphans];
-  const near = neighboursOf(seeds);
-  const neighbours = near ? await loadCurrent(tx, near) : [];
-  const touched = [...new Set(neighbours.flatMap((n) => (n.personId === null ? [] : [n.personId])))];
-  const members = touched.length ? await loadCurrent(tx, sql`${records.personId} = any(${bigintArray(touched)})`) : [];
-  const subset = new Map<number, TokenRow>();
-  for (const row of [...seeds, ...neighbours, ...members]) subset.set(row.id, row);
+  const { seeds, subset } = await gatherNeighbourhood({
+    table: records,
+    load: (where) => loadCurrent(tx, where),
+    fresh: params.fresh,
+    formerPersons: params.formerPersons,
+  });
   const linkage = toLinkageRecords([...subset.values()]);
   const neighbourhoodMs = lap();
   const change = await params.change();
