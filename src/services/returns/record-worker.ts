@@ -4,9 +4,9 @@
  * `workerData`, never with a task (tasks and their errors can be logged; workerData is not).
  */
 import { workerData } from 'piscina';
+import { IdleCache } from '../../lib/idle-cache.js';
 import { createLinkageTokenDeriver } from '../linkage/tokens.js';
 import { checkChunk, contextOf, type ChunkContext, type ChunkResult, type ChunkTask } from './record-chunks.js';
-import type { DeriveTokens } from './record-rows.js';
 
 const { linkageSecret } = workerData as { linkageSecret: string };
 
@@ -16,46 +16,24 @@ let last: { key: string; context: Omit<ChunkContext, 'deriveTokens'> } | undefin
 /**
  * A return's chunks also share a token deriver, whose memo of component tokens (birth dates, name
  * letters, in the clear) is what saves the repeated HMACs. It is the return's alone: dropped once
- * no chunk of that return has come for IDLE_MS (its last chunk has been), and never shared with
+ * no chunk of that return has come for a second (its last chunk has been), and never shared with
  * another return. A chunk with no return id (a dry run, a return already refused) gets its own.
  */
-const IDLE_MS = 1_000;
-/** Returns being read at once (each by its own request); past this the least recent is dropped. */
-const MAX_RETURNS = 4;
-const derivers = new Map<string, { derive: DeriveTokens; timer: NodeJS.Timeout }>();
-
-function deriverFor(returnId: string | undefined): DeriveTokens {
-  if (returnId === undefined) return createLinkageTokenDeriver(linkageSecret);
-  const found = derivers.get(returnId);
-  if (found) {
-    found.timer.refresh();
-    // Most recent last, so the first is the one to drop.
-    derivers.delete(returnId);
-    derivers.set(returnId, found);
-    return found.derive;
-  }
-  if (derivers.size >= MAX_RETURNS) {
-    const [oldest, entry] = derivers.entries().next().value!;
-    clearTimeout(entry.timer);
-    derivers.delete(oldest);
-  }
-  const timer = setTimeout(() => derivers.delete(returnId), IDLE_MS);
-  // A waiting drop does not keep the thread alive.
-  timer.unref();
-  const derive = createLinkageTokenDeriver(linkageSecret);
-  derivers.set(returnId, { derive, timer });
-  return derive;
-}
+const derivers = new IdleCache(() => createLinkageTokenDeriver(linkageSecret), {
+  idleMs: 1_000,
+  // Returns being read at once (each by its own request); past this the least recent is dropped.
+  maxEntries: 4,
+});
 
 export default function checkChunkInWorker(task: ChunkTask): ChunkResult {
   const key = JSON.stringify([task.format, task.period, task.datasetVersion, task.header ?? null]);
   const returnId = task.rows?.returnId;
-  const deriveTokens = deriverFor(returnId);
+  const deriveTokens = returnId === undefined ? createLinkageTokenDeriver(linkageSecret) : derivers.get(returnId);
   if (last?.key !== key) last = { key, context: contextOf(task) };
   try {
     return checkChunk(task, { ...last.context, deriveTokens });
   } finally {
     // Idle from the chunk's end, not its start.
-    if (returnId !== undefined) derivers.get(returnId)?.timer.refresh();
+    if (returnId !== undefined) derivers.touch(returnId);
   }
 }
