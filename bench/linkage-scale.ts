@@ -524,8 +524,6 @@ export async function benchLinkageScale({
     const baselineSeconds = (performance.now() - baselineStart) / 1000;
     say(`relink baseline (SQL count distinct over the blocking keys): ${baselineSeconds.toFixed(2)} s ${JSON.stringify(baselineRows[0])}`);
 
-    // The return first, onto the loaded persons (as at every size: a 10M relink may not finish).
-    const arrivals = await arrive(app, db, load.syntheticPeople, arrivingRecords, say);
     // The app holds no connection the relink waits for; closed so the child's pool has the server to itself.
     await app.close();
     const relinks: RelinkRun[] = [];
@@ -550,6 +548,11 @@ export async function benchLinkageScale({
     const { rows: linkedRows } = await db.query(
       'select count(distinct person_id)::int as persons, (select count(*)::int from person_links) as links from records',
     );
+    // The return after the relinks, onto persons with their links (until 2026-12-04 it came first,
+    // and its job wrote links for every linked pair of its neighbourhood, which the loader does
+    // not write). With no relink, onto the loader's persons without links, as before.
+    const arrivingApp = await buildScaleApp(url);
+    const arrivals = await arrive(arrivingApp, db, load.syntheticPeople, arrivingRecords, say).finally(() => arrivingApp.close());
 
     const { rows: sizeRows } = await db.query(`select pg_database_size(current_database())::float8 as bytes`);
     return {
