@@ -3,7 +3,9 @@
  * rules (blocking.ts) as SQL over a table's token columns: the same birth date (or one swapped)
  * with the same family or given letters, or the same family and given letters with the same birth
  * year or the same day and month. Every rule pairs a part of the date with a part of the name, so
- * each finds about as many rows however large the table grows. Each rule is a join of the seeds'
+ * each finds the few records sharing both: more as the table grows, but from a small base
+ * (measured: 10,000 seeds found 25,640 records at a million stored, 98,460 at ten million, where a
+ * rule on one part alone would find hundreds a seed). Each rule is a join of the seeds'
  * distinct tuples to the table through a composite index (db/tables.ts: two indexes, each leading
  * with the columns of two rules), and the rules are a union: written as one `OR` of `IN` lists,
  * PostgreSQL can only scan the whole table.
