@@ -5,8 +5,8 @@
  * `records` is partitioned (migration 0012), and the catalogue writes a partitioned index as
  * `CREATE INDEX … ON ONLY records`: run as written, that makes an invalid index on the parent alone
  * and none on the partitions, so every lookup by it scans the table. Until 2026-12-04 the linkage
- * and aggregate benches measured exactly that; the rebuild now drops `ONLY` and checks that every
- * index of `records` is valid.
+ * bench's neighbourhoods were found by scans for that reason (the aggregate bench reads other
+ * tables); the rebuild now drops `ONLY` and checks that every index of `records` is valid.
  */
 import type pg from 'pg';
 

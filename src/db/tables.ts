@@ -223,8 +223,8 @@ type BlockingTokenColumns = Record<'linkageBirthDate' | 'linkageFamily' | 'linka
  * few hundred at ten million records, and filters them in the index), and both name parts then
  * year and day-and-month of birth. Four indexes, one a rule, cost every accepted record four index
  * writes, and two of them began with the same columns, so the planner sometimes probed one rule
- * through the other's index and filtered its rows in the heap (a third of the neighbourhood's page
- * reads at a million records). Named, as the generated names would pass PostgreSQL's 63 characters.
+ * through the other's index and filtered its rows in the heap (a third of the neighbourhood
+ * query's page accesses at a million records). Named, as the generated names would pass PostgreSQL's 63 characters.
  */
 const blockingIndexes = (table: string, t: BlockingTokenColumns) => [
   index(`${table}_blocking_date_names_index`).on(t.linkageBirthDate, t.linkageFamily, t.linkageGiven),

@@ -18,7 +18,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/connect.js';
 import { perpetratorKeys, records, returns, services } from '../../db/tables.js';
-import { bigintArray, textArray } from '../../db/arrays.js';
+import { textArray } from '../../db/arrays.js';
 import { personAnswerCodes } from '../../schema/dataset/code-lists.js';
 import { tokensOfRow } from '../returns/record-rows.js';
 import { activeModel } from './active-model.js';
@@ -26,6 +26,7 @@ import type { AttributeName } from './comparison-levels.js';
 import type { LinkageRecord } from './linkage-record.js';
 import { dropFrequencies, rebuildFrequencies, updateFrequencies } from './frequency-table.js';
 import { gatherNeighbourhood } from './neighbourhood.js';
+import { writeMovedPersons } from './person-writes.js';
 import { matchRecords, type MatchStats } from './matcher.js';
 import { MIN_RECORDS_FOR_TERM_FREQUENCIES, scaleModel, type LinkageSettings } from './relink.js';
 import type { TermFrequencies } from './term-frequencies.js';
@@ -35,7 +36,6 @@ import type { TermFrequencies } from './term-frequencies.js';
  * from the victims' lock: the two never touch the same rows.
  */
 const PERPETRATOR_LINKAGE_LOCK = 581_582;
-const WRITE_CHUNK = 5000;
 
 type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -197,22 +197,6 @@ async function termFrequenciesFor(tx: Tx, subset: LinkageRecord[], population: n
   };
 }
 
-/**
- * Each key's person, written only where it changed (as relink.ts writes victims'): rewriting an
- * unchanged row still costs a new row version and its index entries.
- */
-async function writePersons(tx: Tx, personOf: Map<number, number>, rows: ReadonlyArray<{ id: number; personId: number | null }>): Promise<void> {
-  const moved = rows.filter((r) => (personOf.get(r.id) ?? r.id) !== r.personId);
-  for (let i = 0; i < moved.length; i += WRITE_CHUNK) {
-    const chunk = moved.slice(i, i + WRITE_CHUNK);
-    await tx.execute(
-      sql`update perpetrator_keys set person_id = v.person_id from unnest(${bigintArray(chunk.map((r) => r.id))}, ${bigintArray(
-        chunk.map((r) => personOf.get(r.id) ?? r.id),
-      )}) as v(id, person_id) where perpetrator_keys.id = v.id`,
-    );
-  }
-}
-
 /** Ids of the perpetrator keys of a return's records. */
 function ofReturn(returnId: string): SQL {
   return sql`${perpetratorKeys.recordId} in (select ${records.id} from ${records} where ${records.returnId} = ${returnId})`;
@@ -288,7 +272,7 @@ async function linkAround(
     model: scaleModel(active, population),
     termFrequencies: population < MIN_RECORDS_FOR_TERM_FREQUENCIES ? false : (counted?.termFrequencies ?? (await termFrequenciesFor(tx, linkage, population))),
   });
-  await writePersons(tx, result.personOf, [...subset.values()]);
+  await writeMovedPersons(tx, perpetratorKeys, result.personOf, [...subset.values()]);
   return { records: subset.size, ...result.stats };
 }
 
@@ -315,7 +299,7 @@ export async function relinkPerpetrators(db: Database, params: { settings: Linka
       sql`update ${perpetratorKeys} set person_id = null from ${records} join ${returns} on ${returns.id} = ${records.returnId}
         where ${records.id} = ${perpetratorKeys.recordId} and ${perpetratorKeys.personId} is not null and ${returns.supersededAt} is not null`,
     );
-    await writePersons(tx, result.personOf, rows);
+    await writeMovedPersons(tx, perpetratorKeys, result.personOf, rows);
     return { records: linkage.length, ...result.stats };
   });
   params.log.info({ linkage: { perpetrators: stats } }, 'perpetrators relinked');

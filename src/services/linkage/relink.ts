@@ -21,6 +21,7 @@ import type { LinkageRecord } from './linkage-record.js';
 import { dropFrequencies, rebuildFrequencies, updateFrequencies } from './frequency-table.js';
 import { coverQueuedLinkage } from './linkage-queue.js';
 import { gatherNeighbourhood } from './neighbourhood.js';
+import { PERSON_WRITE_CHUNK, setPersonIds, writeMovedPersons } from './person-writes.js';
 import { buildBlocks } from './blocking.js';
 import { matchRecords, matchTable, type PairLink, type TableMatch } from './matcher.js';
 import { estimateFromTable } from './model-estimation.js';
@@ -253,15 +254,7 @@ async function writePersons(
   modelVersion: string,
   options: { linksCleared?: boolean } = {},
 ): Promise<{ personsWritten: number; linksWritten: number; linksRemoved: number }> {
-  const moved = subset.filter((r) => (result.personOf.get(r.id) ?? r.id) !== r.personId);
-  for (let i = 0; i < moved.length; i += WRITE_CHUNK) {
-    const chunk = moved.slice(i, i + WRITE_CHUNK);
-    await tx.execute(
-      sql`update records set person_id = v.person_id from unnest(${bigintArray(chunk.map((r) => r.id))}, ${bigintArray(
-        chunk.map((r) => result.personOf.get(r.id) ?? r.id),
-      )}) as v(id, person_id) where records.id = v.id`,
-    );
-  }
+  const personsWritten = await writeMovedPersons(tx, records, result.personOf, subset);
   const existing = options.linksCleared
     ? new Map<string, { weight: number; modelVersion: string }>()
     : await readLinksOf(
@@ -294,7 +287,7 @@ async function writePersons(
         set: { weight: sql`excluded.weight`, levels: sql`excluded.levels`, modelVersion: sql`excluded.model_version` },
       });
   }
-  return { personsWritten: moved.length, linksWritten: written.length, linksRemoved: removed.length };
+  return { personsWritten, linksWritten: written.length, linksRemoved: removed.length };
 }
 
 /** Re-matches the neighbourhood of a newly accepted return and of the version it superseded. */
@@ -541,9 +534,7 @@ async function writeAllPersons(
   const to: number[] = [];
   const flush = async () => {
     if (!moved.length) return;
-    await tx.execute(
-      sql`update records set person_id = v.person_id from unnest(${bigintArray(moved)}, ${bigintArray(to)}) as v(id, person_id) where records.id = v.id`,
-    );
+    await setPersonIds(tx, records, moved, to);
     moved.length = 0;
     to.length = 0;
   };
@@ -551,7 +542,7 @@ async function writeAllPersons(
     if (from === person) return;
     moved.push(id);
     to.push(person);
-    if (moved.length === WRITE_CHUNK) await flush();
+    if (moved.length === PERSON_WRITE_CHUNK) await flush();
   };
   for (let i = 0; i < rows.ids.length; i++) {
     const from = rows.personIds[i]!;
